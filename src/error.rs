@@ -1,0 +1,109 @@
+//! Error types shared by the library.
+//!
+//! Input problems are collected, not thrown one at a time: validation reports every
+//! problem it finds, each naming the file, the location (TOML key path with line, or CSV
+//! row and column) and the offending value, so a user can fix a scenario in one pass.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in user input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file the problem is in (scenario TOML or regions CSV).
+    pub file: PathBuf,
+    /// Where in the file: a TOML key path such as `formula[1].key.c0 (line 12)`, or
+    /// `row 7, column redline_km2` for CSV.
+    pub location: String,
+    /// The offending value as written, or empty when the value is missing.
+    pub value: String,
+    /// What is wrong, in words a scenario author can act on.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(
+        file: impl Into<PathBuf>,
+        location: impl Into<String>,
+        value: impl fmt::Display,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            file: file.into(),
+            location: location.into(),
+            value: value.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file.display(), self.location, self.message)?;
+        if !self.value.is_empty() {
+            write!(f, " (value: {})", self.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-empty list of input problems.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} problem{} in the input", if n == 1 { "" } else { "s" })?;
+        for p in &self.0 {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Library error type.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scenario (or a file it references) is invalid. Exit code 2.
+    #[error("{0}")]
+    Invalid(Problems),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The budget cannot honour the hold-harmless floors (MODEL.md §1.5).
+    #[error(
+        "formula '{formula}': hold-harmless floors total {floors} but the budget is {budget} \
+         (shortfall {shortfall}); lower the floors, raise the budget, or set \
+         budget.on_infeasible = \"scale_floors\""
+    )]
+    InfeasibleFloors {
+        formula: String,
+        floors: f64,
+        budget: f64,
+        shortfall: f64,
+    },
+    /// A runtime failure that is not the input's fault.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl Error {
+    /// Exit code convention: 2 for invalid input or usage, 1 for runtime failures.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) | Error::InfeasibleFloors { .. } => 2,
+            Error::Io { .. } | Error::Runtime(_) => 1,
+        }
+    }
+
+    pub fn invalid(problems: Vec<Problem>) -> Self {
+        Error::Invalid(Problems(problems))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

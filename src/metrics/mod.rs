@@ -1,0 +1,1 @@
+//! Formula comparison metrics: inequality, targeting, winners and losers (issue 6).

@@ -1,0 +1,1 @@
+//! Monte Carlo engine: reproducible parallel draws with common random numbers (MODEL.md §3).

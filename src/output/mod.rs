@@ -1,0 +1,1 @@
+//! Output files: CSV and JSON serialisers and the atomic writer (MODEL.md §4).

@@ -1,0 +1,1 @@
+//! Figures (PNG and SVG) with an embedded CJK font.

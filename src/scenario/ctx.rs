@@ -1,0 +1,97 @@
+//! Validation context: the file being checked, its line map, and the problems found so far.
+
+use super::source_map::SourceMap;
+use crate::error::Problem;
+use crate::param::{RawParam, Uncertain};
+use std::path::{Path, PathBuf};
+
+/// Collects [`Problem`]s for one TOML file. Validation code calls [`Ctx::problem`] for
+/// every problem it finds and carries on, so the user sees all of them at once.
+pub struct Ctx<'s> {
+    pub file: PathBuf,
+    map: SourceMap<'s>,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<String>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(file: &Path, source: &'s str) -> Self {
+        Ctx {
+            file: file.to_path_buf(),
+            map: SourceMap::new(source),
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// `path (line N)`.
+    pub fn locate(&self, path: &str) -> String {
+        self.map.locate(path)
+    }
+
+    /// Record a problem at a TOML key path such as `formula[0].key.c0`.
+    pub fn problem(&mut self, path: &str, value: impl std::fmt::Display, message: impl Into<String>) {
+        let p = Problem::new(&self.file, self.locate(path), value, message);
+        self.problems.push(p);
+    }
+
+    /// Record a warning (printed and written to summary.json; does not stop the run).
+    pub fn warn(&mut self, path: &str, message: impl std::fmt::Display) {
+        let w = format!("{}: {}: {message}", self.file.display(), self.locate(path));
+        self.warnings.push(w);
+    }
+
+    /// Validate a scalar parameter that may be a distribution. Returns `None` (after
+    /// recording a problem) when it is invalid.
+    pub fn param(&mut self, path: &str, raw: &RawParam) -> Option<Uncertain> {
+        match Uncertain::from_raw(raw) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                let at = if e.key.is_empty() { path.to_string() } else { format!("{path}.{}", e.key) };
+                self.problem(&at, e.value, e.message);
+                None
+            }
+        }
+    }
+
+    /// Validate a parameter and check its central value and support with `check`, which
+    /// returns an error message when a value is out of range. Returns the central value.
+    pub fn param_in(
+        &mut self,
+        path: &str,
+        raw: &RawParam,
+        check: impl Fn(f64) -> Option<String>,
+    ) -> Option<(f64, Uncertain)> {
+        let u = self.param(path, raw)?;
+        let (lo, hi) = u.support();
+        for v in [u.central(), lo, hi] {
+            if let Some(msg) = check(v) {
+                let shown = if u.is_fixed() { v.to_string() } else { format!("{v} (a value the distribution can take)") };
+                self.problem(path, shown, msg);
+                return None;
+            }
+        }
+        Some((u.central(), u))
+    }
+
+    /// True when no problem has been recorded.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Common range checks for [`Ctx::param_in`].
+pub mod check {
+    pub fn non_negative(v: f64) -> Option<String> {
+        (v < 0.0).then(|| "must be ≥ 0".to_string())
+    }
+    pub fn positive(v: f64) -> Option<String> {
+        (v <= 0.0).then(|| "must be > 0".to_string())
+    }
+    pub fn unit_interval(v: f64) -> Option<String> {
+        (!(0.0..=1.0).contains(&v)).then(|| "must lie in [0, 1]".to_string())
+    }
+    pub fn any(_: f64) -> Option<String> {
+        None
+    }
+}

@@ -1,0 +1,138 @@
+//! Validated formula and budget parameters of the vertical allocator (MODEL.md §1).
+//!
+//! A component is switched off by leaving its table out of the scenario, which is an
+//! `Option::None` (or an empty list) here.
+
+/// Budget mode (MODEL.md §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetMode {
+    /// Scale claims so that allocations sum to the total.
+    Fixed,
+    /// No scaling: pay the claims (clamped by floors and caps) and report the cost.
+    Open,
+}
+
+/// What to do when the hold-harmless floors exceed the fixed budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnInfeasible {
+    /// Stop with an error that states the shortfall.
+    Error,
+    /// Pay floors pro rata to the budget, with a warning.
+    ScaleFloors,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    /// Total T. `None` only in open mode without a total.
+    pub total: Option<f64>,
+    pub mode: BudgetMode,
+    pub on_infeasible: OnInfeasible,
+}
+
+/// Key subsidy: `max(0, E + a·X − R) · c0 · band(R/E) · m · (1 + β·r)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeySubsidy {
+    /// c0, the base coefficient.
+    pub c0: f64,
+    /// a, the eco-spending weight (加计).
+    pub eco_weight: f64,
+    /// β, the red-line uplift.
+    pub redline_uplift: f64,
+    /// `(lower_bound, multiplier)` pairs sorted by strictly increasing lower bound. The
+    /// highest lower bound ≤ R/E applies; below the first bound the multiplier is 1.
+    pub bands: Vec<(f64, f64)>,
+}
+
+/// Size of a pool: a share of the total budget or a fixed amount.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PoolSize {
+    Share(f64),
+    Amount(f64),
+}
+
+/// Protected-area pool (MODEL.md §1.2 item 2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtectedAreaPool {
+    pub size: PoolSize,
+    pub w_area: f64,
+    pub w_count: f64,
+    /// Weight of the management-effectiveness score, in [0, 1].
+    pub w_score: f64,
+}
+
+/// Red-line pool (MODEL.md §1.2 item 3): weight `L · (1 + γ · max(0, r − r*))`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedlinePool {
+    pub size: PoolSize,
+    /// γ.
+    pub gamma: f64,
+    /// r*, the coverage threshold.
+    pub threshold: f64,
+}
+
+/// Reward and deduction by ecological-quality grade (MODEL.md §1.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quality {
+    /// `[t1, t2, t3]`, strictly increasing and positive.
+    pub thresholds: [f64; 3],
+    /// Reward rates for `[slightly, generally, markedly]` better.
+    pub reward: [f64; 3],
+    /// Deduction rates for `[slightly, generally, markedly]` worse, each in [0, 1].
+    pub deduction: [f64; 3],
+}
+
+/// Reverse-linkage cut `min(max_cut, λ · D)` (MODEL.md §1.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReverseLinkage {
+    pub lambda: f64,
+    pub max_cut: f64,
+}
+
+/// Hold-harmless floor `h · prior` (MODEL.md §1.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Floor {
+    pub h: f64,
+    pub waived_on_violation: bool,
+}
+
+/// A named allocation formula.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Formula {
+    pub name: String,
+    pub description: String,
+    pub key: Option<KeySubsidy>,
+    /// Importance multipliers `(tag index, multiplier)`; a region gets the maximum over
+    /// its tags (就高不就低), or 1.0 when none applies.
+    pub importance: Vec<(u32, f64)>,
+    pub protected_areas: Option<ProtectedAreaPool>,
+    pub redline: Option<RedlinePool>,
+    /// Guidance amounts `(tag index, amount)`, summed over a region's tags.
+    pub guidance: Vec<(u32, f64)>,
+    /// Ranger unit rate (money per ranger).
+    pub rangers: Option<f64>,
+    pub quality: Option<Quality>,
+    pub reverse_linkage: Option<ReverseLinkage>,
+    pub floor: Option<Floor>,
+    /// Growth cap g: allocation ≤ (1 + g) · prior for regions with prior > 0.
+    pub cap: Option<f64>,
+}
+
+impl Formula {
+    /// A formula with every component switched off.
+    pub fn empty(name: &str) -> Self {
+        Formula {
+            name: name.to_string(),
+            description: String::new(),
+            key: None,
+            importance: Vec::new(),
+            protected_areas: None,
+            redline: None,
+            guidance: Vec::new(),
+            rangers: None,
+            quality: None,
+            reverse_linkage: None,
+            floor: None,
+            cap: None,
+        }
+    }
+}
