@@ -23,8 +23,10 @@ pub mod param;
 pub mod plots;
 pub mod region;
 pub mod sampling;
+pub mod sensitivity;
 pub mod scenario;
 pub mod stats;
+pub mod synth;
 pub mod vertical;
 
 pub use error::{Error, Problem, Problems, Result};

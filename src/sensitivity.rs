@@ -1,0 +1,1 @@
+//! Global sensitivity analysis: Morris elementary effects and Sobol indices (issue 6).

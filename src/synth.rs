@@ -1,0 +1,1 @@
+//! Deterministic synthetic scenarios at national-county scale, for scale tests and benchmarks.
