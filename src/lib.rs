@@ -12,19 +12,24 @@
 #![deny(clippy::float_cmp)]
 // Input must never be able to cause a panic in the library.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)
+)]
 
+pub mod cli;
 pub mod error;
 pub mod horizontal;
 pub mod metrics;
 pub mod montecarlo;
 pub mod output;
 pub mod param;
+pub mod pipeline;
 pub mod plots;
 pub mod region;
 pub mod sampling;
-pub mod sensitivity;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod synth;
 pub mod vertical;

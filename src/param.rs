@@ -29,16 +29,38 @@ impl From<f64> for RawParam {
 pub enum Dist {
     /// A fixed value.
     Fixed(f64),
-    Normal { mean: f64, sd: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
     /// `exp(N(mu, sigma²))`; written with `median` and `sigma` (mu = ln median), or with
     /// `mean` and `cv`.
-    LogNormal { mu: f64, sigma: f64 },
-    Uniform { low: f64, high: f64 },
-    Triangular { low: f64, mode: f64, high: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Triangular {
+        low: f64,
+        mode: f64,
+        high: f64,
+    },
     /// Beta(alpha, beta) rescaled to [low, high] (default [0, 1]).
-    Beta { alpha: f64, beta: f64, low: f64, high: f64 },
+    Beta {
+        alpha: f64,
+        beta: f64,
+        low: f64,
+        high: f64,
+    },
     /// PERT on [low, high] with the given mode (shape λ = 4).
-    Pert { low: f64, mode: f64, high: f64 },
+    Pert {
+        low: f64,
+        mode: f64,
+        high: f64,
+    },
 }
 
 /// A distribution, optionally truncated to `[min, max]` by resampling.
@@ -142,14 +164,24 @@ fn finite_fixed(v: f64) -> Result<Uncertain, ParamError> {
     if v.is_finite() {
         Ok(Uncertain::fixed(v))
     } else {
-        Err(perr("", v, "must be a finite number (NaN and Inf are not allowed)"))
+        Err(perr(
+            "",
+            v,
+            "must be a finite number (NaN and Inf are not allowed)",
+        ))
     }
 }
 
 fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamError> {
     let family = match table.get("dist") {
         Some(toml::Value::String(s)) => s.as_str(),
-        Some(other) => return Err(perr("dist", other, "must be a string naming the distribution")),
+        Some(other) => {
+            return Err(perr(
+                "dist",
+                other,
+                "must be a string naming the distribution",
+            ));
+        }
         None => {
             return Err(perr(
                 "dist",
@@ -172,7 +204,10 @@ fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamE
             return Err(perr(
                 k,
                 &table[k],
-                format!("unknown key for a {family} distribution; allowed: {}, min, max", keys.join(", ")),
+                format!(
+                    "unknown key for a {family} distribution; allowed: {}, min, max",
+                    keys.join(", ")
+                ),
             ));
         }
     }
@@ -188,10 +223,18 @@ fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamE
         num(k)?.ok_or_else(|| perr(k, "", format!("is required for a {family} distribution")))
     };
     let positive = |k: &str, v: f64| -> Result<f64, ParamError> {
-        if v > 0.0 { Ok(v) } else { Err(perr(k, v, "must be > 0")) }
+        if v > 0.0 {
+            Ok(v)
+        } else {
+            Err(perr(k, v, "must be > 0"))
+        }
     };
     let ordered = |lo: f64, hi: f64| -> Result<(), ParamError> {
-        if lo < hi { Ok(()) } else { Err(perr("high", hi, format!("must be greater than low ({lo})"))) }
+        if lo < hi {
+            Ok(())
+        } else {
+            Err(perr("high", hi, format!("must be greater than low ({lo})")))
+        }
     };
     let dist = match family {
         "fixed" => Dist::Fixed(req("value")?),
@@ -231,7 +274,11 @@ fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamE
             let (low, mode, high) = (req("low")?, req("mode")?, req("high")?);
             ordered(low, high)?;
             if !(low..=high).contains(&mode) {
-                return Err(perr("mode", mode, format!("must lie in [low, high] = [{low}, {high}]")));
+                return Err(perr(
+                    "mode",
+                    mode,
+                    format!("must lie in [low, high] = [{low}, {high}]"),
+                ));
             }
             if family == "pert" {
                 Dist::Pert { low, mode, high }
@@ -254,7 +301,11 @@ fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamE
     let min = num("min")?.unwrap_or(f64::NEG_INFINITY);
     let max = num("max")?.unwrap_or(f64::INFINITY);
     if min >= max {
-        return Err(perr("max", max, format!("truncation window is empty: max must exceed min ({min})")));
+        return Err(perr(
+            "max",
+            max,
+            format!("truncation window is empty: max must exceed min ({min})"),
+        ));
     }
     let u = Uncertain { dist, min, max };
     let (lo, hi) = u.support();
@@ -286,16 +337,27 @@ mod tests {
 
     #[test]
     fn numbers_are_fixed() {
-        assert_eq!(Uncertain::from_raw(&parse("p = 3")).unwrap(), Uncertain::fixed(3.0));
-        assert_eq!(Uncertain::from_raw(&parse("p = 2.5")).unwrap().central(), 2.5);
+        assert_eq!(
+            Uncertain::from_raw(&parse("p = 3")).unwrap(),
+            Uncertain::fixed(3.0)
+        );
+        assert_eq!(
+            Uncertain::from_raw(&parse("p = 2.5")).unwrap().central(),
+            2.5
+        );
         assert!(Uncertain::from_raw(&parse("p = nan")).is_err());
         assert!(Uncertain::from_raw(&parse("p = inf")).is_err());
     }
 
     #[test]
     fn lognormal_mean_cv_round_trips() {
-        let u = Uncertain::from_raw(&parse("p = { dist = \"lognormal\", mean = 10.0, cv = 0.2 }")).unwrap();
-        let Dist::LogNormal { mu, sigma } = u.dist else { panic!() };
+        let u = Uncertain::from_raw(&parse(
+            "p = { dist = \"lognormal\", mean = 10.0, cv = 0.2 }",
+        ))
+        .unwrap();
+        let Dist::LogNormal { mu, sigma } = u.dist else {
+            panic!()
+        };
         let mean = (mu + 0.5 * sigma * sigma).exp();
         approx::assert_relative_eq!(mean, 10.0, max_relative = 1e-12);
     }
@@ -306,9 +368,15 @@ mod tests {
         assert_eq!(e.key, "sd");
         let e = Uncertain::from_raw(&parse("p = { dist = \"normall\", mean = 1 }")).unwrap_err();
         assert_eq!(e.value, "normall");
-        let e = Uncertain::from_raw(&parse("p = { dist = \"normal\", mean = 1, sd = 1, sdd = 2 }")).unwrap_err();
+        let e = Uncertain::from_raw(&parse(
+            "p = { dist = \"normal\", mean = 1, sd = 1, sdd = 2 }",
+        ))
+        .unwrap_err();
         assert_eq!(e.key, "sdd");
-        let e = Uncertain::from_raw(&parse("p = { dist = \"uniform\", low = 0, high = 1, min = 2, max = 3 }")).unwrap_err();
+        let e = Uncertain::from_raw(&parse(
+            "p = { dist = \"uniform\", low = 0, high = 1, min = 2, max = 3 }",
+        ))
+        .unwrap_err();
         assert!(e.message.contains("does not overlap"));
     }
 }

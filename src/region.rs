@@ -128,7 +128,10 @@ pub struct RegionMeta {
 
 impl RegionMeta {
     pub fn tag_index(&self, tag: &str) -> Option<u32> {
-        self.tag_names.iter().position(|t| t == tag).map(|i| i as u32)
+        self.tag_names
+            .iter()
+            .position(|t| t == tag)
+            .map(|i| i as u32)
     }
 }
 

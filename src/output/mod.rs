@@ -1,1 +1,219 @@
-//! Output files: CSV and JSON serialisers and the atomic writer (MODEL.md §4).
+//! Output files (MODEL.md §4). Exporters in [`csv`] and [`json`] are pure serialisers from
+//! the result model to bytes; this module alone decides file names and writes them.
+//!
+//! Writing is all-or-nothing: a run writes every file into a staging folder beside the
+//! output folder, created before any computation so a bad path fails early, and swaps the
+//! whole set in only at the end ([`Staging::commit`]). An error, a panic or an interrupt
+//! before that leaves the previous output folder untouched, and the staging folder is
+//! removed (by `Drop`, or by the interrupt handler).
+
+pub mod csv;
+pub mod json;
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// The marker file that identifies a folder as ecocomp output (so a run never replaces a
+/// folder it did not create).
+pub const MARKER: &str = "manifest.json";
+
+fn io_err(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A staging folder for one run's files.
+#[derive(Debug)]
+pub struct Staging {
+    target: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+/// Prefix of staging and retired folders, so leftovers are recognisable.
+const STAGING_PREFIX: &str = ".ecocomp-staging-";
+const RETIRED_PREFIX: &str = ".ecocomp-old-";
+
+impl Staging {
+    /// Create a staging folder for `target`. Fails early if the target's parent cannot be
+    /// created or written, or if `target` exists and is not an ecocomp output folder.
+    pub fn new(target: &Path) -> Result<Staging> {
+        if target.exists() {
+            if !target.is_dir() {
+                return Err(Error::Runtime(format!(
+                    "output path {} exists and is not a directory",
+                    target.display()
+                )));
+            }
+            let empty = std::fs::read_dir(target)
+                .map_err(|e| io_err(target, e))?
+                .next()
+                .is_none();
+            if !empty && !target.join(MARKER).is_file() {
+                return Err(Error::Runtime(format!(
+                    "output directory {} is not empty and holds no {MARKER}: it does not look like \
+                     ecocomp output, so it will not be replaced; choose another --out",
+                    target.display()
+                )));
+            }
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| {
+                Error::Runtime(format!(
+                    "output path {} has no folder name",
+                    target.display()
+                ))
+            })?
+            .to_string_lossy()
+            .to_string();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| io_err(&parent, e))?;
+        let dir = parent.join(format!(
+            "{STAGING_PREFIX}{name}-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir(&dir).map_err(|e| io_err(&dir, e))?;
+        Ok(Staging {
+            target: target.to_path_buf(),
+            dir,
+            committed: false,
+        })
+    }
+
+    /// The staging folder (for an interrupt handler that must remove it).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The final output folder.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Write one file (relative name, e.g. `plots/lorenz.svg`) into the staging folder.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))
+    }
+
+    /// Swap the staged set in for the target folder. The previous folder, if any, is
+    /// renamed aside first and removed after the new one is in place.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let retired = if self.target.exists() {
+            let name = self
+                .target
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let parent = self
+                .dir
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let old = parent.join(format!(
+                "{RETIRED_PREFIX}{name}-{}-{}",
+                std::process::id(),
+                unique()
+            ));
+            std::fs::rename(&self.target, &old).map_err(|e| io_err(&self.target, e))?;
+            Some(old)
+        } else {
+            None
+        };
+        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
+            if let Some(old) = &retired {
+                let _ = std::fs::rename(old, &self.target);
+            }
+            return Err(io_err(&self.target, e));
+        }
+        self.committed = true;
+        if let Some(old) = retired {
+            let _ = std::fs::remove_dir_all(old);
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A value unique within this process (nanoseconds plus a counter).
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{nanos:09}{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Format an f64 for CSV and text: shortest round-trip representation, `inf` spelled out.
+pub fn num(v: f64) -> String {
+    if v.is_finite() {
+        let s = format!("{v}");
+        if s == "-0" { "0".to_string() } else { s }
+    } else if v.is_nan() {
+        "NaN".to_string()
+    } else if v > 0.0 {
+        "inf".to_string()
+    } else {
+        "-inf".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_swaps_whole_set_and_cleans_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        let s = Staging::new(&target).unwrap();
+        s.write("manifest.json", b"{}").unwrap();
+        s.write("a.csv", b"1").unwrap();
+        s.commit().unwrap();
+        assert!(target.join("a.csv").is_file());
+        // A second run replaces the set: a.csv disappears, b.csv appears.
+        let s = Staging::new(&target).unwrap();
+        s.write("manifest.json", b"{}").unwrap();
+        s.write("b.csv", b"2").unwrap();
+        s.commit().unwrap();
+        assert!(!target.join("a.csv").exists());
+        assert!(target.join("b.csv").is_file());
+        // A dropped (failed) run leaves the previous set and no staging folder behind.
+        let s = Staging::new(&target).unwrap();
+        s.write("c.csv", b"3").unwrap();
+        drop(s);
+        assert!(target.join("b.csv").is_file());
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn refuses_to_replace_a_foreign_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("thesis.tex"), b"x").unwrap();
+        let err = Staging::new(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("does not look like ecocomp output"), "{err}");
+    }
+}

@@ -30,7 +30,12 @@ impl<'s> Ctx<'s> {
     }
 
     /// Record a problem at a TOML key path such as `formula[0].key.c0`.
-    pub fn problem(&mut self, path: &str, value: impl std::fmt::Display, message: impl Into<String>) {
+    pub fn problem(
+        &mut self,
+        path: &str,
+        value: impl std::fmt::Display,
+        message: impl Into<String>,
+    ) {
         let p = Problem::new(&self.file, self.locate(path), value, message);
         self.problems.push(p);
     }
@@ -47,7 +52,11 @@ impl<'s> Ctx<'s> {
         match Uncertain::from_raw(raw) {
             Ok(u) => Some(u),
             Err(e) => {
-                let at = if e.key.is_empty() { path.to_string() } else { format!("{path}.{}", e.key) };
+                let at = if e.key.is_empty() {
+                    path.to_string()
+                } else {
+                    format!("{path}.{}", e.key)
+                };
                 self.problem(&at, e.value, e.message);
                 None
             }
@@ -66,7 +75,11 @@ impl<'s> Ctx<'s> {
         let (lo, hi) = u.support();
         for v in [u.central(), lo, hi] {
             if let Some(msg) = check(v) {
-                let shown = if u.is_fixed() { v.to_string() } else { format!("{v} (a value the distribution can take)") };
+                let shown = if u.is_fixed() {
+                    v.to_string()
+                } else {
+                    format!("{v} (a value the distribution can take)")
+                };
                 self.problem(path, shown, msg);
                 return None;
             }

@@ -2,9 +2,319 @@
 //!
 //! Stages (STYLE.md "parse, then validate, then compute"):
 //! 1. [`raw`]: serde types that mirror the file, with `deny_unknown_fields`.
-//! 2. [`validate`]: turns them into a [`Scenario`], reporting every problem with file,
-//!    key path (and line), and value.
+//! 2. [`validate`] and [`regions`]: turn them into a [`Scenario`], reporting every problem
+//!    with file, key path (and line) or CSV row and column, and value.
 //! 3. The engines receive only validated types.
+//!
+//! The user-facing format reference is `docs/scenario-format.md`.
 
 pub mod ctx;
+pub mod raw;
+pub mod regions;
 pub mod source_map;
+pub mod validate;
+
+use crate::error::{Error, Problem, Result};
+use crate::param::Uncertain;
+use crate::region::{Column, Regions};
+use crate::vertical::params::Target;
+use crate::vertical::{Budget, Formula};
+use ctx::Ctx;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The scenario compiled into the binary, run by `ecocomp run` with no argument.
+pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/national.toml";
+const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/national.toml");
+const DEFAULT_REGIONS_NAME: &str = "national_regions.csv";
+const DEFAULT_REGIONS: &str = include_str!("../../scenarios/national_regions.csv");
+
+/// Scenario metadata (the `[scenario]` table).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Meta {
+    pub name: String,
+    pub description: String,
+    pub year: Option<i64>,
+    pub currency: String,
+    pub sources: Vec<String>,
+    pub assumptions: Vec<String>,
+}
+
+/// A scalar parameter given as a distribution, and what it feeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UncertainParam {
+    /// Key path in the scenario file, e.g. `formula[0].key.c0`.
+    pub path: String,
+    pub target: Target,
+    pub dist: Uncertain,
+}
+
+/// A validated noise model on a region column (MODEL.md §3.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoiseSpec {
+    pub column: Column,
+    pub multiplicative: bool,
+    /// Constant σ, or `None` when `sigma_column` gives one per region.
+    pub sigma: Option<f64>,
+    pub sigma_column: Option<String>,
+    /// Loading on the group common factor.
+    pub rho: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// `[montecarlo]` settings; command-line flags override them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MonteCarloSettings {
+    pub draws: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+/// The vertical part of a scenario.
+#[derive(Debug, Clone)]
+pub struct Vertical {
+    pub regions: Regions,
+    /// The file the regions came from.
+    pub regions_file: PathBuf,
+    /// Actual allocation per region (e.g. 2020), where known.
+    pub reference: Option<Vec<Option<f64>>>,
+    /// Extra per-region numeric columns (`sigma_*`).
+    pub extra: std::collections::BTreeMap<String, Vec<f64>>,
+    pub budget: Budget,
+    pub formulas: Vec<Formula>,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    /// SHA-256 of the scenario file's bytes, hex.
+    pub sha256: String,
+    pub meta: Meta,
+    pub vertical: Option<Vertical>,
+    pub uncertain: Vec<UncertainParam>,
+    pub noise: Vec<NoiseSpec>,
+    pub montecarlo: MonteCarloSettings,
+    pub warnings: Vec<String>,
+}
+
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Load and validate a scenario file from disk.
+pub fn load(path: &Path) -> Result<Scenario> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let msg = if path.is_dir() {
+                "is a directory, not a scenario file".to_string()
+            } else {
+                format!("cannot be read: {e}")
+            };
+            return Err(Error::invalid(vec![Problem::new(
+                path,
+                "scenario file",
+                path.display(),
+                msg,
+            )]));
+        }
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_bytes(
+        path,
+        &bytes,
+        &|rel: &Path| std::fs::read(base.join(rel)),
+        &|rel: &Path| base.join(rel),
+    )
+}
+
+/// Load the scenario compiled into the binary.
+pub fn load_default() -> Result<Scenario> {
+    let read = |rel: &Path| {
+        if rel == Path::new(DEFAULT_REGIONS_NAME) {
+            Ok(DEFAULT_REGIONS.as_bytes().to_vec())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the embedded scenario has no such file",
+            ))
+        }
+    };
+    let resolve = |rel: &Path| Path::new("scenarios").join(rel);
+    load_bytes(
+        Path::new(DEFAULT_SCENARIO_NAME),
+        DEFAULT_SCENARIO.as_bytes(),
+        &read,
+        &resolve,
+    )
+}
+
+type ReadFn<'a> = &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>;
+type ResolveFn<'a> = &'a dyn Fn(&Path) -> PathBuf;
+
+/// Parse and validate scenario bytes. `read` loads files referenced relative to the
+/// scenario; `resolve` turns such a reference into the path shown in messages.
+pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -> Result<Scenario> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.trim_start_matches('\u{feff}'),
+        Err(e) => {
+            return Err(Error::invalid(vec![Problem::new(
+                path,
+                format!("byte {}", e.valid_up_to()),
+                "",
+                "the scenario file is not valid UTF-8 (save it as UTF-8)",
+            )]));
+        }
+    };
+    let raw: raw::RawScenario = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let location = match e.span() {
+                Some(span) => format!(
+                    "line {}",
+                    text[..span.start.min(text.len())].matches('\n').count() + 1
+                ),
+                None => "TOML".to_string(),
+            };
+            let message = e.message().trim().to_string();
+            return Err(Error::invalid(vec![Problem::new(
+                path,
+                location,
+                "",
+                format!("invalid scenario: {message}"),
+            )]));
+        }
+    };
+    let mut ctx = Ctx::new(path, text);
+    let meta = Meta {
+        name: raw.scenario.name.clone(),
+        description: raw.scenario.description.clone(),
+        year: raw.scenario.year,
+        currency: raw.scenario.currency.clone(),
+        sources: raw.scenario.sources.clone(),
+        assumptions: raw.scenario.assumptions.clone(),
+    };
+    let name_ok = !meta.name.is_empty()
+        && meta
+            .name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && !meta.name.starts_with('.');
+    if !name_ok {
+        ctx.problem("scenario.name", format!("{:?}", meta.name), "must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output folder)");
+    }
+    let mut uncertain = Vec::new();
+    let montecarlo = validate::montecarlo(raw.montecarlo.as_ref(), &mut ctx);
+
+    let loaded = match &raw.regions {
+        None => None,
+        Some(r) => match (&r.file, r.inline.is_empty()) {
+            (Some(file), true) => {
+                let rel = Path::new(file);
+                regions::load_csv(&resolve(rel), read(rel), &mut ctx)
+            }
+            (None, false) => regions::from_inline(&r.inline, path, &mut ctx),
+            (Some(_), false) => {
+                ctx.problem(
+                    "regions",
+                    "",
+                    "give either `file` or `[[regions.inline]]`, not both",
+                );
+                None
+            }
+            (None, true) => {
+                ctx.problem(
+                    "regions",
+                    "",
+                    "needs `file = \"regions.csv\"` or `[[regions.inline]]` tables",
+                );
+                None
+            }
+        },
+    };
+    let noise = match &loaded {
+        Some(l) => validate::noise(&raw.noise, &l.extra, &mut ctx),
+        None => {
+            if !raw.noise.is_empty() {
+                ctx.problem("noise", "", "noise models need a [regions] table");
+            }
+            Vec::new()
+        }
+    };
+
+    let vertical = if raw.formula.is_empty() {
+        if raw.regions.is_some() {
+            ctx.warn("regions", "regions are given but no [[formula]] uses them");
+        }
+        None
+    } else {
+        let budget = validate::budget(raw.budget.as_ref(), &mut ctx, &mut uncertain);
+        if raw.regions.is_none() {
+            ctx.problem("regions", "", "is missing: formulas need regions");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, f) in raw.formula.iter().enumerate() {
+            if !names.insert(f.name.as_str()) {
+                ctx.problem(
+                    &format!("formula[{i}].name"),
+                    &f.name,
+                    "duplicate formula name",
+                );
+            }
+        }
+        match (loaded, budget) {
+            (Some(mut l), Some(budget)) => {
+                let mut formulas = Vec::new();
+                for (i, rf) in raw.formula.iter().enumerate() {
+                    if let Some(f) = validate::formula(
+                        rf,
+                        i,
+                        &mut l.regions.meta,
+                        &budget,
+                        &mut ctx,
+                        &mut uncertain,
+                    ) {
+                        formulas.push(f);
+                    }
+                }
+                if formulas.len() == raw.formula.len() {
+                    validate::tag_warnings(
+                        &formulas,
+                        &raw.formula,
+                        &l.regions.meta,
+                        &l.regions.data.tags,
+                        &mut ctx,
+                    );
+                }
+                Some(Vertical {
+                    regions: l.regions,
+                    regions_file: l.file,
+                    reference: l.reference,
+                    extra: l.extra,
+                    budget,
+                    formulas,
+                })
+            }
+            _ => None,
+        }
+    };
+    if raw.formula.is_empty() && raw.agreement.is_empty() {
+        ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
+    }
+    if !ctx.ok() {
+        return Err(Error::invalid(ctx.problems));
+    }
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        sha256: sha256_hex(bytes),
+        meta,
+        vertical,
+        uncertain,
+        noise,
+        montecarlo,
+        warnings: ctx.warnings,
+    })
+}

@@ -67,12 +67,18 @@ impl<'s> SourceMap<'s> {
                     else {
                         break;
                     };
-                    span = Some(if v.span().is_empty() { key.span() } else { v.span() });
+                    span = Some(if v.span().is_empty() {
+                        key.span()
+                    } else {
+                        v.span()
+                    });
                     table = None;
                     value = Some(v.get_ref());
                 }
                 Step::Index(i) => {
-                    let Some(DeValue::Array(a)) = value else { break };
+                    let Some(DeValue::Array(a)) = value else {
+                        break;
+                    };
                     let Some(v) = a.get(i) else { break };
                     span = Some(v.span());
                     value = Some(v.get_ref());
@@ -105,6 +111,9 @@ mod tests {
         assert_eq!(m.line("formula[1].key.c0"), Some(12));
         assert_eq!(m.locate("formula[1].name"), "formula[1].name (line 10)");
         // A missing key falls back to its parent.
-        assert_eq!(m.line("formula[1].key.beta"), Some(11).or(m.line("formula[1].key")));
+        assert_eq!(
+            m.line("formula[1].key.beta"),
+            Some(11).or(m.line("formula[1].key"))
+        );
     }
 }

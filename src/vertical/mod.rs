@@ -11,9 +11,10 @@ pub mod allocate;
 pub mod budget;
 pub mod components;
 pub mod formula;
+pub mod params;
 pub mod quality;
 
-pub use allocate::{allocate, Allocation, Workspace};
+pub use allocate::{Allocation, Workspace, allocate};
 pub use formula::{
     Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
     Quality, RedlinePool, ReverseLinkage,

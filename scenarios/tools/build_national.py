@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Builds scenarios/national_regions.csv from ../shared/data/provinces_2020.csv.
+
+Public figures are copied as they are; every assumption is written into the `source`
+column of the row it affects. Rerun after changing an assumption:
+
+    python3 scenarios/tools/build_national.py ../shared/data/provinces_2020.csv > scenarios/national_regions.csv
+"""
+import csv
+import sys
+
+GROUPS = {
+    "east": "beijing tianjin hebei shanghai jiangsu zhejiang fujian shandong guangdong hainan",
+    "central": "shanxi anhui jiangxi henan hubei hunan",
+    "west": "inner_mongolia guangxi chongqing sichuan guizhou yunnan tibet shaanxi gansu qinghai ningxia xinjiang",
+    "northeast": "liaoning jilin heilongjiang",
+}
+GROUP_OF = {p: g for g, ps in GROUPS.items() for p in ps.split()}
+# Tags from shared/data/README.md (national parks, 丹江口 source area, Qinghai–Tibet
+# Plateau) and the four national eco-civilisation pilot zones (福建, 江西, 贵州, 海南).
+TAGS = {
+    "qinghai_tibet": "tibet qinghai sichuan gansu xinjiang yunnan",
+    "water_source": "hubei henan shaanxi",
+    "national_park": "qinghai sichuan shaanxi gansu jilin heilongjiang hainan fujian jiangxi",
+    "eco_pilot": "fujian jiangxi guizhou hainan",
+}
+# Provinces containing the former deep-poverty areas (三区三州): hold-harmless in the reform.
+HOLD_HARMLESS = set("tibet qinghai gansu sichuan yunnan xinjiang".split())
+# Assumed red-line share of land area where no 2018 figure is known (national land share
+# in 2023 is just over 30%).
+REDLINE_SHARE_ASSUMED = 0.30
+# Assumed eco/environment spending as a share of budget expenditure (national ratio of
+# the energy-conservation and environmental-protection function, roughly 2.5–3.5%).
+ECO_SPENDING_SHARE = 0.03
+# Assumed management-effectiveness score of protected areas: no public per-province score.
+PA_SCORE = 0.7
+
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+out = csv.writer(sys.stdout, lineterminator="\n")
+out.writerow(["id", "name", "group", "std_revenue", "std_expenditure", "eco_spending", "area_km2",
+              "redline_km2", "pa_km2", "pa_count", "pa_score", "population", "eqi_change",
+              "damage_index", "prior_allocation", "hold_harmless", "tags", "reference_allocation", "source"])
+for r in rows:
+    pid = r["id"]
+    area = float(r["area_wkm2"]) * 10000
+    notes = ["revenue/expenditure/area/population/reserve counts: public 2020 figures (std_* = actual general budget)"]
+    if r["redline_km2_2018"]:
+        redline = float(r["redline_km2_2018"])
+        notes.append(f"redline: 2018 delineation ({r['redline_status']})")
+    else:
+        redline = round(area * REDLINE_SHARE_ASSUMED)
+        notes.append(f"redline: ASSUMED {REDLINE_SHARE_ASSUMED:.0%} of area")
+    notes.append(f"eco_spending: ASSUMED {ECO_SPENDING_SHARE:.0%} of expenditure")
+    notes.append("pa_km2: 2008 reserve area (out of date); pa_score ASSUMED")
+    notes.append("eqi_change, damage_index: ASSUMED 0 (no province-level figure; uncertain in Monte Carlo)")
+    transfer = r["transfer_2020"]
+    if transfer:
+        notes.append("prior/reference: actual 2020 transfer")
+    tags = [t for t, ps in TAGS.items() if pid in ps.split()]
+    out.writerow([
+        pid, r["name"], GROUP_OF[pid], r["revenue_2020"], r["expenditure_2020"],
+        round(float(r["expenditure_2020"]) * ECO_SPENDING_SHARE, 2), round(area), round(redline),
+        round(float(r["nat_reserves_area_wkm2_2008"]) * 10000), r["nat_reserves_count_c2019"], PA_SCORE,
+        round(float(r["population_wan_2020census"]) * 10000), 0, 0, transfer,
+        "true" if pid in HOLD_HARMLESS else "false", ";".join(tags), transfer, "; ".join(notes),
+    ])

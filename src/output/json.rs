@@ -1,0 +1,145 @@
+//! JSON serialisers: `summary.json` and `manifest.json` (MODEL.md §4).
+
+use crate::error::{Error, Result};
+use crate::pipeline::PointResults;
+use crate::scenario::Scenario;
+use crate::vertical::BudgetMode;
+use serde_json::{Value, json};
+
+/// Run settings and provenance recorded in the manifest and summary.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub command_line: Vec<String>,
+    pub seed: u64,
+    pub draws: u64,
+    pub threads: usize,
+    /// Start time, RFC 3339 UTC.
+    pub started: String,
+    pub wall_seconds: f64,
+}
+
+fn to_bytes(v: &Value) -> Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(v)
+        .map_err(|e| Error::Runtime(format!("JSON serialisation failed: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Finite numbers as JSON numbers; ±∞ and NaN as strings (JSON has no such numbers).
+pub fn jnum(v: f64) -> Value {
+    if v.is_finite() {
+        json!(v)
+    } else {
+        json!(crate::output::num(v))
+    }
+}
+
+/// `summary.json`: scenario, settings, per-formula totals and unallocated money, warnings.
+pub fn summary_json(
+    scn: &Scenario,
+    res: &PointResults,
+    info: &RunInfo,
+    extra: Value,
+) -> Result<Vec<u8>> {
+    let mut formulas = Vec::new();
+    if let Some(v) = &scn.vertical {
+        for fp in &res.formulas {
+            let a = &fp.alloc;
+            formulas.push(json!({
+                "name": fp.name,
+                "total": jnum(a.total),
+                "unallocated": jnum(a.unallocated()),
+                "pool_unallocated": jnum(a.pool_unallocated),
+                "cap_unallocated": jnum(a.cap_unallocated),
+                "budget_scale": jnum(a.scale),
+                "floors_scaled": a.floors_scaled,
+                "regions_floor_binding": a.floor_binds.iter().filter(|b| **b).count(),
+                "regions_capped": a.cap_binds.iter().filter(|b| **b).count(),
+                "regions_deducted": a.q.iter().filter(|q| **q < 0.0).count(),
+                "regions_rewarded": a.q.iter().filter(|q| **q > 0.0).count(),
+            }));
+        }
+        let _ = v;
+    }
+    let budget = scn.vertical.as_ref().map(|v| {
+        json!({
+            "total": v.budget.total.map(jnum),
+            "mode": match v.budget.mode { BudgetMode::Fixed => "fixed", BudgetMode::Open => "open" },
+        })
+    });
+    let mut doc = json!({
+        "scenario": {
+            "name": scn.meta.name,
+            "description": scn.meta.description,
+            "year": scn.meta.year,
+            "currency": scn.meta.currency,
+            "path": scn.path.display().to_string(),
+            "sha256": scn.sha256,
+        },
+        "seed": info.seed,
+        "draws": info.draws,
+        "threads": info.threads,
+        "budget": budget,
+        "formulas": formulas,
+        "unallocated": res.formulas.iter().map(|f| (f.name.clone(), jnum(f.alloc.unallocated()))).collect::<serde_json::Map<_, _>>(),
+        "warnings": scn.warnings,
+    });
+    if let (Value::Object(d), Value::Object(e)) = (&mut doc, extra) {
+        d.extend(e);
+    }
+    to_bytes(&doc)
+}
+
+/// `manifest.json`: tool version, command line, scenario path and hash, seed, times.
+pub fn manifest_json(scn: &Scenario, info: &RunInfo) -> Result<Vec<u8>> {
+    to_bytes(&json!({
+        "tool": "ecocomp",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command_line": info.command_line,
+        "scenario_path": scn.path.display().to_string(),
+        "scenario_sha256": scn.sha256,
+        "seed": info.seed,
+        "draws": info.draws,
+        "threads": info.threads,
+        "start_time": info.started,
+        "wall_time_seconds": info.wall_seconds,
+    }))
+}
+
+/// RFC 3339 UTC timestamp of a system time (civil-from-days, no time-zone database).
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        let at = |s: u64| rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_909_069), "2026-11-28T23:37:49Z");
+    }
+}

@@ -1,0 +1,207 @@
+//! Serde types that mirror the scenario TOML file one to one. Unknown keys are errors
+//! (`deny_unknown_fields`), so a typo is reported rather than silently ignored.
+//! The user-facing description of every field is in `docs/scenario-format.md`.
+
+use crate::param::RawParam;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub scenario: RawMeta,
+    pub budget: Option<RawBudget>,
+    pub regions: Option<RawRegions>,
+    #[serde(default)]
+    pub formula: Vec<RawFormula>,
+    #[serde(default)]
+    pub agreement: Vec<toml::Value>,
+    pub montecarlo: Option<RawMonteCarlo>,
+    #[serde(default)]
+    pub noise: Vec<RawNoise>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub year: Option<i64>,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub assumptions: Vec<String>,
+    /// Id → actual allocation, for the rank correlation reported in summary.json.
+    #[serde(default)]
+    pub reference_allocation_column: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub total: Option<RawParam>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub on_infeasible: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegions {
+    /// CSV file, relative to the scenario file.
+    pub file: Option<String>,
+    /// Regions written inline.
+    #[serde(default)]
+    pub inline: Vec<RawRegion>,
+}
+
+/// One region written inline in TOML (same fields as the CSV columns).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub id: String,
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub std_revenue: Option<f64>,
+    pub std_expenditure: Option<f64>,
+    pub eco_spending: Option<f64>,
+    pub area_km2: Option<f64>,
+    pub redline_km2: Option<f64>,
+    pub pa_km2: Option<f64>,
+    pub pa_count: Option<f64>,
+    pub pa_score: Option<f64>,
+    pub rangers: Option<f64>,
+    pub population: Option<f64>,
+    pub eqi_change: Option<f64>,
+    pub damage_index: Option<f64>,
+    pub prior_allocation: Option<f64>,
+    pub reference_allocation: Option<f64>,
+    #[serde(default)]
+    pub hold_harmless: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFormula {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub key: Option<RawKey>,
+    /// Tag → importance multiplier.
+    #[serde(default)]
+    pub importance: BTreeMap<String, RawParam>,
+    pub protected_areas: Option<RawPaPool>,
+    pub redline: Option<RawRedline>,
+    /// Tag → guidance amount.
+    #[serde(default)]
+    pub guidance: BTreeMap<String, RawParam>,
+    pub rangers: Option<RawRangers>,
+    pub quality: Option<RawQuality>,
+    pub reverse_linkage: Option<RawReverseLinkage>,
+    pub floor: Option<RawFloor>,
+    pub cap: Option<RawCap>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKey {
+    pub c0: RawParam,
+    pub eco_weight: Option<RawParam>,
+    pub redline_uplift: Option<RawParam>,
+    /// `[[lower_bound, multiplier], ...]`.
+    #[serde(default)]
+    pub bands: Vec<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaPool {
+    pub share: Option<RawParam>,
+    pub amount: Option<RawParam>,
+    pub w_area: Option<RawParam>,
+    pub w_count: Option<RawParam>,
+    pub w_score: Option<RawParam>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedline {
+    pub share: Option<RawParam>,
+    pub amount: Option<RawParam>,
+    pub gamma: Option<RawParam>,
+    pub threshold: Option<RawParam>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRangers {
+    pub unit_rate: RawParam,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuality {
+    /// `[t1, t2, t3]`.
+    pub thresholds: Vec<f64>,
+    #[serde(default)]
+    pub reward: RawGradeRates,
+    #[serde(default)]
+    pub deduction: RawGradeRates,
+}
+
+/// Rates per grade: `slightly`, `generally`, `markedly` (all default 0).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGradeRates {
+    pub slightly: Option<RawParam>,
+    pub generally: Option<RawParam>,
+    pub markedly: Option<RawParam>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReverseLinkage {
+    pub lambda: RawParam,
+    pub max_cut: Option<RawParam>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFloor {
+    pub h: Option<RawParam>,
+    pub waived_on_violation: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCap {
+    pub growth: RawParam,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonteCarlo {
+    pub draws: Option<i64>,
+    pub seed: Option<i64>,
+}
+
+/// A noise model on a region column (MODEL.md §3.1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNoise {
+    pub column: String,
+    pub kind: String,
+    pub sigma: Option<f64>,
+    /// A CSV column holding a per-region σ.
+    pub sigma_column: Option<String>,
+    pub rho: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
