@@ -172,18 +172,23 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
     let raw: raw::RawScenario = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            let location = match e.span() {
-                Some(span) => format!(
-                    "line {}",
-                    text[..span.start.min(text.len())].matches('\n').count() + 1
-                ),
-                None => "TOML".to_string(),
+            let (location, value) = match e.span() {
+                Some(span) => {
+                    let start = span.start.min(text.len());
+                    let line = text[..start].matches('\n').count() + 1;
+                    let snippet = text.lines().nth(line - 1).unwrap_or_default().trim();
+                    (format!("line {line}"), format!("`{snippet}`"))
+                }
+                None => ("TOML".to_string(), String::new()),
             };
-            let message = e.message().trim().to_string();
+            let message = e.message().trim().replace(
+                "data did not match any variant of untagged enum RawParam",
+                "expected a number or a distribution table such as { dist = \"normal\", mean = 1.0, sd = 0.1 }",
+            );
             return Err(Error::invalid(vec![Problem::new(
                 path,
                 location,
-                "",
+                value,
                 format!("invalid scenario: {message}"),
             )]));
         }

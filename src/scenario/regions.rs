@@ -49,6 +49,8 @@ struct Row {
     extra: Vec<(String, f64)>,
     hold_harmless: bool,
     tags: Vec<String>,
+    /// Columns whose cell was present but unreadable (already reported).
+    unreadable: Vec<Column>,
 }
 
 /// Where a row lives: a CSV row or an inline TOML table.
@@ -188,6 +190,7 @@ pub fn load_csv(
             extra: Vec::new(),
             hold_harmless: false,
             tags: Vec::new(),
+            unreadable: Vec::new(),
         };
         for (j, cell) in rec.iter().enumerate() {
             let col = names[j].as_str();
@@ -227,6 +230,7 @@ pub fn load_csv(
                             Ok(v) => Some(v),
                             Err(_) => {
                                 sink.at(&loc, col, text, "is not a number");
+                                row.unreadable.extend(Column::from_name(col));
                                 continue;
                             }
                         }
@@ -284,6 +288,7 @@ pub fn from_inline(raw: &[RawRegion], file: &Path, ctx: &mut Ctx) -> Option<Load
                 extra: Vec::new(),
                 hold_harmless: r.hold_harmless,
                 tags: r.tags.clone(),
+                unreadable: Vec::new(),
             }
         })
         .collect();
@@ -359,7 +364,7 @@ fn build(
             data.col_mut(c)[i] = v;
         }
         for c in [Column::StdRevenue, Column::StdExpenditure] {
-            if !present[c as usize] {
+            if !present[c as usize] && !row.unreadable.contains(&c) {
                 sink.at(loc, c.name(), "", "is required");
             }
         }
