@@ -100,6 +100,9 @@ pub enum Error {
     /// A runtime failure that is not the input's fault.
     #[error("{0}")]
     Runtime(String),
+    /// The run was stopped by Ctrl-C; nothing was written.
+    #[error("interrupted: the run was stopped and the output folder was left as it was")]
+    Interrupted,
 }
 
 impl Error {
@@ -108,6 +111,7 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::InfeasibleFloors { .. } => 2,
             Error::Io { .. } | Error::Runtime(_) => 1,
+            Error::Interrupted => crate::interrupt::EXIT_INTERRUPTED,
         }
     }
 

@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod error;
 pub mod horizontal;
+pub mod interrupt;
 pub mod metrics;
 pub mod montecarlo;
 pub mod output;
