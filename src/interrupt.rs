@@ -24,7 +24,9 @@ pub fn install() {
             }
             std::process::exit(EXIT_INTERRUPTED);
         }
-        eprintln!("\ninterrupted: stopping after the current block (press Ctrl-C again to stop at once)");
+        eprintln!(
+            "\ninterrupted: stopping after the current block (press Ctrl-C again to stop at once)"
+        );
     });
 }
 

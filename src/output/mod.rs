@@ -9,6 +9,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod report;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
