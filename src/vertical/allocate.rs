@@ -1,10 +1,12 @@
 //! Puts the components, grades, reverse linkage and budget solve together
 //! (MODEL.md §1.2–§1.5).
 
-use super::formula::{Budget, Formula};
-use super::quality::Grade;
-use crate::error::Result;
-use crate::region::RegionData;
+use super::budget::{SolveStatus, pay, solve_scale};
+use super::components;
+use super::formula::{Budget, BudgetMode, Formula, OnInfeasible};
+use super::quality::{self, Grade};
+use crate::error::{Error, Result};
+use crate::region::{Column, RegionData};
 
 /// Result of allocating one formula over all regions. Every `Vec` has one entry per
 /// region, in region order. Reused across draws: [`allocate`] overwrites every field.
@@ -59,17 +61,51 @@ impl Allocation {
     }
 }
 
-/// Scratch buffers reused across calls (sort keys for the budget solve, pool weights).
+/// Scratch buffers reused across calls: pool weights and the budget solve's breakpoints.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
-    pub(crate) buf_a: Vec<f64>,
-    pub(crate) buf_b: Vec<f64>,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) events: Vec<(f64, f64)>,
+}
+
+/// Clear `v` and fill it with `n` copies of `value`, reusing its capacity.
+fn reset<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
+    v.clear();
+    v.resize(n, value);
 }
 
 /// Allocate `formula` over `regions` under `budget`, writing into `out` (resized as needed;
 /// no allocation once sizes are stable).
 ///
-/// Errors only on infeasible floors with `OnInfeasible::Error`.
+/// The rules, in order (MODEL.md §1.2–§1.5):
+///
+/// 1. Claims `S = K + PA + RL + G + F` ([`components`](super::components)). Share pools are
+///    `share · T` (0 without a total); a pool whose weights sum to zero goes to nobody and
+///    is added to `pool_unallocated`.
+/// 2. Grade and rate q from ΔQ ([`Grade`]; stable and 0 without a quality table), cut
+///    `min(max_cut, λ·D)` (0 without reverse linkage), and the claim
+///    `S' = max(0, S · (1 + q) · (1 − cut))` (the outer `max` only matters for inputs that
+///    validation rejects).
+/// 3. Floor `f = h · prior` for hold-harmless regions when the formula has a floor, else 0.
+///    It is waived (`f = 0`, `floor_waived = true`) when `waived_on_violation` holds and
+///    the region is graded worse than stable or has `D > 0`. Cap `u = (1 + g) · prior` for
+///    `prior > 0` when the formula has a cap, else +∞. A region is paid
+///    `clamp(s · S', f, u) = max(f, min(s · S', u))`: the floor wins if `f > u`.
+/// 4. Fixed mode: the target is `T' = T − pool_unallocated` (taken as 0 if negative).
+///    If `Σ f > T'`, [`OnInfeasible::Error`] returns [`Error::InfeasibleFloors`] and
+///    [`OnInfeasible::ScaleFloors`] pays `f · T'/Σf` (`scale = T'/Σf`,
+///    `floors_scaled = true`, `floor_binds` set wherever `f > 0`). Otherwise `s` solves
+///    `Σ clamp(s · S', f, u) = T'` exactly ([`solve_scale`]); when even `s → ∞` cannot
+///    reach `T'`, everyone is paid their maximum and the rest is `cap_unallocated`.
+///    Open mode: `s = 1`.
+///
+/// `floor_binds[i]` is true when the floor lifted the amount (`f > min(s·S', u)`), and
+/// `cap_binds[i]` when the cap cut it (`x = u < s·S'`; when saturated, every region with a
+/// positive claim that is paid its cap, since it is the caps that leave money over).
+/// `total = Σ x`.
+///
+/// Errors on infeasible floors with `OnInfeasible::Error`, and with [`Error::Runtime`] when
+/// a region column's length differs from `regions.n` (a broken [`RegionData`]).
 pub fn allocate(
     formula: &Formula,
     regions: &RegionData,
@@ -77,6 +113,440 @@ pub fn allocate(
     ws: &mut Workspace,
     out: &mut Allocation,
 ) -> Result<()> {
-    let _ = (formula, regions, budget, ws, out);
-    todo!("vertical allocator")
+    let n = regions.n;
+    if regions.cols.iter().any(|c| c.len() != n)
+        || regions.tags.len() != n
+        || regions.hold_harmless.len() != n
+    {
+        return Err(Error::Runtime(format!(
+            "region data is inconsistent: some column does not have n = {n} entries"
+        )));
+    }
+    for v in [
+        &mut out.key,
+        &mut out.pa,
+        &mut out.rl,
+        &mut out.guidance,
+        &mut out.rangers,
+        &mut out.q,
+        &mut out.cut,
+        &mut out.claim,
+        &mut out.floor,
+        &mut out.cap,
+        &mut out.x,
+    ] {
+        reset(v, n, 0.0);
+    }
+    reset(&mut out.grade, n, Grade::Stable);
+    reset(&mut out.floor_waived, n, false);
+    reset(&mut out.floor_binds, n, false);
+    reset(&mut out.cap_binds, n, false);
+    out.scale = 1.0;
+    out.pool_unallocated = 0.0;
+    out.cap_unallocated = 0.0;
+    out.floors_scaled = false;
+    out.total = 0.0;
+
+    let revenue = regions.col(Column::StdRevenue);
+    let expenditure = regions.col(Column::StdExpenditure);
+    let eco = regions.col(Column::EcoSpending);
+    let area = regions.col(Column::AreaKm2);
+    let redline = regions.col(Column::RedlineKm2);
+    let tags = &regions.tags;
+
+    // Per-region components K, G, F.
+    for i in 0..n {
+        if let Some(key) = &formula.key {
+            let m = components::importance_multiplier(&formula.importance, tags[i]);
+            let r = components::coverage(area[i], redline[i]);
+            out.key[i] = components::key_subsidy(key, revenue[i], expenditure[i], eco[i], m, r);
+        }
+        out.guidance[i] = components::guidance(&formula.guidance, tags[i]);
+        out.rangers[i] = components::rangers(regions.col(Column::Rangers)[i], formula.rangers);
+    }
+
+    // Pools PA and RL.
+    if let Some(pool) = &formula.protected_areas {
+        let (km2, count, score) = (
+            regions.col(Column::PaKm2),
+            regions.col(Column::PaCount),
+            regions.col(Column::PaScore),
+        );
+        let totals = components::PaTotals::of(km2, count);
+        ws.weights.clear();
+        ws.weights.extend(
+            (0..n).map(|i| components::pa_weight(pool, totals, km2[i], count[i], score[i])),
+        );
+        let size = components::pool_size(pool.size, budget.total);
+        out.pool_unallocated += components::split_pool(size, &ws.weights, &mut out.pa);
+    }
+    if let Some(pool) = &formula.redline {
+        ws.weights.clear();
+        ws.weights.extend((0..n).map(|i| {
+            components::redline_weight(pool, redline[i], components::coverage(area[i], redline[i]))
+        }));
+        let size = components::pool_size(pool.size, budget.total);
+        out.pool_unallocated += components::split_pool(size, &ws.weights, &mut out.rl);
+    }
+
+    // Grades, reverse linkage, claims, floors and caps.
+    let dq = regions.col(Column::EqiChange);
+    let damage = regions.col(Column::DamageIndex);
+    let prior = regions.col(Column::PriorAllocation);
+    for i in 0..n {
+        let (grade, q) = quality::grade_and_rate(dq[i], formula.quality.as_ref());
+        let cut = formula
+            .reverse_linkage
+            .as_ref()
+            .map_or(0.0, |rl| (rl.lambda * damage[i]).min(rl.max_cut));
+        let s = out.key[i] + out.pa[i] + out.rl[i] + out.guidance[i] + out.rangers[i];
+        out.grade[i] = grade;
+        out.q[i] = q;
+        out.cut[i] = cut;
+        out.claim[i] = (s * (1.0 + q) * (1.0 - cut)).max(0.0);
+
+        if let Some(floor) = &formula.floor
+            && regions.hold_harmless[i]
+        {
+            if floor.waived_on_violation && (grade.is_worse() || damage[i] > 0.0) {
+                out.floor_waived[i] = true;
+            } else {
+                out.floor[i] = (floor.h * prior[i]).max(0.0);
+            }
+        }
+        out.cap[i] = match formula.cap {
+            Some(g) if prior[i] > 0.0 => (1.0 + g) * prior[i],
+            _ => f64::INFINITY,
+        };
+    }
+
+    let mut saturated = false;
+    match budget.mode {
+        BudgetMode::Open => out.scale = 1.0,
+        BudgetMode::Fixed => {
+            let target = (budget.total.unwrap_or(0.0) - out.pool_unallocated).max(0.0);
+            let sol = solve_scale(&out.claim, &out.floor, &out.cap, target, &mut ws.events);
+            match sol.status {
+                SolveStatus::FloorsExceedTarget => match budget.on_infeasible {
+                    OnInfeasible::Error => {
+                        return Err(Error::InfeasibleFloors {
+                            formula: formula.name.clone(),
+                            floors: sol.floors_total,
+                            budget: target,
+                            shortfall: sol.floors_total - target,
+                        });
+                    }
+                    OnInfeasible::ScaleFloors => {
+                        let scale = target / sol.floors_total;
+                        out.scale = scale;
+                        out.floors_scaled = true;
+                        for i in 0..n {
+                            out.x[i] = out.floor[i] * scale;
+                            out.floor_binds[i] = out.floor[i] > 0.0;
+                        }
+                        out.total = out.x.iter().sum();
+                        return Ok(());
+                    }
+                },
+                SolveStatus::Exact => out.scale = sol.scale,
+                SolveStatus::Saturated => {
+                    out.scale = sol.scale;
+                    out.cap_unallocated = sol.unallocated(target);
+                    saturated = true;
+                }
+            }
+        }
+    }
+
+    let s = out.scale;
+    for i in 0..n {
+        let (f, u) = (out.floor[i], out.cap[i]);
+        let raw = s * out.claim[i];
+        let x = pay(out.claim[i], f, u, s);
+        out.x[i] = x;
+        out.floor_binds[i] = f > raw.min(u);
+        out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
+    }
+    out.total = out.x.iter().sum();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vertical::formula::{
+        Floor, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
+    };
+    use approx::assert_relative_eq;
+
+    /// Three regions with a fiscal gap of 10, 20 and 30, no protected areas.
+    fn regions() -> RegionData {
+        let mut d = RegionData::zeros(3);
+        d.col_mut(Column::StdRevenue)
+            .copy_from_slice(&[10.0, 20.0, 30.0]);
+        d.col_mut(Column::StdExpenditure)
+            .copy_from_slice(&[20.0, 40.0, 60.0]);
+        d.col_mut(Column::AreaKm2)
+            .copy_from_slice(&[100.0, 100.0, 100.0]);
+        d.col_mut(Column::RedlineKm2)
+            .copy_from_slice(&[10.0, 50.0, 90.0]);
+        d.col_mut(Column::PriorAllocation)
+            .copy_from_slice(&[10.0, 20.0, 30.0]);
+        d
+    }
+
+    fn key_only() -> Formula {
+        let mut f = Formula::empty("k");
+        f.key = Some(KeySubsidy {
+            c0: 1.0,
+            eco_weight: 0.0,
+            redline_uplift: 0.0,
+            bands: Vec::new(),
+        });
+        f
+    }
+
+    fn fixed(total: f64) -> Budget {
+        Budget {
+            total: Some(total),
+            mode: BudgetMode::Fixed,
+            on_infeasible: OnInfeasible::Error,
+        }
+    }
+
+    fn open() -> Budget {
+        Budget {
+            total: None,
+            mode: BudgetMode::Open,
+            on_infeasible: OnInfeasible::Error,
+        }
+    }
+
+    fn run(f: &Formula, d: &RegionData, b: &Budget) -> Result<Allocation> {
+        let mut out = Allocation::default();
+        allocate(f, d, b, &mut Workspace::default(), &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn fixed_mode_scales_claims_to_the_budget() {
+        let a = run(&key_only(), &regions(), &fixed(120.0)).unwrap();
+        assert_relative_eq!(a.scale, 2.0, epsilon = 1e-12);
+        assert_relative_eq!(a.x[0], 20.0, epsilon = 1e-12);
+        assert_relative_eq!(a.x[2], 60.0, epsilon = 1e-12);
+        assert_relative_eq!(a.total, 120.0, epsilon = 1e-12);
+        assert!(a.cap_binds.iter().all(|b| !b) && a.floor_binds.iter().all(|b| !b));
+    }
+
+    #[test]
+    fn open_mode_pays_the_claims() {
+        let a = run(&key_only(), &regions(), &open()).unwrap();
+        assert_relative_eq!(a.scale, 1.0);
+        assert_relative_eq!(a.total, 60.0);
+        assert_relative_eq!(a.x[1], 20.0);
+    }
+
+    #[test]
+    fn floors_and_caps_bind_in_fixed_mode() {
+        let mut f = key_only();
+        f.floor = Some(Floor {
+            h: 1.0,
+            waived_on_violation: true,
+        });
+        f.cap = Some(0.1);
+        let mut d = regions();
+        d.hold_harmless[0] = true;
+        d.col_mut(Column::PriorAllocation)
+            .copy_from_slice(&[40.0, 20.0, 0.0]);
+        // Region 0: floor 40 above its scaled claim; region 1: cap 22; region 2 uncapped.
+        let a = run(&f, &d, &fixed(100.0)).unwrap();
+        assert_relative_eq!(a.x[0], 40.0);
+        assert_relative_eq!(a.x[1], 22.0);
+        assert_relative_eq!(a.x[2], 38.0, epsilon = 1e-12);
+        assert!(a.floor_binds[0] && !a.floor_binds[1] && !a.floor_binds[2]);
+        assert!(!a.cap_binds[0] && a.cap_binds[1] && !a.cap_binds[2]);
+        // Cap only where prior > 0.
+        assert!(a.cap[2].is_infinite());
+        assert_relative_eq!(a.total, 100.0, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn everyone_capped_leaves_money_unallocated() {
+        let mut f = key_only();
+        f.cap = Some(0.0);
+        let a = run(&f, &regions(), &fixed(100.0)).unwrap();
+        assert_relative_eq!(a.total, 60.0);
+        assert_relative_eq!(a.cap_unallocated, 40.0);
+        assert_relative_eq!(a.unallocated(), 40.0);
+        assert!(a.cap_binds.iter().all(|&b| b));
+    }
+
+    #[test]
+    fn infeasible_floors_error_or_scale() {
+        let mut f = key_only();
+        f.floor = Some(Floor {
+            h: 1.0,
+            waived_on_violation: true,
+        });
+        let mut d = regions();
+        d.hold_harmless = vec![true, true, false];
+        // Floors 10 + 20 = 30 > 24.
+        match run(&f, &d, &fixed(24.0)) {
+            Err(Error::InfeasibleFloors {
+                floors,
+                budget,
+                shortfall,
+                ..
+            }) => {
+                assert_relative_eq!(floors, 30.0);
+                assert_relative_eq!(budget, 24.0);
+                assert_relative_eq!(shortfall, 6.0);
+            }
+            other => panic!("expected InfeasibleFloors, got {other:?}"),
+        }
+        let mut b = fixed(24.0);
+        b.on_infeasible = OnInfeasible::ScaleFloors;
+        let a = run(&f, &d, &b).unwrap();
+        assert!(a.floors_scaled);
+        assert_relative_eq!(a.scale, 0.8);
+        assert_relative_eq!(a.x[0], 8.0);
+        assert_relative_eq!(a.x[1], 16.0);
+        assert_relative_eq!(a.x[2], 0.0);
+        assert_relative_eq!(a.total, 24.0);
+    }
+
+    #[test]
+    fn floor_waived_on_grade_or_damage() {
+        let mut f = key_only();
+        f.floor = Some(Floor {
+            h: 2.0,
+            waived_on_violation: true,
+        });
+        f.quality = Some(Quality {
+            thresholds: [1.0, 2.0, 3.0],
+            reward: [0.0; 3],
+            deduction: [0.0; 3],
+        });
+        let mut d = regions();
+        d.hold_harmless = vec![true, true, true];
+        d.col_mut(Column::EqiChange)
+            .copy_from_slice(&[-1.0, -0.999, 0.0]);
+        d.col_mut(Column::DamageIndex)
+            .copy_from_slice(&[0.0, 0.0, 0.01]);
+        let a = run(&f, &d, &open()).unwrap();
+        // Region 0 graded slightly worse; region 2 has D > 0; region 1 keeps its floor.
+        assert_eq!(a.floor_waived, vec![true, false, true]);
+        assert_relative_eq!(a.floor[0], 0.0);
+        assert_relative_eq!(a.floor[1], 40.0);
+        assert_relative_eq!(a.floor[2], 0.0);
+        assert_relative_eq!(a.x[1], 40.0);
+        assert!(a.floor_binds[1]);
+        // Without the waiver the floors stand.
+        f.floor = Some(Floor {
+            h: 2.0,
+            waived_on_violation: false,
+        });
+        let a = run(&f, &d, &open()).unwrap();
+        assert!(a.floor_waived.iter().all(|&w| !w));
+        assert_relative_eq!(a.x[0], 20.0);
+        assert_relative_eq!(a.x[2], 60.0);
+    }
+
+    #[test]
+    fn quality_and_reverse_linkage_scale_the_claim() {
+        let mut f = key_only();
+        f.quality = Some(Quality {
+            thresholds: [1.0, 2.0, 3.0],
+            reward: [0.1, 0.2, 0.3],
+            deduction: [0.1, 0.5, 1.0],
+        });
+        f.reverse_linkage = Some(ReverseLinkage {
+            lambda: 0.5,
+            max_cut: 0.2,
+        });
+        let mut d = regions();
+        d.col_mut(Column::EqiChange)
+            .copy_from_slice(&[3.0, -2.0, -3.0]);
+        d.col_mut(Column::DamageIndex)
+            .copy_from_slice(&[0.2, 0.4, 1.0]);
+        let a = run(&f, &d, &open()).unwrap();
+        // cut = min(0.2, 0.5·D): 0.1 (below max_cut), 0.2 (at it), 0.2 (capped at it).
+        assert_relative_eq!(a.cut[0], 0.1);
+        assert_relative_eq!(a.cut[1], 0.2);
+        assert_relative_eq!(a.cut[2], 0.2);
+        assert_relative_eq!(a.x[0], 10.0 * 1.3 * 0.9);
+        assert_relative_eq!(a.x[1], 20.0 * 0.5 * 0.8);
+        // A deduction of 1.0 removes the allocation entirely.
+        assert_relative_eq!(a.x[2], 0.0);
+        assert_eq!(a.grade[2], Grade::MarkedlyWorse);
+    }
+
+    #[test]
+    fn zero_weight_pool_goes_to_nobody() {
+        let mut f = key_only();
+        f.protected_areas = Some(ProtectedAreaPool {
+            size: PoolSize::Share(0.25),
+            w_area: 1.0,
+            w_count: 0.0,
+            w_score: 0.0,
+        });
+        f.redline = Some(RedlinePool {
+            size: PoolSize::Amount(10.0),
+            gamma: 1.0,
+            threshold: 0.5,
+        });
+        let a = run(&f, &regions(), &fixed(100.0)).unwrap();
+        assert_relative_eq!(a.pool_unallocated, 25.0);
+        assert!(a.pa.iter().all(|&p| p == 0.0));
+        // RL weights 10, 50, 90·1.4 = 126.
+        assert_relative_eq!(a.rl[2], 10.0 * 126.0 / 186.0, epsilon = 1e-12);
+        assert_relative_eq!(a.total, 75.0, epsilon = 1e-12);
+        assert_relative_eq!(a.total + a.unallocated(), 100.0, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn share_pools_without_total_hold_nothing() {
+        let mut f = key_only();
+        f.redline = Some(RedlinePool {
+            size: PoolSize::Share(0.5),
+            gamma: 0.0,
+            threshold: 0.0,
+        });
+        let a = run(&f, &regions(), &open()).unwrap();
+        assert!(a.rl.iter().all(|&p| p == 0.0));
+        assert_relative_eq!(a.total, 60.0);
+    }
+
+    #[test]
+    fn broken_region_data_is_an_error_not_a_panic() {
+        let mut d = regions();
+        d.tags.pop();
+        assert!(matches!(
+            run(&key_only(), &d, &open()),
+            Err(Error::Runtime(_))
+        ));
+    }
+
+    #[test]
+    fn steady_state_reuses_buffers() {
+        let mut f = key_only();
+        f.cap = Some(0.1);
+        f.redline = Some(RedlinePool {
+            size: PoolSize::Share(0.1),
+            gamma: 1.0,
+            threshold: 0.2,
+        });
+        let d = regions();
+        let mut ws = Workspace::default();
+        let mut out = Allocation::default();
+        allocate(&f, &d, &fixed(60.0), &mut ws, &mut out).unwrap();
+        let ptrs = (out.x.as_ptr(), out.claim.as_ptr(), ws.events.as_ptr());
+        let first = out.clone();
+        allocate(&f, &d, &fixed(60.0), &mut ws, &mut out).unwrap();
+        assert_eq!(
+            ptrs,
+            (out.x.as_ptr(), out.claim.as_ptr(), ws.events.as_ptr())
+        );
+        assert_eq!(first, out);
+    }
 }

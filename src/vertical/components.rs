@@ -1,1 +1,301 @@
-//! TODO
+//! The pre-budget claims of the vertical allocator (MODEL.md §1.2): the key subsidy K, the
+//! protected-area pool PA, the red-line pool RL, guidance G and the ranger subsidy F.
+//!
+//! Policy source: the key ecological function zone transfer method (POLICY.md §2): a
+//! fiscal-gap subsidy banded by self-sufficiency and ecological importance, plus
+//! protected-area, red-line, guidance and forest-ranger items.
+//!
+//! Every function here is a pure per-region (or per-pool) formula on plain numbers, so the
+//! allocator's hot loop stays allocation-free and each rule can be tested on its own. No
+//! function divides by zero: a zero denominator is documented at the function.
+
+use super::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool};
+
+/// The band multiplier of a self-sufficiency ratio `R/E`.
+///
+/// `bands` are `(lower_bound, multiplier)` pairs sorted by strictly increasing lower bound;
+/// the pair with the highest lower bound ≤ `ratio` applies. Below every bound (or with no
+/// bands) the multiplier is 1.0.
+#[inline]
+pub fn band_multiplier(bands: &[(f64, f64)], ratio: f64) -> f64 {
+    // Bands are short (a handful of steps); a reverse linear scan beats a binary search.
+    bands
+        .iter()
+        .rev()
+        .find(|(lower, _)| *lower <= ratio)
+        .map_or(1.0, |&(_, m)| m)
+}
+
+/// The importance multiplier m of a region with tag bit set `tags`: the **maximum** over
+/// the formula's `(tag, multiplier)` entries whose tag the region carries (就高不就低), or
+/// 1.0 when none applies. Tags ≥ 64 can never be carried and are ignored.
+#[inline]
+pub fn importance_multiplier(importance: &[(u32, f64)], tags: u64) -> f64 {
+    let mut best: Option<f64> = None;
+    for &(tag, m) in importance {
+        if has_tag(tags, tag) {
+            best = Some(best.map_or(m, |b: f64| b.max(m)));
+        }
+    }
+    best.unwrap_or(1.0)
+}
+
+/// True when bit `tag` is set in `tags`.
+#[inline]
+pub fn has_tag(tags: u64, tag: u32) -> bool {
+    tag < 64 && (tags >> tag) & 1 == 1
+}
+
+/// Red-line coverage `r = L / A`; 0 when the area is not positive.
+#[inline]
+pub fn coverage(area_km2: f64, redline_km2: f64) -> f64 {
+    if area_km2 > 0.0 {
+        redline_km2 / area_km2
+    } else {
+        0.0
+    }
+}
+
+/// Self-sufficiency `R / E`. Validation requires `E > 0`; for `E ≤ 0` the ratio is taken as
+/// +∞ (no expenditure need), so the highest band applies.
+#[inline]
+pub fn self_sufficiency(revenue: f64, expenditure: f64) -> f64 {
+    if expenditure > 0.0 {
+        revenue / expenditure
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Key subsidy `K = max(0, E + a·X − R) · c0 · band(R/E) · m · (1 + β·r)`.
+///
+/// `importance` is m (see [`importance_multiplier`]) and `coverage` is r (see
+/// [`coverage`]).
+#[inline]
+pub fn key_subsidy(
+    key: &KeySubsidy,
+    revenue: f64,
+    expenditure: f64,
+    eco_spending: f64,
+    importance: f64,
+    coverage: f64,
+) -> f64 {
+    let gap = (expenditure + key.eco_weight * eco_spending - revenue).max(0.0);
+    if gap <= 0.0 {
+        return 0.0;
+    }
+    let band = band_multiplier(&key.bands, self_sufficiency(revenue, expenditure));
+    gap * key.c0 * band * importance * (1.0 + key.redline_uplift * coverage)
+}
+
+/// Money in a pool: `Share(s)` is `s · T`, `Amount(a)` is `a`. A share pool with no total
+/// (open mode without a total, which validation rejects) holds 0.
+#[inline]
+pub fn pool_size(size: PoolSize, total: Option<f64>) -> f64 {
+    match size {
+        PoolSize::Share(s) => total.map_or(0.0, |t| s * t),
+        PoolSize::Amount(a) => a,
+    }
+}
+
+/// Sums of the protected-area columns over all regions, the denominators of the PA weight.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PaTotals {
+    pub km2: f64,
+    pub count: f64,
+}
+
+impl PaTotals {
+    pub fn of(pa_km2: &[f64], pa_count: &[f64]) -> Self {
+        PaTotals {
+            km2: pa_km2.iter().sum(),
+            count: pa_count.iter().sum(),
+        }
+    }
+}
+
+/// Protected-area pool weight of one region:
+/// `(w_area · pa_km2 / Σpa_km2 + w_count · pa_count / Σpa_count) · ((1 − w_score) + w_score · pa_score)`.
+/// A term whose denominator is not positive contributes 0.
+#[inline]
+pub fn pa_weight(
+    pool: &ProtectedAreaPool,
+    totals: PaTotals,
+    pa_km2: f64,
+    pa_count: f64,
+    pa_score: f64,
+) -> f64 {
+    let area = if totals.km2 > 0.0 {
+        pool.w_area * pa_km2 / totals.km2
+    } else {
+        0.0
+    };
+    let count = if totals.count > 0.0 {
+        pool.w_count * pa_count / totals.count
+    } else {
+        0.0
+    };
+    (area + count) * ((1.0 - pool.w_score) + pool.w_score * pa_score)
+}
+
+/// Red-line pool weight of one region: `L · (1 + γ · max(0, r − r*))`.
+#[inline]
+pub fn redline_weight(pool: &RedlinePool, redline_km2: f64, coverage: f64) -> f64 {
+    redline_km2 * (1.0 + pool.gamma * (coverage - pool.threshold).max(0.0))
+}
+
+/// Split `size` in proportion to `weights`, writing each share into `out` (same length).
+/// Returns the money allocated to nobody: all of `size` when the weights sum to zero (or
+/// less), else 0.
+pub fn split_pool(size: f64, weights: &[f64], out: &mut [f64]) -> f64 {
+    let sum: f64 = weights.iter().sum();
+    if sum > 0.0 && sum.is_finite() {
+        let per_weight = size / sum;
+        for (o, &w) in out.iter_mut().zip(weights) {
+            *o = w * per_weight;
+        }
+        0.0
+    } else {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        size
+    }
+}
+
+/// Guidance `G`: the sum over the region's tags of the formula's `(tag, amount)` entries.
+#[inline]
+pub fn guidance(entries: &[(u32, f64)], tags: u64) -> f64 {
+    entries
+        .iter()
+        .filter(|(tag, _)| has_tag(tags, *tag))
+        .map(|(_, a)| a)
+        .sum()
+}
+
+/// Ranger subsidy `F = rangers · unit_rate`; 0 without a ranger table.
+#[inline]
+pub fn rangers(count: f64, unit_rate: Option<f64>) -> f64 {
+    unit_rate.map_or(0.0, |rate| count * rate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn key(bands: Vec<(f64, f64)>) -> KeySubsidy {
+        KeySubsidy {
+            c0: 0.5,
+            eco_weight: 0.5,
+            redline_uplift: 0.2,
+            bands,
+        }
+    }
+
+    #[test]
+    fn band_boundaries() {
+        let bands = [(0.2, 0.8), (0.5, 0.4), (1.0, 0.0)];
+        assert_relative_eq!(band_multiplier(&bands, 0.0), 1.0);
+        assert_relative_eq!(band_multiplier(&bands, 0.2 - 1e-12), 1.0);
+        assert_relative_eq!(band_multiplier(&bands, 0.2), 0.8);
+        assert_relative_eq!(band_multiplier(&bands, 0.5 - 1e-12), 0.8);
+        assert_relative_eq!(band_multiplier(&bands, 0.5), 0.4);
+        assert_relative_eq!(band_multiplier(&bands, 0.99), 0.4);
+        assert_relative_eq!(band_multiplier(&bands, 1.0), 0.0);
+        assert_relative_eq!(band_multiplier(&bands, f64::INFINITY), 0.0);
+        assert_relative_eq!(band_multiplier(&[], 0.3), 1.0);
+    }
+
+    #[test]
+    fn importance_takes_the_highest_applicable_multiplier() {
+        let imp = [(0, 1.5), (1, 1.2), (3, 2.0)];
+        assert_relative_eq!(importance_multiplier(&imp, 0b0000), 1.0);
+        assert_relative_eq!(importance_multiplier(&imp, 0b0010), 1.2);
+        assert_relative_eq!(importance_multiplier(&imp, 0b0011), 1.5);
+        assert_relative_eq!(importance_multiplier(&imp, 0b1011), 2.0);
+        // A tag the formula does not list does not count.
+        assert_relative_eq!(importance_multiplier(&imp, 0b0100), 1.0);
+        // Out-of-range tag indices never match.
+        assert_relative_eq!(importance_multiplier(&[(70, 3.0)], u64::MAX), 1.0);
+    }
+
+    #[test]
+    fn key_subsidy_formula() {
+        let k = key(vec![(0.5, 0.5)]);
+        // gap = 100 + 0.5·20 − 30 = 80; R/E = 0.3 below every band → 1.0.
+        let got = key_subsidy(&k, 30.0, 100.0, 20.0, 1.5, 0.4);
+        assert_relative_eq!(got, 80.0 * 0.5 * 1.0 * 1.5 * (1.0 + 0.2 * 0.4));
+        // R/E = 0.6 → band 0.5; gap = 100 + 10 − 60 = 50.
+        let got = key_subsidy(&k, 60.0, 100.0, 20.0, 1.0, 0.0);
+        assert_relative_eq!(got, 50.0 * 0.5 * 0.5);
+        // Revenue above need: no subsidy.
+        assert_relative_eq!(key_subsidy(&k, 200.0, 100.0, 20.0, 1.0, 0.0), 0.0);
+        // Zero expenditure does not divide by zero.
+        assert!(key_subsidy(&k, 0.0, 0.0, 10.0, 1.0, 0.0).is_finite());
+    }
+
+    #[test]
+    fn coverage_guards_zero_area() {
+        assert_relative_eq!(coverage(100.0, 25.0), 0.25);
+        assert_relative_eq!(coverage(0.0, 25.0), 0.0);
+    }
+
+    #[test]
+    fn redline_weight_threshold() {
+        let pool = RedlinePool {
+            size: PoolSize::Amount(1.0),
+            gamma: 2.0,
+            threshold: 0.3,
+        };
+        assert_relative_eq!(redline_weight(&pool, 10.0, 0.2), 10.0);
+        assert_relative_eq!(redline_weight(&pool, 10.0, 0.3), 10.0);
+        assert_relative_eq!(redline_weight(&pool, 10.0, 0.5), 10.0 * (1.0 + 2.0 * 0.2));
+    }
+
+    #[test]
+    fn pa_weight_terms_and_zero_denominators() {
+        let pool = ProtectedAreaPool {
+            size: PoolSize::Share(0.1),
+            w_area: 0.6,
+            w_count: 0.4,
+            w_score: 0.5,
+        };
+        let t = PaTotals {
+            km2: 200.0,
+            count: 4.0,
+        };
+        let w = pa_weight(&pool, t, 50.0, 1.0, 0.8);
+        assert_relative_eq!(w, (0.6 * 0.25 + 0.4 * 0.25) * (0.5 + 0.5 * 0.8));
+        // No protected-area counts anywhere: the count term is dropped, not NaN.
+        let t0 = PaTotals {
+            km2: 200.0,
+            count: 0.0,
+        };
+        assert_relative_eq!(pa_weight(&pool, t0, 50.0, 0.0, 1.0), 0.6 * 0.25);
+        assert_relative_eq!(pa_weight(&pool, PaTotals::default(), 50.0, 1.0, 1.0), 0.0);
+    }
+
+    #[test]
+    fn zero_weight_pool_is_unallocated() {
+        let mut out = [9.0; 3];
+        let un = split_pool(12.0, &[0.0, 0.0, 0.0], &mut out);
+        assert_relative_eq!(un, 12.0);
+        assert!(out.iter().all(|&x| x == 0.0));
+        let un = split_pool(12.0, &[1.0, 0.0, 3.0], &mut out);
+        assert_relative_eq!(un, 0.0);
+        assert_relative_eq!(out[0], 3.0);
+        assert_relative_eq!(out[1], 0.0);
+        assert_relative_eq!(out[2], 9.0);
+    }
+
+    #[test]
+    fn pool_sizes_guidance_and_rangers() {
+        assert_relative_eq!(pool_size(PoolSize::Share(0.1), Some(500.0)), 50.0);
+        assert_relative_eq!(pool_size(PoolSize::Share(0.1), None), 0.0);
+        assert_relative_eq!(pool_size(PoolSize::Amount(7.0), None), 7.0);
+        let g = [(0, 1.0), (2, 0.5), (2, 0.25)];
+        assert_relative_eq!(guidance(&g, 0b101), 1.75);
+        assert_relative_eq!(guidance(&g, 0b010), 0.0);
+        assert_relative_eq!(rangers(120.0, Some(0.01)), 1.2);
+        assert_relative_eq!(rangers(120.0, None), 0.0);
+    }
+}
