@@ -48,6 +48,7 @@ struct Builder<'c, 's> {
     ctx: &'c mut Ctx<'s>,
     path: String,
     n_periods: usize,
+    periods: Vec<String>,
     parties: Vec<String>,
     labels: Vec<String>,
     central: Vec<f64>,
@@ -69,11 +70,16 @@ impl<'c, 's> Builder<'c, 's> {
             ctx,
             path,
             n_periods: 0,
+            periods: Vec::new(),
             parties: Vec::new(),
             labels: Vec::new(),
             central: Vec::new(),
             uncertain: Vec::new(),
         }
+    }
+
+    fn period_label(&self, t: usize) -> &str {
+        self.periods.get(t).map_or("?", String::as_str)
     }
 
     fn problem(&mut self, sub: &str, value: impl std::fmt::Display, msg: impl Into<String>) {
@@ -225,6 +231,7 @@ impl<'c, 's> Builder<'c, 's> {
             }
         }
         self.n_periods = periods.len();
+        self.periods = periods.clone();
 
         let table = self.class_table(ra);
 
