@@ -149,9 +149,7 @@ fn random_agreement(d: &mut Dice) -> String {
             );
         }
     }
-    s += &format!(
-        "[[agreement.rule]]\nkind = \"central\"\nto = \"P0\"\namount = 1.0\nwhen_met = [\"S0\"]\n"
-    );
+    s += "[[agreement.rule]]\nkind = \"central\"\nto = \"P0\"\namount = 1.0\nwhen_met = [\"S0\"]\n";
     s
 }
 

@@ -559,3 +559,98 @@ pub fn summary_value(results: &[(&Agreement, &Settlement)]) -> serde_json::Value
         .collect();
     serde_json::Value::Array(list)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::horizontal::settle::settle_point;
+    use crate::horizontal::validate::tests::{TWO, load};
+
+    fn results() -> (Agreement, Settlement) {
+        let (mut a, p) = load(TWO);
+        assert!(p.is_empty());
+        let a = a.remove(0);
+        let s = settle_point(&a);
+        (a, s)
+    }
+
+    #[test]
+    fn numbers_in_sentences_are_short() {
+        assert_eq!(fmt_num(0.87), "0.87");
+        assert_eq!(fmt_num(1.0), "1");
+        assert_eq!(fmt_num(6000.0), "6000");
+        assert_eq!(fmt_num(1.0 / 3.0), "0.333333");
+        assert_eq!(fmt_num(-2.5), "-2.5");
+        assert_eq!(fmt_num(1.0439999999999998), "1.044");
+    }
+
+    #[test]
+    fn basins_csv_has_a_row_per_party_period_and_round() {
+        let (a, s) = results();
+        let csv = String::from_utf8(basins_csv(&[(&a, &s)])).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "agreement,party,period,point,horizontal,central,received,paid"
+        );
+        assert_eq!(lines.len(), 1 + 2 * 3);
+        assert_eq!(lines[1], "a,安徽,2012,1,1,0,1,0");
+        assert_eq!(lines[2], "a,安徽,2013,-1,-1,0,0,1");
+        assert_eq!(lines[3], "a,安徽,round,0,0,0,1,1");
+    }
+
+    #[test]
+    fn sections_csv_shows_value_class_target_and_met() {
+        let (a, s) = results();
+        let csv = String::from_utf8(sections_csv(&[(&a, &s)])).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "agreement,section,upstream,downstream,period,kind,value,class,target,met"
+        );
+        // TN 1.0 is class III.
+        assert_eq!(
+            lines[1],
+            "a,街口,安徽,浙江,2012,p_index,0.87,III,P ≤ 1,true"
+        );
+        assert!(lines[2].ends_with(",false"));
+    }
+
+    #[test]
+    fn breakdown_explains_each_payment_and_the_round_net() {
+        let (a, s) = results();
+        let rows = breakdown_rows(&[(&a, &s)]);
+        assert_eq!(rows[0].explanation, "街口: P = 0.87 ≤ 1: 浙江 pays 安徽 1");
+        assert_eq!(
+            (rows[0].payer.as_str(), rows[0].payee.as_str()),
+            ("浙江", "安徽")
+        );
+        assert_eq!(rows[1].explanation, "街口: P = 1.044 > 1: 安徽 pays 浙江 1");
+        let net = rows
+            .iter()
+            .find(|r| r.kind == "net" && r.period == ROUND && r.payee == "安徽")
+            .unwrap();
+        assert_eq!(
+            net.explanation,
+            "安徽 net over the round: horizontal 0, central 0, total 0"
+        );
+        let csv = String::from_utf8(breakdown_csv(&[(&a, &s)])).unwrap();
+        assert!(csv.starts_with("agreement,period,rule,kind,payer,payee,amount,explanation\n"));
+    }
+
+    #[test]
+    fn csv_fields_with_commas_and_quotes_are_quoted() {
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("plain"), "plain");
+    }
+
+    #[test]
+    fn summary_lists_round_nets() {
+        let (a, s) = results();
+        let v = summary_value(&[(&a, &s)]);
+        assert_eq!(v[0]["agreement"], "a");
+        assert_eq!(v[0]["parties"][0]["party"], "安徽");
+        assert_eq!(v[0]["parties"][0]["receipts"], 1.0);
+    }
+}
