@@ -221,21 +221,17 @@ pub fn describe_section(a: &Agreement, s: &Settlement, k: usize, t: usize) -> St
 /// The sentence for a signed section payment (positive = downstream pays upstream).
 fn section_payment(a: &Agreement, k: usize, amount: f64) -> (String, String, f64, String) {
     let sec = &a.sections[k];
-    let (up, down) = (
-        a.parties[sec.upstream].clone(),
-        a.parties[sec.downstream].clone(),
-    );
+    let (up, down) = (&a.parties[sec.upstream], &a.parties[sec.downstream]);
     let (payer, payee) = if amount >= 0.0 {
         (down, up)
     } else {
         (up, down)
     };
-    let text = if amount.abs() > 0.0 {
-        format!("{payer} pays {payee} {}", fmt_num(amount.abs()))
-    } else {
-        "no payment".to_string()
-    };
-    (payer, payee, amount.abs(), text)
+    if amount == 0.0 {
+        return (String::new(), String::new(), 0.0, "no payment".to_string());
+    }
+    let text = format!("{payer} pays {payee} {}", fmt_num(amount.abs()));
+    (payer.clone(), payee.clone(), amount.abs(), text)
 }
 
 pub fn breakdown_rows(results: &[(&Agreement, &Settlement)]) -> Vec<BreakdownRow> {

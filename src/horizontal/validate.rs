@@ -513,8 +513,9 @@ impl<'c, 's> Builder<'c, 's> {
                 }
             }
         }
-        // Compliance rate: the same number of sub-periods for every indicator.
-        if rs.kind == "compliance_rate" {
+        // Sub-period values, wherever given, must come for every indicator in equal
+        // numbers (a compliance rate needs them; correlation groups assume them).
+        if indicators.iter().any(|i| !i.monthly.is_empty()) {
             for t in 0..self.n_periods {
                 let counts: Vec<usize> = indicators
                     .iter()
@@ -716,7 +717,13 @@ impl<'c, 's> Builder<'c, 's> {
             for k in 0..months {
                 slot_groups.push(
                     inds.iter()
-                        .map(|i| i.monthly[t].get(k).copied().unwrap_or(0))
+                        .map(|i| {
+                            i.monthly
+                                .get(t)
+                                .and_then(|m| m.get(k))
+                                .copied()
+                                .unwrap_or(0)
+                        })
                         .collect(),
                 );
             }
@@ -1204,6 +1211,24 @@ pub(crate) mod tests {
         assert!(
             p.iter()
                 .any(|m| m.contains("class_limits[0].limits") && m.contains("non-decreasing")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn sub_periods_must_be_given_for_every_indicator() {
+        let src = TWO
+            .replace("k0 = 0.87", "k0 = 0.87\ncorrelation = [[1.0, 0.5], [0.5, 1.0]]")
+            .replace(
+                "values = [1.0, 1.2]\n",
+                "values = [1.0, 1.2]\nmonthly = [[1.0, 1.1], [1.2]]\n\
+                 [[agreement.section.indicator]]\nname = \"TP\"\nweight = 0.0\nbaseline = 0.1\nvalues = [0.1, 0.1]\n",
+            );
+        let (a, p) = load(&src);
+        assert!(a.is_empty());
+        assert!(
+            p.iter()
+                .any(|m| m.contains("different numbers of sub-periods in period 2012")),
             "{p:?}"
         );
     }
