@@ -351,16 +351,19 @@ pub fn breakdown_rows(results: &[(&Agreement, &Settlement)]) -> Vec<BreakdownRow
                         }
                         for (p, &share) in shares.iter().enumerate() {
                             let got = s.gross_in[s.rtp(r, t, p)];
-                            if got > 0.0 || share > 0.0 {
+                            let net = s.flow[s.rtp(r, t, p)];
+                            if got > 0.0 || share > 0.0 || contributions[p].is_some() {
                                 push(
                                     "pool".to_string(),
                                     a.parties[p].clone(),
                                     got,
                                     format!(
-                                        "{} receives {} from the pool (share {}, after forfeits)",
+                                        "{} receives {} from the pool (share {}, after forfeits); \
+                                         net from the pool {}",
                                         a.parties[p],
                                         fmt_num(got),
-                                        fmt_num(share)
+                                        fmt_num(share),
+                                        signed(net)
                                     ),
                                 );
                             }
