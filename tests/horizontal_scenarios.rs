@@ -161,6 +161,9 @@ fn chishui_all_compliant_nets_plus_4000_minus_2000_minus_2000() {
             max_relative = 1e-12
         );
     }
+    let rows = export::breakdown_rows(&[(a, s)]);
+    assert!(rows.iter().any(|r| r.explanation
+        == "云南 receives 6000 from the pool (share 0.3, after forfeits); net from the pool +4000"));
 }
 
 #[test]
