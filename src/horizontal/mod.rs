@@ -1,1 +1,25 @@
 //! Horizontal basin compensation between jurisdictions (MODEL.md §2; POLICY.md §3).
+//!
+//! Stages, as for the whole crate: [`raw`] mirrors the `[[agreement]]` tables of a
+//! scenario file; [`validate`] checks them into an [`Agreement`]; [`settle`] computes
+//! the flows of every period from a flat input vector; [`export`] turns results into
+//! CSV rows and a JSON summary.
+//!
+//! - [`gb3838`]: the class-limit table (POLICY.md §4).
+//! - [`assess`]: section assessment kinds (P index, class, compliance rate).
+//! - [`rules`]: payment rules (bet, per_class, pool_shares, central).
+
+pub mod agreement;
+pub mod assess;
+pub mod export;
+pub mod gb3838;
+pub mod raw;
+pub mod rules;
+pub mod settle;
+pub mod validate;
+
+pub use agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section, SettleInputs};
+pub use assess::{Assessed, Assessment};
+pub use rules::Rule;
+pub use settle::{Settlement, settle, settle_point};
+pub use validate::validate;

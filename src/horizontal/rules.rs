@@ -1,0 +1,257 @@
+//! Payment rules (MODEL.md §2.2): bet, per_class, pool_shares and central.
+//!
+//! Each rule writes its signed flows per party for one period into the [`Settlement`].
+//! Horizontal rules move money between parties, so their flows sum to zero; `central`
+//! money comes from outside and is recorded apart. Sign convention for `main`/`index`
+//! amounts of section rules: positive means downstream pays upstream.
+
+use super::agreement::{Agreement, Section};
+use super::settle::Settlement;
+
+/// The optional pollutant-index term of a `per_class` rule:
+/// `amount_per_point · (I_prev − I_now)`, clamped to ±cap, where
+/// `I = 100 · Σ k_j · C_j / C0_j` over the section's indicators (so one point is one
+/// percent of the baseline-weighted load) and `I_prev` of the first period uses the
+/// indicators' `previous` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexChange {
+    pub per_point: Vec<usize>,
+    pub cap: Option<Vec<usize>>,
+}
+
+/// A forfeiture entry of a pool: when a listed section fails, `party` loses its share
+/// (or the flow share of the failing sections) to the non-forfeiting parties of `split`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forfeit {
+    pub party: usize,
+    pub sections: Vec<usize>,
+    /// Flow share per listed section; `None` forfeits the whole share if any fails.
+    pub flow_shares: Option<Vec<f64>>,
+    /// Split per party (len = parties), sums to 1.
+    pub split: Vec<f64>,
+}
+
+/// A validated payment rule. Amount fields are slot indices per period.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    /// Met: downstream pays upstream `amount`; otherwise the reverse. With `band`, pays
+    /// `amount · clamp((threshold − P) / band, −1, 1)` (p_index sections only).
+    Bet {
+        section: usize,
+        amount: Vec<usize>,
+        band: Option<f64>,
+    },
+    /// `amount_per_class · (target − class)`, clamped to ±cap, plus the index term.
+    PerClass {
+        section: usize,
+        per_class: Vec<usize>,
+        cap: Option<Vec<usize>>,
+        index: Option<IndexChange>,
+    },
+    /// Contributions in, payout by share, forfeiture by split.
+    Pool {
+        /// Contribution slots per period, per party (`None` for non-contributors).
+        contributions: Vec<Option<Vec<usize>>>,
+        /// Share per party, sums to 1.
+        shares: Vec<f64>,
+        forfeits: Vec<Forfeit>,
+    },
+    /// The centre pays `to` the amount, when every `when_met` section is met.
+    Central {
+        to: usize,
+        amount: Vec<usize>,
+        when_met: Vec<usize>,
+    },
+}
+
+impl Rule {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Bet { .. } => "bet",
+            Rule::PerClass { .. } => "per_class",
+            Rule::Pool { .. } => "pool_shares",
+            Rule::Central { .. } => "central",
+        }
+    }
+
+    /// The section a bet or per_class rule reads.
+    pub fn section(&self) -> Option<usize> {
+        match self {
+            Rule::Bet { section, .. } | Rule::PerClass { section, .. } => Some(*section),
+            _ => None,
+        }
+    }
+}
+
+/// `100 · Σ k_j · C_j / C0_j` with the values in `slot(j)`.
+fn pollutant_index(
+    sec: &Section,
+    v: &[f64],
+    t: usize,
+    slot: impl Fn(usize) -> Option<usize>,
+) -> f64 {
+    let mut s = 0.0;
+    for (j, ind) in sec.indicators.iter().enumerate() {
+        let w = ind.weight.get(t).copied().unwrap_or(0.0);
+        let c = slot(j).map_or(f64::NAN, |i| v[i]);
+        let c0 = ind.baseline.map_or(f64::NAN, |b| v[b]);
+        s += w * c / c0;
+    }
+    100.0 * s
+}
+
+/// Move `amount` (signed, positive = downstream pays upstream) on a section rule.
+fn move_between(out: &mut Settlement, r: usize, t: usize, up: usize, down: usize, amount: f64) {
+    let (payer, payee, a) = if amount >= 0.0 {
+        (down, up, amount)
+    } else {
+        (up, down, -amount)
+    };
+    out.add_flow(r, t, payer, -a, 0.0, a);
+    out.add_flow(r, t, payee, a, a, 0.0);
+}
+
+/// Apply rule `r` of `a` in period `t`. Section results of period `t` must already be in
+/// `out`.
+pub fn apply(a: &Agreement, r: usize, t: usize, v: &[f64], out: &mut Settlement) {
+    let rt = out.rt(r, t);
+    match &a.rules[r].rule {
+        Rule::Bet {
+            section,
+            amount,
+            band,
+        } => {
+            let sec = &a.sections[*section];
+            let st = out.st(*section, t);
+            let amt = v[amount[t]];
+            let signed = match band {
+                Some(b) => {
+                    let thr = match sec.assessment {
+                        super::assess::Assessment::PIndex { threshold, .. } => threshold,
+                        _ => 1.0,
+                    };
+                    amt * ((thr - out.value[st]) / b).clamp(-1.0, 1.0)
+                }
+                None if out.met[st] => amt,
+                None => -amt,
+            };
+            out.rule_main[rt] = signed;
+            move_between(out, r, t, sec.upstream, sec.downstream, signed);
+        }
+        Rule::PerClass {
+            section,
+            per_class,
+            cap,
+            index,
+        } => {
+            let sec = &a.sections[*section];
+            let st = out.st(*section, t);
+            let target = sec.assessment.target().unwrap_or(3);
+            let diff = f64::from(target) - f64::from(out.class[st]);
+            let mut main = v[per_class[t]] * diff;
+            if let Some(c) = cap {
+                let c = v[c[t]];
+                main = main.clamp(-c, c);
+            }
+            let mut idx = 0.0;
+            if let Some(ic) = index {
+                let now = pollutant_index(sec, v, t, |j| Some(sec.indicators[j].values[t]));
+                let prev = if t == 0 {
+                    pollutant_index(sec, v, t, |j| sec.indicators[j].previous)
+                } else {
+                    pollutant_index(sec, v, t, |j| Some(sec.indicators[j].values[t - 1]))
+                };
+                idx = v[ic.per_point[t]] * (prev - now);
+                if let Some(c) = &ic.cap {
+                    let c = v[c[t]];
+                    idx = idx.clamp(-c, c);
+                }
+                out.index_prev[rt] = prev;
+                out.index_now[rt] = now;
+            }
+            out.rule_main[rt] = main;
+            out.rule_index[rt] = idx;
+            move_between(out, r, t, sec.upstream, sec.downstream, main + idx);
+        }
+        Rule::Pool {
+            contributions,
+            shares,
+            forfeits,
+        } => {
+            let np = a.n_parties();
+            let mut pool = 0.0;
+            for c in contributions.iter().flatten() {
+                pool += v[c[t]];
+            }
+            out.rule_main[rt] = pool;
+            // Pass 1: how much each forfeiting party loses (from its own share only).
+            for f in forfeits {
+                let frac = match &f.flow_shares {
+                    Some(fs) => f
+                        .sections
+                        .iter()
+                        .zip(fs)
+                        .filter(|&(&s, _)| !out.met[out.st(s, t)])
+                        .map(|(_, w)| w)
+                        .sum::<f64>(),
+                    None => {
+                        if f.sections.iter().any(|&s| !out.met[out.st(s, t)]) {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    }
+                };
+                let lost = frac * shares[f.party] * pool;
+                let i = out.rtp(r, t, f.party);
+                out.forfeited[i] += lost;
+            }
+            // Pass 2: payouts by share, less forfeits, plus redistribution to the
+            // non-forfeiting parties of each split (renormalised; if all of them forfeit
+            // too, by the split as given, so the pool is still paid out exactly).
+            for (p, share) in shares.iter().enumerate() {
+                let i = out.rtp(r, t, p);
+                out.scratch[p] = share * pool - out.forfeited[i];
+            }
+            for f in forfeits {
+                let lost = out.forfeited[out.rtp(r, t, f.party)];
+                if lost <= 0.0 {
+                    continue;
+                }
+                let mut w = 0.0;
+                for q in 0..np {
+                    if out.forfeited[out.rtp(r, t, q)] <= 0.0 {
+                        w += f.split[q];
+                    }
+                }
+                for q in 0..np {
+                    let keep = out.forfeited[out.rtp(r, t, q)] <= 0.0;
+                    let share = if w > 0.0 {
+                        if keep { f.split[q] / w } else { 0.0 }
+                    } else {
+                        f.split[q]
+                    };
+                    out.scratch[q] += lost * share;
+                }
+            }
+            for (p, c) in contributions.iter().enumerate() {
+                let paid = c.as_ref().map_or(0.0, |c| v[c[t]]);
+                let got = out.scratch[p];
+                out.add_flow(r, t, p, got - paid, got, paid);
+            }
+        }
+        Rule::Central {
+            to,
+            amount,
+            when_met,
+        } => {
+            let pay = when_met.iter().all(|&s| out.met[out.st(s, t)]);
+            let amt = if pay { v[amount[t]] } else { 0.0 };
+            out.rule_main[rt] = amt;
+            let i = out.rtp(r, t, *to);
+            out.flow[i] += amt;
+            let pt = out.pt(*to, t);
+            out.central[pt] += amt;
+        }
+    }
+}
