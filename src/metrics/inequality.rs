@@ -1,0 +1,636 @@
+//! Inequality of allocations: Gini, Lorenz curve, Theil T (with group decomposition),
+//! coefficient of variation and top-decile share (issue 6).
+//!
+//! All measures are *population* measures over the weighted distribution in which region
+//! `i` has `w_i` units each holding `x_i` (so it holds `w_i · x_i` of the total). Without
+//! weights each region is one unit. Integer weights therefore give exactly the same result
+//! as repeating each value `w_i` times, which is how the tests check the weighted forms.
+//! No small-sample correction (such as `n / (n − 1)` for the Gini) is applied.
+//!
+//! Sort-based measures (Gini, Lorenz, top share) cost O(n log n); Theil and the coefficient
+//! of variation are O(n), and the Theil decomposition sorts by group, O(n log n). Per-draw
+//! code uses [`InequalityScratch`], which keeps its sort buffers between calls.
+//!
+//! Degenerate input: empty input, zero total weight or zero total value give 0 for every
+//! measure (the Lorenz curve is then the line of equality). Values are expected to be
+//! non-negative; a negative value makes the Theil index NaN (its logarithm is undefined) and
+//! can push the Gini above 1.
+
+use super::{MetricsError, check_len, check_weights, weight_at};
+use std::cmp::Ordering;
+
+/// The share of regions counted as "the top" in [`InequalitySummary::top10_share`]: 10%.
+pub const TOP_DECILE: f64 = 0.1;
+
+/// Theil T index split into a between-group and a within-group part.
+///
+/// `total = between + within` holds exactly in exact arithmetic, and to rounding
+/// (≈1e-15 relative) in floating point.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TheilDecomposition {
+    /// Theil T over all regions.
+    pub total: f64,
+    /// `Σ_g s_g · ln(μ_g / μ)`: inequality between group means, with `s_g` the group's share
+    /// of the total value.
+    pub between: f64,
+    /// `Σ_g s_g · T_g`: value-share-weighted Theil index inside each group.
+    pub within: f64,
+}
+
+/// All inequality measures for one allocation vector, from a single sort.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct InequalitySummary {
+    pub gini: f64,
+    pub theil: TheilDecomposition,
+    pub cv: f64,
+    /// Share of the total going to the top [`TOP_DECILE`] of units (see [`top_share`]).
+    pub top10_share: f64,
+}
+
+/// Reusable sort buffers for inequality measures, one per worker thread.
+///
+/// Every method gives the same result as the free function of the same name; the scratch
+/// only avoids allocating once its buffers have grown to the largest input seen.
+#[derive(Debug, Clone, Default)]
+pub struct InequalityScratch {
+    /// `(x_i, w_i)` sorted by `x` ascending.
+    pairs: Vec<(f64, f64)>,
+    /// `(group_i, x_i, w_i)` sorted by group.
+    grouped: Vec<(u32, f64, f64)>,
+    /// Per-unit values for [`InequalityScratch::gini_per_unit`].
+    per_unit: Vec<f64>,
+}
+
+impl InequalityScratch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A scratch whose buffers already hold `n` regions.
+    pub fn with_capacity(n: usize) -> Self {
+        InequalityScratch {
+            pairs: Vec::with_capacity(n),
+            grouped: Vec::with_capacity(n),
+            per_unit: Vec::with_capacity(n),
+        }
+    }
+
+    /// Fills `pairs` with `(x, w)` sorted by `x` and returns `(W, Y)`: total weight and
+    /// total value `Σ w·x`.
+    fn sort_pairs(&mut self, x: &[f64], w: Option<&[f64]>) -> (f64, f64) {
+        self.pairs.clear();
+        self.pairs
+            .extend(x.iter().enumerate().map(|(i, &xi)| (xi, weight_at(w, i))));
+        self.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut total_w = 0.0;
+        let mut total_y = 0.0;
+        for &(xi, wi) in &self.pairs {
+            total_w += wi;
+            total_y += wi * xi;
+        }
+        (total_w, total_y)
+    }
+
+    /// Weighted Gini coefficient; see [`gini`].
+    pub fn gini(&mut self, x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
+        check_weights(x.len(), w)?;
+        let (total_w, total_y) = self.sort_pairs(x, w);
+        Ok(gini_sorted(&self.pairs, total_w, total_y))
+    }
+
+    /// Gini of `alloc_i / denom_i` weighted by `denom_i`: for example the Gini of allocation
+    /// per km² of red line, each region counting by its red-line area. Regions with
+    /// `denom_i ≤ 0` have no weight and drop out (see [`per_unit_into`]).
+    ///
+    /// [`per_unit_into`]: super::targeting::per_unit_into
+    pub fn gini_per_unit(&mut self, alloc: &[f64], denom: &[f64]) -> Result<f64, MetricsError> {
+        super::targeting::per_unit_into(alloc, denom, &mut self.per_unit)?;
+        // Non-positive denominators would carry negative weight; they get weight 0.
+        self.pairs.clear();
+        self.pairs.extend(
+            self.per_unit
+                .iter()
+                .zip(denom)
+                .map(|(&v, &d)| (v, if d > 0.0 && d.is_finite() { d } else { 0.0 })),
+        );
+        self.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let (mut total_w, mut total_y) = (0.0, 0.0);
+        for &(xi, wi) in &self.pairs {
+            total_w += wi;
+            total_y += wi * xi;
+        }
+        Ok(gini_sorted(&self.pairs, total_w, total_y))
+    }
+
+    /// Lorenz curve written into `out`; see [`lorenz`].
+    pub fn lorenz_into(
+        &mut self,
+        x: &[f64],
+        w: Option<&[f64]>,
+        out: &mut Vec<(f64, f64)>,
+    ) -> Result<(), MetricsError> {
+        check_weights(x.len(), w)?;
+        let (total_w, total_y) = self.sort_pairs(x, w);
+        out.clear();
+        out.push((0.0, 0.0));
+        if !(total_w > 0.0 && total_y > 0.0) {
+            // Degenerate: report the line of equality.
+            out.push((1.0, 1.0));
+            return Ok(());
+        }
+        let (mut cum_w, mut cum_y) = (0.0, 0.0);
+        for &(xi, wi) in &self.pairs {
+            cum_w += wi;
+            cum_y += wi * xi;
+            out.push((cum_w / total_w, cum_y / total_y));
+        }
+        // Make the end point exactly (1, 1) despite rounding in the running sums.
+        if let Some(last) = out.last_mut() {
+            *last = (1.0, 1.0);
+        }
+        Ok(())
+    }
+
+    /// Share of the total held by the top `p` of units; see [`top_share`].
+    pub fn top_share(&mut self, x: &[f64], w: Option<&[f64]>, p: f64) -> Result<f64, MetricsError> {
+        check_weights(x.len(), w)?;
+        let (total_w, total_y) = self.sort_pairs(x, w);
+        Ok(top_share_sorted(&self.pairs, total_w, total_y, p))
+    }
+
+    /// Theil T with its decomposition by group; see [`theil_decomposed`].
+    pub fn theil_decomposed(
+        &mut self,
+        x: &[f64],
+        w: Option<&[f64]>,
+        groups: &[u32],
+    ) -> Result<TheilDecomposition, MetricsError> {
+        check_weights(x.len(), w)?;
+        check_len("groups", x.len(), groups.len())?;
+        self.grouped.clear();
+        self.grouped.extend(
+            x.iter()
+                .zip(groups)
+                .enumerate()
+                .map(|(i, (&xi, &g))| (g, xi, weight_at(w, i))),
+        );
+        self.grouped.sort_unstable_by_key(|t| t.0);
+        Ok(theil_grouped(&self.grouped))
+    }
+
+    /// Gini, Theil (decomposed by `groups`), coefficient of variation and top-decile share
+    /// in one pass over shared sort buffers.
+    pub fn summary(
+        &mut self,
+        x: &[f64],
+        w: Option<&[f64]>,
+        groups: &[u32],
+    ) -> Result<InequalitySummary, MetricsError> {
+        let theil = self.theil_decomposed(x, w, groups)?;
+        let (total_w, total_y) = self.sort_pairs(x, w);
+        Ok(InequalitySummary {
+            gini: gini_sorted(&self.pairs, total_w, total_y),
+            theil,
+            cv: coefficient_of_variation(x, w)?,
+            top10_share: top_share_sorted(&self.pairs, total_w, total_y, TOP_DECILE),
+        })
+    }
+}
+
+/// Weighted Gini coefficient of `x` (weights `w`, or one per region).
+///
+/// `G = 1 − 2·A`, where `A` is the area under the Lorenz curve (trapezoid rule over the
+/// sorted regions). Computed as `G = Σ_i (w_i x_i / Y) · (2 F_i − 1)` with
+/// `F_i = (W_{<i} + w_i / 2) / W` the mid-point cumulative weight share, which is the same
+/// quantity. Unweighted this equals `Σ_i Σ_j |x_i − x_j| / (2 n² μ)`. Tied values give the
+/// same result in any order.
+///
+/// Returns 0 for empty input, zero total weight or zero total value (all zeros). Equal
+/// values give 0 (to rounding).
+pub fn gini(x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
+    InequalityScratch::new().gini(x, w)
+}
+
+/// Lorenz curve: `n + 1` points `(cumulative weight share, cumulative value share)` over the
+/// regions sorted by `x` ascending, from exactly `(0, 0)` to exactly `(1, 1)`.
+///
+/// Degenerate input (empty, zero total weight or value) gives the line of equality
+/// `[(0, 0), (1, 1)]`.
+pub fn lorenz(x: &[f64], w: Option<&[f64]>) -> Result<Vec<(f64, f64)>, MetricsError> {
+    let mut out = Vec::with_capacity(x.len() + 1);
+    InequalityScratch::new().lorenz_into(x, w, &mut out)?;
+    Ok(out)
+}
+
+/// Share of the total value held by the top fraction `p` of units (of weight; of regions
+/// when unweighted): `1 − L(1 − p)` with `L` the Lorenz curve, linearly interpolated.
+///
+/// When the cut falls inside a region, that region counts with the fraction of it above the
+/// cut: with 25 unweighted regions the top 10% is 2.5 regions, namely the two largest plus
+/// half of the third largest. This keeps the measure continuous in `n` and in the values.
+///
+/// `p ≤ 0` (or NaN) gives 0, `p ≥ 1` gives 1; degenerate input gives 0.
+pub fn top_share(x: &[f64], w: Option<&[f64]>, p: f64) -> Result<f64, MetricsError> {
+    InequalityScratch::new().top_share(x, w, p)
+}
+
+/// Theil T index: `T = Σ_i (w_i x_i / Y) · ln(x_i / μ)` with `μ = Y / W`, and `0 · ln 0 = 0`.
+///
+/// O(n), no sort. Returns 0 for degenerate input; NaN if a value is negative.
+pub fn theil(x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
+    check_weights(x.len(), w)?;
+    let (mut total_w, mut total_y) = (0.0, 0.0);
+    for (i, &xi) in x.iter().enumerate() {
+        let wi = weight_at(w, i);
+        total_w += wi;
+        total_y += wi * xi;
+    }
+    Ok(theil_part(
+        x.iter().enumerate().map(|(i, &xi)| (xi, weight_at(w, i))),
+        total_w,
+        total_y,
+    ))
+}
+
+/// Theil T with its exact decomposition into between-group and within-group inequality
+/// (see [`TheilDecomposition`]). `groups[i]` is region `i`'s group id (any `u32`; ids need
+/// not be contiguous). Groups with zero total value contribute nothing.
+pub fn theil_decomposed(
+    x: &[f64],
+    w: Option<&[f64]>,
+    groups: &[u32],
+) -> Result<TheilDecomposition, MetricsError> {
+    InequalityScratch::new().theil_decomposed(x, w, groups)
+}
+
+/// Coefficient of variation `σ / μ` of the weighted distribution (population standard
+/// deviation, dividing by the total weight). Two passes, O(n).
+///
+/// Returns 0 for degenerate input, including a zero mean (all zeros for non-negative data).
+pub fn coefficient_of_variation(x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
+    check_weights(x.len(), w)?;
+    let (mut total_w, mut total_y) = (0.0, 0.0);
+    for (i, &xi) in x.iter().enumerate() {
+        let wi = weight_at(w, i);
+        total_w += wi;
+        total_y += wi * xi;
+    }
+    if total_w.partial_cmp(&0.0) != Some(Ordering::Greater) {
+        return Ok(0.0);
+    }
+    let mean = total_y / total_w;
+    if mean.abs() <= f64::MIN_POSITIVE {
+        return Ok(0.0);
+    }
+    let ss: f64 = x
+        .iter()
+        .enumerate()
+        .map(|(i, &xi)| weight_at(w, i) * (xi - mean) * (xi - mean))
+        .sum();
+    Ok((ss / total_w).sqrt() / mean)
+}
+
+fn is_degenerate(total_w: f64, total_y: f64) -> bool {
+    let positive = |v: f64| v.partial_cmp(&0.0) == Some(Ordering::Greater);
+    !positive(total_w) || !positive(total_y.abs())
+}
+
+/// Gini from pairs sorted by value.
+fn gini_sorted(pairs: &[(f64, f64)], total_w: f64, total_y: f64) -> f64 {
+    if is_degenerate(total_w, total_y) {
+        return 0.0;
+    }
+    let mut cum_w = 0.0;
+    let mut acc = 0.0;
+    for &(xi, wi) in pairs {
+        let mid = (cum_w + 0.5 * wi) / total_w;
+        acc += wi * xi * (2.0 * mid - 1.0);
+        cum_w += wi;
+    }
+    acc / total_y
+}
+
+/// Top-`p` share from pairs sorted by value ascending.
+fn top_share_sorted(pairs: &[(f64, f64)], total_w: f64, total_y: f64, p: f64) -> f64 {
+    if is_degenerate(total_w, total_y) || p.partial_cmp(&0.0) != Some(Ordering::Greater) {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    // Value held below the weight level `cut`.
+    let cut = (1.0 - p) * total_w;
+    let (mut cum_w, mut below) = (0.0, 0.0);
+    for &(xi, wi) in pairs {
+        if cum_w + wi >= cut {
+            below += (cut - cum_w).max(0.0) * xi;
+            break;
+        }
+        cum_w += wi;
+        below += wi * xi;
+    }
+    (total_y - below) / total_y
+}
+
+/// `Σ (w x / Y) ln(x / μ)` over the given items, with `μ = Y / W`.
+fn theil_part(items: impl Iterator<Item = (f64, f64)>, total_w: f64, total_y: f64) -> f64 {
+    if is_degenerate(total_w, total_y) {
+        return 0.0;
+    }
+    let mean = total_y / total_w;
+    items
+        .map(|(xi, wi)| {
+            let r = xi / mean;
+            match r.partial_cmp(&0.0) {
+                Some(Ordering::Greater) => wi * xi / total_y * r.ln(),
+                Some(Ordering::Equal) => 0.0,
+                _ => f64::NAN,
+            }
+        })
+        .sum()
+}
+
+/// Theil decomposition from `(group, x, w)` triples sorted by group.
+fn theil_grouped(grouped: &[(u32, f64, f64)]) -> TheilDecomposition {
+    let (mut total_w, mut total_y) = (0.0, 0.0);
+    for &(_, xi, wi) in grouped {
+        total_w += wi;
+        total_y += wi * xi;
+    }
+    if is_degenerate(total_w, total_y) {
+        return TheilDecomposition::default();
+    }
+    let total = theil_part(grouped.iter().map(|t| (t.1, t.2)), total_w, total_y);
+    let mean = total_y / total_w;
+    let (mut between, mut within) = (0.0, 0.0);
+    for run in grouped.chunk_by(|a, b| a.0 == b.0) {
+        let (mut gw, mut gy) = (0.0, 0.0);
+        for &(_, xi, wi) in run {
+            gw += wi;
+            gy += wi * xi;
+        }
+        if is_degenerate(gw, gy) {
+            continue;
+        }
+        let share = gy / total_y;
+        between += share * ((gy / gw) / mean).ln();
+        within += share * theil_part(run.iter().map(|t| (t.1, t.2)), gw, gy);
+    }
+    TheilDecomposition {
+        total,
+        between,
+        within,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// Expands integer weights into repeated values.
+    fn expand(x: &[f64], w: &[f64]) -> Vec<f64> {
+        x.iter()
+            .zip(w)
+            .flat_map(|(&xi, &wi)| std::iter::repeat_n(xi, wi as usize))
+            .collect()
+    }
+
+    /// Brute-force mean absolute difference definition of the Gini.
+    fn gini_pairs(x: &[f64]) -> f64 {
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let s: f64 = x
+            .iter()
+            .flat_map(|a| x.iter().map(move |b| (a - b).abs()))
+            .sum();
+        s / (2.0 * n * n * mean)
+    }
+
+    #[test]
+    fn gini_unweighted_hand_computed() {
+        // (0, 1): Σ|xi − xj| = 2, 2 n² μ = 4 → 0.5.
+        assert_relative_eq!(gini(&[0.0, 1.0], None).unwrap(), 0.5);
+        // (1, 2, 3, 4): Σ over ordered pairs = 2·(1+2+3+1+2+1) = 20; 2·16·2.5 = 80 → 0.25.
+        assert_relative_eq!(gini(&[4.0, 1.0, 3.0, 2.0], None).unwrap(), 0.25);
+        // All to one of four regions: (n − 1)/n.
+        assert_relative_eq!(gini(&[0.0, 0.0, 7.0, 0.0], None).unwrap(), 0.75);
+    }
+
+    #[test]
+    fn gini_weighted_hand_computed() {
+        // (1, 2, 3) with weights (1, 1, 2) is (1, 2, 3, 3): Σ|·| over ordered pairs = 14,
+        // 2 n² μ = 2·16·2.25 = 72 → 7/36.
+        let g = gini(&[3.0, 1.0, 2.0], Some(&[2.0, 1.0, 1.0])).unwrap();
+        assert_relative_eq!(g, 7.0 / 36.0, epsilon = 1e-15);
+        let x = [5.0, 0.5, 3.0, 3.0, 9.0];
+        let w = [3.0, 1.0, 4.0, 2.0, 1.0];
+        assert_relative_eq!(
+            gini(&x, Some(&w)).unwrap(),
+            gini_pairs(&expand(&x, &w)),
+            epsilon = 1e-14
+        );
+        assert_relative_eq!(gini(&x, None).unwrap(), gini_pairs(&x), epsilon = 1e-14);
+    }
+
+    #[test]
+    fn gini_degenerate_and_equal() {
+        assert_relative_eq!(gini(&[], None).unwrap(), 0.0);
+        assert_relative_eq!(gini(&[0.0, 0.0, 0.0], None).unwrap(), 0.0);
+        assert_relative_eq!(gini(&[1.0, 2.0], Some(&[0.0, 0.0])).unwrap(), 0.0);
+        let g = gini(&[3.7; 101], None).unwrap();
+        assert!(g.abs() < 1e-14, "{g}");
+        let g = gini(&[2.5; 7], Some(&[1.0, 9.0, 0.5, 2.0, 3.0, 3.0, 8.0])).unwrap();
+        assert!(g.abs() < 1e-14, "{g}");
+    }
+
+    #[test]
+    fn weight_length_mismatch_is_an_error() {
+        let err = gini(&[1.0, 2.0], Some(&[1.0])).unwrap_err();
+        assert_eq!(
+            err,
+            MetricsError::LengthMismatch {
+                what: "weights",
+                expected: 2,
+                got: 1
+            }
+        );
+        assert!(theil_decomposed(&[1.0], None, &[]).is_err());
+    }
+
+    #[test]
+    fn gini_per_unit_weights_by_denominator() {
+        // Allocation per km²: (10/2, 30/2, anything/0) weighted (2, 2, 0) = Gini of (5, 15)
+        // with equal weights = 10 / (2·2·10)·2 = 0.25.
+        let mut s = InequalityScratch::new();
+        let g = s
+            .gini_per_unit(&[10.0, 30.0, 99.0], &[2.0, 2.0, 0.0])
+            .unwrap();
+        assert_relative_eq!(g, 0.25, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn lorenz_end_points_and_shape() {
+        let l = lorenz(&[3.0, 1.0, 2.0, 0.1, 7.0], Some(&[1.0, 2.0, 0.3, 4.0, 1.0])).unwrap();
+        assert_eq!(l.len(), 6);
+        assert_eq!(l[0], (0.0, 0.0));
+        assert_eq!(*l.last().unwrap(), (1.0, 1.0));
+        for pair in l.windows(2) {
+            assert!(pair[1].0 >= pair[0].0 && pair[1].1 >= pair[0].1);
+            // Convex from below the diagonal.
+            assert!(pair[1].1 <= pair[1].0 + 1e-15);
+        }
+        // Unweighted (1, 3): points (0,0), (0.5, 0.25), (1, 1).
+        let l = lorenz(&[3.0, 1.0], None).unwrap();
+        assert_relative_eq!(l[1].0, 0.5);
+        assert_relative_eq!(l[1].1, 0.25);
+        assert_eq!(lorenz(&[], None).unwrap(), vec![(0.0, 0.0), (1.0, 1.0)]);
+        assert_eq!(
+            lorenz(&[0.0, 0.0], None).unwrap(),
+            vec![(0.0, 0.0), (1.0, 1.0)]
+        );
+    }
+
+    #[test]
+    fn gini_is_one_minus_twice_lorenz_area() {
+        let x = [0.2, 5.0, 3.0, 3.0, 11.0, 0.0];
+        let w = [1.5, 2.0, 0.5, 1.0, 0.25, 3.0];
+        let l = lorenz(&x, Some(&w)).unwrap();
+        let area: f64 = l
+            .windows(2)
+            .map(|p| (p[1].0 - p[0].0) * (p[1].1 + p[0].1) / 2.0)
+            .sum();
+        assert_relative_eq!(
+            gini(&x, Some(&w)).unwrap(),
+            1.0 - 2.0 * area,
+            epsilon = 1e-14
+        );
+    }
+
+    #[test]
+    fn theil_hand_computed() {
+        // (1, 3): μ = 2, T = ¼ ln ½ + ¾ ln 1.5.
+        let expected = 0.25 * 0.5f64.ln() + 0.75 * 1.5f64.ln();
+        assert_relative_eq!(theil(&[1.0, 3.0], None).unwrap(), expected, epsilon = 1e-15);
+        // Weighted (1, 3) with weights (2, 1) = (1, 1, 3): μ = 5/3,
+        // T = 2·(1/5) ln(3/5) + (3/5) ln(9/5).
+        let expected = 0.4 * 0.6f64.ln() + 0.6 * 1.8f64.ln();
+        assert_relative_eq!(
+            theil(&[1.0, 3.0], Some(&[2.0, 1.0])).unwrap(),
+            expected,
+            epsilon = 1e-15
+        );
+        // One holds everything among n: ln n.
+        assert_relative_eq!(
+            theil(&[0.0, 0.0, 5.0, 0.0], None).unwrap(),
+            4f64.ln(),
+            epsilon = 1e-15
+        );
+        assert_relative_eq!(theil(&[2.0; 5], None).unwrap(), 0.0, epsilon = 1e-15);
+        assert_relative_eq!(theil(&[], None).unwrap(), 0.0);
+        assert!(theil(&[-1.0, 3.0], None).unwrap().is_nan());
+    }
+
+    #[test]
+    fn theil_decomposition_hand_computed_and_exact() {
+        // Groups {1, 1} and {2, 4}: μ = 2, group means 1 and 3, shares ¼ and ¾.
+        let x = [1.0, 2.0, 1.0, 4.0];
+        let g = [7, 3, 7, 3];
+        let d = theil_decomposed(&x, None, &g).unwrap();
+        let between = 0.25 * 0.5f64.ln() + 0.75 * 1.5f64.ln();
+        let t_group3 = (2.0 / 6.0) * (2.0f64 / 3.0).ln() + (4.0 / 6.0) * (4.0f64 / 3.0).ln();
+        assert_relative_eq!(d.between, between, epsilon = 1e-15);
+        assert_relative_eq!(d.within, 0.75 * t_group3, epsilon = 1e-15);
+        assert_relative_eq!(d.total, theil(&x, None).unwrap(), epsilon = 1e-15);
+        assert!((d.total - d.between - d.within).abs() < 1e-12);
+
+        // Larger weighted case with a zero group and uneven group sizes.
+        let n = 200;
+        let x: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64).powf(1.3)).collect();
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i * 13 % 7) as f64).collect();
+        let groups: Vec<u32> = (0..n).map(|i| (i * 7 % 11) as u32 * 1000).collect();
+        let d = theil_decomposed(&x, Some(&w), &groups).unwrap();
+        assert!(d.between > 0.0 && d.within > 0.0);
+        assert!((d.total - d.between - d.within).abs() < 1e-12, "{d:?}");
+        assert_relative_eq!(d.total, theil(&x, Some(&w)).unwrap(), epsilon = 1e-13);
+
+        // One group: no between part.
+        let d = theil_decomposed(&[1.0, 3.0], None, &[5, 5]).unwrap();
+        assert_relative_eq!(d.between, 0.0, epsilon = 1e-15);
+        assert_relative_eq!(d.within, d.total, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn cv_hand_computed() {
+        // (1, 3): σ = 1, μ = 2.
+        assert_relative_eq!(coefficient_of_variation(&[1.0, 3.0], None).unwrap(), 0.5);
+        // (1, 1, 4) via weights: μ = 2, σ² = (1 + 1 + 4)/3 = 2.
+        assert_relative_eq!(
+            coefficient_of_variation(&[1.0, 4.0], Some(&[2.0, 1.0])).unwrap(),
+            2f64.sqrt() / 2.0,
+            epsilon = 1e-15
+        );
+        assert_relative_eq!(coefficient_of_variation(&[0.0, 0.0], None).unwrap(), 0.0);
+        assert_relative_eq!(coefficient_of_variation(&[], None).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn top_share_counts_fractional_region() {
+        // 10 regions 1..=10: top 10% is region 10 → 10/55.
+        let x: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_relative_eq!(
+            top_share(&x, None, 0.1).unwrap(),
+            10.0 / 55.0,
+            epsilon = 1e-15
+        );
+        // 25 regions 1..=25: top 2.5 regions = 25 + 24 + ½·23.
+        let x: Vec<f64> = (1..=25).rev().map(f64::from).collect();
+        let expected = (25.0 + 24.0 + 11.5) / 325.0;
+        assert_relative_eq!(
+            top_share(&x, None, TOP_DECILE).unwrap(),
+            expected,
+            epsilon = 1e-15
+        );
+        // Weighted: (1 with weight 9, 10 with weight 1): the top 10% of weight is the 10.
+        assert_relative_eq!(
+            top_share(&[1.0, 10.0], Some(&[9.0, 1.0]), 0.1).unwrap(),
+            10.0 / 19.0,
+            epsilon = 1e-15
+        );
+        assert_relative_eq!(top_share(&x, None, 0.0).unwrap(), 0.0);
+        assert_relative_eq!(top_share(&x, None, 1.0).unwrap(), 1.0);
+        assert_relative_eq!(
+            top_share(&[4.0; 20], None, 0.1).unwrap(),
+            0.1,
+            epsilon = 1e-15
+        );
+        assert_relative_eq!(top_share(&[0.0; 20], None, 0.1).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn summary_matches_free_functions_and_scratch_reuse() {
+        let mut s = InequalityScratch::with_capacity(4);
+        for n in [3usize, 40, 7] {
+            let x: Vec<f64> = (0..n).map(|i| ((i * 31 % 17) as f64) + 0.5).collect();
+            let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+            let g: Vec<u32> = (0..n).map(|i| (i % 4) as u32).collect();
+            let sum = s.summary(&x, Some(&w), &g).unwrap();
+            assert_relative_eq!(sum.gini, gini(&x, Some(&w)).unwrap(), epsilon = 1e-15);
+            assert_relative_eq!(
+                sum.theil.total,
+                theil(&x, Some(&w)).unwrap(),
+                epsilon = 1e-14
+            );
+            assert_relative_eq!(
+                sum.cv,
+                coefficient_of_variation(&x, Some(&w)).unwrap(),
+                epsilon = 1e-15
+            );
+            assert_relative_eq!(
+                sum.top10_share,
+                top_share(&x, Some(&w), 0.1).unwrap(),
+                epsilon = 1e-15
+            );
+        }
+    }
+}

@@ -1,1 +1,0 @@
-//! Global sensitivity analysis: Morris elementary effects and Sobol indices (issue 6).
