@@ -46,10 +46,28 @@ pub struct RunArgs {
     /// Output folder [default: output/<scenario name>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Do not print the summary table.
+    /// Monte Carlo draws [default: the scenario's montecarlo.draws, else 1000]; 0 gives the
+    /// point estimate only.
+    #[arg(long)]
+    pub draws: Option<u64>,
+    /// Random seed [default: the scenario's montecarlo.seed, else 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Baseline formula for paired differences [default: the first formula].
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
 }
+
+/// Draws when neither the command line nor the scenario says.
+pub const DEFAULT_DRAWS: u64 = 1000;
+/// Seed when neither the command line nor the scenario says.
+pub const DEFAULT_SEED: u64 = 1;
 
 /// An error with its exit code: 2 for invalid input or usage, 1 for runtime failures.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
@@ -104,11 +122,17 @@ fn validate(path: &Path) -> anyhow::Result<()> {
         .vertical
         .as_ref()
         .map_or((0, 0), |v| (v.formulas.len(), v.regions.data.n));
+    let uncertain = scn.uncertain.len()
+        + scn
+            .agreements
+            .iter()
+            .map(|a| a.uncertain.len())
+            .sum::<usize>();
     println!(
-        "{}: valid — scenario '{}', {regions} regions, {formulas} formulas, {} uncertain parameters, {} warnings",
+        "{}: valid — scenario '{}', {regions} regions, {formulas} formulas, {} agreements, {uncertain} uncertain parameters, {} warnings",
         path.display(),
         scn.meta.name,
-        scn.uncertain.len(),
+        scn.agreements.len(),
         scn.warnings.len()
     );
     Ok(())
@@ -135,57 +159,155 @@ fn init(dir: &Path) -> anyhow::Result<()> {
 fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
+    crate::interrupt::install();
     let scn = load(args.scenario.as_deref())?;
     print_warnings(&scn);
+    let baseline = match (&args.baseline, &scn.vertical) {
+        (None, _) => 0,
+        (Some(name), Some(v)) => {
+            v.formulas
+                .iter()
+                .position(|f| &f.name == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = v.formulas.iter().map(|f| f.name.as_str()).collect();
+                    Error::invalid(vec![crate::Problem::new(
+                        "--baseline",
+                        "command line",
+                        name,
+                        format!("no such formula; the scenario has {}", names.join(", ")),
+                    )])
+                })?
+        }
+        (Some(name), None) => {
+            return Err(Error::invalid(vec![crate::Problem::new(
+                "--baseline",
+                "command line",
+                name,
+                "the scenario has no formulas",
+            )])
+            .into());
+        }
+    };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scn.meta.name));
     // Stage first: a bad output path fails before any computation.
     let staging = Staging::new(&out)?;
+    crate::interrupt::register_staging(Some(staging.path().to_path_buf()));
+    let settings = crate::montecarlo::Settings {
+        draws: args.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
+        seed: args.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        baseline,
+    };
     let res = crate::pipeline::point(&scn)?;
+    let bar = progress_bar(settings.draws, args.quiet);
+    let mc = crate::montecarlo::run(&scn, &settings, &mut |done| bar.set_position(done))?;
+    bar.finish_and_clear();
     let mut info = RunInfo {
         command_line: argv.to_vec(),
-        seed: scn.montecarlo.seed.unwrap_or(0),
-        draws: 0,
-        threads: 1,
+        seed: settings.seed,
+        draws: settings.draws,
+        threads: settings.threads,
         started: rfc3339(started),
         wall_seconds: 0.0,
     };
-    let extra = serde_json::json!({});
-    staging.write("regions.csv", &crate::output::csv::regions_csv(&scn, &res)?)?;
+    let extra = crate::output::json::mc_summary(&scn, &mc);
     staging.write(
-        "breakdown.csv",
-        &crate::output::csv::breakdown_csv(&scn, &res)?,
+        "regions.csv",
+        &crate::output::csv::regions_csv(&scn, &res, Some(&mc))?,
     )?;
+    if scn.vertical.is_some() {
+        staging.write(
+            "breakdown.csv",
+            &crate::output::csv::breakdown_csv(&scn, &res)?,
+        )?;
+    }
+    if !scn.agreements.is_empty() {
+        let basins = res.basins(&scn);
+        staging.write(
+            "basins.csv",
+            &crate::horizontal::export::basins_csv(&basins),
+        )?;
+        staging.write(
+            "sections.csv",
+            &crate::horizontal::export::sections_csv(&basins),
+        )?;
+        staging.write(
+            "basins_breakdown.csv",
+            &crate::horizontal::export::breakdown_csv(&basins),
+        )?;
+    }
     staging.write("summary.json", &summary_json(&scn, &res, &info, extra)?)?;
     info.wall_seconds = clock.elapsed().as_secs_f64();
     staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
     let dir = staging.commit()?;
+    crate::interrupt::register_staging(None);
     if !args.quiet {
-        print_table(&scn, &res);
+        print_table(&scn, &res, &mc);
     }
-    println!("wrote {}", dir.display());
+    println!(
+        "wrote {} ({} draws in {:.2} s)",
+        dir.display(),
+        settings.draws,
+        info.wall_seconds
+    );
     Ok(())
 }
 
-/// A short terminal summary: per formula the total and the top regions.
-fn print_table(scn: &Scenario, res: &crate::pipeline::PointResults) {
+/// A progress bar on stderr with draws per second and an ETA; hidden when stderr is not a
+/// terminal or with --quiet.
+fn progress_bar(draws: u64, quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || draws == 0 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(draws);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{bar:40}] {pos}/{len} draws · {per_sec} · ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// A short terminal summary: per formula the total and the top regions, with the Monte
+/// Carlo 90% interval where there were draws.
+fn print_table(
+    scn: &Scenario,
+    res: &crate::pipeline::PointResults,
+    mc: &crate::montecarlo::McResults,
+) {
     let Some(v) = &scn.vertical else { return };
     let unit = &scn.meta.currency;
-    for f in &res.formulas {
-        let a = &f.alloc;
+    let n = v.regions.data.n;
+    let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    for (f, fp) in res.formulas.iter().enumerate() {
+        let a = &fp.alloc;
         println!(
             "formula {}: total {:.4} {unit}, unallocated {:.4}, scale {:.6}",
-            f.name,
+            fp.name,
             a.total,
             a.unallocated(),
             a.scale
         );
-        let mut order: Vec<usize> = (0..v.regions.data.n).collect();
+        let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&i, &j| a.x[j].total_cmp(&a.x[i]));
         for &i in order.iter().take(5) {
-            println!("    {:<16} {:>12.4}", v.regions.meta.name[i], a.x[i]);
+            match acc {
+                Some(m) => {
+                    let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
+                    println!(
+                        "    {:<16} {:>12.4}   90% [{:.4}, {:.4}]",
+                        v.regions.meta.name[i], a.x[i], q[0], q[1]
+                    );
+                }
+                None => println!("    {:<16} {:>12.4}", v.regions.meta.name[i], a.x[i]),
+            }
         }
     }
 }

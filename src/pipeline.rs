@@ -2,6 +2,7 @@
 //! agreement. Monte Carlo builds on the same per-formula calls.
 
 use crate::error::Result;
+use crate::horizontal::{Agreement, Settlement, settle_point};
 use crate::scenario::Scenario;
 use crate::vertical::{Allocation, Workspace, allocate};
 
@@ -17,6 +18,15 @@ pub struct FormulaPoint {
 pub struct PointResults {
     /// One entry per formula, in scenario order (empty without formulas).
     pub formulas: Vec<FormulaPoint>,
+    /// One settlement per agreement, in scenario order.
+    pub settlements: Vec<Settlement>,
+}
+
+impl PointResults {
+    /// Agreements paired with their point settlements, as the exporters take them.
+    pub fn basins<'a>(&'a self, scn: &'a Scenario) -> Vec<(&'a Agreement, &'a Settlement)> {
+        scn.agreements.iter().zip(&self.settlements).collect()
+    }
 }
 
 /// Compute the point estimate (central values of every uncertain input).
@@ -33,5 +43,6 @@ pub fn point(scn: &Scenario) -> Result<PointResults> {
             });
         }
     }
+    res.settlements = scn.agreements.iter().map(settle_point).collect();
     Ok(res)
 }

@@ -1,1 +1,155 @@
-//! Monte Carlo engine: reproducible parallel draws with common random numbers (MODEL.md §3).
+//! Monte Carlo engine (MODEL.md §3): reproducible parallel draws with common random numbers.
+//!
+//! Reproducibility: draw d's random numbers come only from streams keyed by
+//! `(seed, d, substream)` ([`crate::sampling::rng::stream`]). Draws are grouped in blocks
+//! whose size depends only on the scenario's output count, never on the thread count; each
+//! block is accumulated sequentially by one worker, and blocks are merged into the run's
+//! totals strictly in block order, a wave of [`WAVE_BLOCKS`] blocks at a time. So the
+//! arithmetic, and hence every output bit, is the same on 1 thread or 64.
+//!
+//! Memory is bounded: accumulators hold moments and a quantile estimator per output that is
+//! exact up to a limit chosen from [`EXACT_VALUES_BUDGET`] and a fixed-size sketch above it,
+//! and at most one wave of block accumulators exists at a time.
+
+pub mod vertical;
+
+use crate::error::{Error, Result};
+use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
+use crate::scenario::Scenario;
+use rayon::prelude::*;
+use vertical::{VerticalAcc, VerticalModel};
+
+/// Blocks computed in parallel before they are merged in order.
+pub const WAVE_BLOCKS: usize = 8;
+/// Total number of raw values kept for exact quantiles across all outputs (8 bytes each:
+/// 32 MiB). Past it, each output's quantiles come from its sketch.
+pub const EXACT_VALUES_BUDGET: usize = 4_000_000;
+/// Most draws in a block; fewer for scenarios with many outputs.
+pub const MAX_BLOCK_DRAWS: u64 = 256;
+/// Values a block accumulator may hold in exact mode (bounds a wave's memory).
+const BLOCK_VALUES_BUDGET: u64 = 1_000_000;
+
+/// Run settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub draws: u64,
+    pub seed: u64,
+    pub threads: usize,
+    /// Index of the baseline formula for paired differences.
+    pub baseline: usize,
+}
+
+/// Monte Carlo results of a scenario.
+#[derive(Debug, Clone)]
+pub struct McResults {
+    pub draws: u64,
+    pub exact_limit: usize,
+    pub vertical: Option<VerticalAcc>,
+}
+
+/// Draws per block for a scenario with `outputs` quantile outputs.
+pub fn block_draws(outputs: usize) -> u64 {
+    (BLOCK_VALUES_BUDGET / outputs.max(1) as u64).clamp(1, MAX_BLOCK_DRAWS)
+}
+
+/// Exact-quantile limit per output.
+pub fn exact_limit(outputs: usize) -> usize {
+    (EXACT_VALUES_BUDGET / outputs.max(1)).min(crate::stats::quantiles::DEFAULT_EXACT_LIMIT)
+}
+
+/// Run `settings.draws` draws. `progress` is called from the calling thread after each
+/// wave with the number of draws done.
+pub fn run(
+    scn: &Scenario,
+    settings: &Settings,
+    progress: &mut dyn FnMut(u64),
+) -> Result<McResults> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads.max(1))
+        .build()
+        .map_err(|e| {
+            Error::Runtime(format!(
+                "cannot start {} worker threads: {e}",
+                settings.threads
+            ))
+        })?;
+    let noise = match &scn.vertical {
+        Some(v) => noise_models(&scn.noise, v),
+        None => Vec::new(),
+    };
+    let model = scn
+        .vertical
+        .as_ref()
+        .map(|v| VerticalModel::new(v, noise, &scn.uncertain, settings.baseline));
+    let (n, nf) = scn
+        .vertical
+        .as_ref()
+        .map_or((0, 0), |v| (v.regions.data.n, v.formulas.len()));
+    let outputs = VerticalAcc::outputs(n, nf).max(1);
+    let limit = exact_limit(outputs);
+    let block = block_draws(outputs);
+    let mut total = model.as_ref().map(|_| VerticalAcc::new(n, nf, limit));
+    let blocks = settings.draws.div_ceil(block);
+    let mut b0 = 0u64;
+    while b0 < blocks {
+        if crate::interrupt::interrupted() {
+            return Err(Error::Interrupted);
+        }
+        let b1 = (b0 + WAVE_BLOCKS as u64).min(blocks);
+        let results: Vec<Result<Option<VerticalAcc>>> = pool.install(|| {
+            (b0..b1)
+                .into_par_iter()
+                .map(|b| {
+                    let Some(m) = &model else { return Ok(None) };
+                    let mut acc = VerticalAcc::new(n, nf, limit);
+                    let mut w = m.worker();
+                    let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
+                    for d in d0..d1 {
+                        m.draw(settings.seed, d, &mut w, &mut acc)?;
+                    }
+                    Ok(Some(acc))
+                })
+                .collect()
+        });
+        for r in results {
+            if let (Some(t), Some(acc)) = (total.as_mut(), r?) {
+                t.merge(&acc);
+            }
+        }
+        b0 = b1;
+        progress((b0 * block).min(settings.draws));
+    }
+    Ok(McResults {
+        draws: settings.draws,
+        exact_limit: limit,
+        vertical: total,
+    })
+}
+
+/// Build the sampling noise models from validated specs (per-region σ from `sigma_*`).
+fn noise_models(
+    specs: &[crate::scenario::NoiseSpec],
+    v: &crate::scenario::Vertical,
+) -> Vec<NoiseModel> {
+    specs
+        .iter()
+        .map(|s| NoiseModel {
+            column: s.column,
+            kind: if s.multiplicative {
+                NoiseKind::Multiplicative
+            } else {
+                NoiseKind::Additive
+            },
+            sigma: match (&s.sigma, &s.sigma_column) {
+                (Some(c), _) => Sigma::Const(*c),
+                (None, Some(col)) => {
+                    Sigma::PerRegion(v.extra.get(col).cloned().unwrap_or_default())
+                }
+                (None, None) => Sigma::Const(0.0),
+            },
+            rho: s.rho,
+            min: s.min,
+            max: s.max,
+        })
+        .collect()
+}

@@ -2,6 +2,8 @@
 
 use super::num;
 use crate::error::{Error, Result};
+use crate::montecarlo::McResults;
+use crate::montecarlo::vertical::Acc;
 use crate::pipeline::PointResults;
 use crate::region::Column;
 use crate::scenario::Scenario;
@@ -17,28 +19,84 @@ fn row(w: &mut csv::Writer<Vec<u8>>, cells: &[String]) -> Result<()> {
         .map_err(|e| Error::Runtime(format!("CSV serialisation failed: {e}")))
 }
 
-/// `regions.csv`: one row per formula × region with the point estimate.
-pub fn regions_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
+/// Quantile levels reported for every distribution.
+pub const QUANTILES: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/// Column names of a distribution summary.
+pub const SUMMARY_COLUMNS: [&str; 10] = [
+    "mean", "sd", "se", "min", "max", "p05", "p25", "p50", "p75", "p95",
+];
+
+/// A distribution summary as CSV cells (empty cells when there were no draws).
+pub fn summary_cells(acc: Option<&Acc>) -> Vec<String> {
+    match acc {
+        Some(a) if a.m.count() > 0 => {
+            let mut v = vec![
+                num(a.m.mean()),
+                num(a.m.sd()),
+                num(a.m.se()),
+                num(a.m.min()),
+                num(a.m.max()),
+            ];
+            v.extend(a.q.quantiles(&QUANTILES).into_iter().map(num));
+            v
+        }
+        _ => vec![String::new(); SUMMARY_COLUMNS.len()],
+    }
+}
+
+/// `regions.csv`: one row per formula × region: the point estimate, and with Monte Carlo
+/// draws the distribution summary and the probabilities of a deduction, a binding floor and
+/// a binding cap.
+pub fn regions_csv(scn: &Scenario, res: &PointResults, mc: Option<&McResults>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    row(
-        &mut w,
-        &["formula", "id", "name", "group", "point"].map(String::from),
-    )?;
-    if let Some(v) = &scn.vertical {
-        let m = &v.regions.meta;
-        for f in &res.formulas {
-            for i in 0..v.regions.data.n {
-                row(
-                    &mut w,
-                    &[
-                        f.name.clone(),
-                        m.id[i].clone(),
-                        m.name[i].clone(),
-                        m.group[i].clone(),
-                        num(f.alloc.x[i]),
-                    ],
-                )?;
+    let mut header: Vec<String> = ["formula", "id", "name", "group", "point"]
+        .map(String::from)
+        .to_vec();
+    header.extend(SUMMARY_COLUMNS.map(String::from));
+    header.extend(
+        [
+            "p_deduction",
+            "p_floor",
+            "p_cap",
+            "diff_mean",
+            "diff_se",
+            "p_gain",
+        ]
+        .map(String::from),
+    );
+    row(&mut w, &header)?;
+    let Some(v) = &scn.vertical else {
+        return finish(w);
+    };
+    let m = &v.regions.meta;
+    let n = v.regions.data.n;
+    let acc = mc
+        .and_then(|r| r.vertical.as_ref())
+        .filter(|_| mc.is_some_and(|r| r.draws > 0));
+    for (f, fp) in res.formulas.iter().enumerate() {
+        for i in 0..n {
+            let k = f * n + i;
+            let mut cells = vec![
+                fp.name.clone(),
+                m.id[i].clone(),
+                m.name[i].clone(),
+                m.group[i].clone(),
+                num(fp.alloc.x[i]),
+            ];
+            cells.extend(summary_cells(acc.map(|a| &a.x[k])));
+            match acc {
+                Some(a) => cells.extend([
+                    num(a.deduction[k].p()),
+                    num(a.floor[k].p()),
+                    num(a.cap[k].p()),
+                    num(a.diff[k].mean()),
+                    num(a.diff[k].se()),
+                    num(a.gain[k].p()),
+                ]),
+                None => cells.extend(std::iter::repeat_n(String::new(), 6)),
             }
+            row(&mut w, &cells)?;
         }
     }
     finish(w)

@@ -84,6 +84,14 @@ pub fn summary_json(
         "unallocated": res.formulas.iter().map(|f| (f.name.clone(), jnum(f.alloc.unallocated()))).collect::<serde_json::Map<_, _>>(),
         "warnings": scn.warnings,
     });
+    if !scn.agreements.is_empty() {
+        if let Value::Object(d) = &mut doc {
+            d.insert(
+                "basins".into(),
+                crate::horizontal::export::summary_value(&res.basins(scn)),
+            );
+        }
+    }
     if let (Value::Object(d), Value::Object(e)) = (&mut doc, extra) {
         d.extend(e);
     }
@@ -142,4 +150,45 @@ mod tests {
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_795_909_069), "2026-11-28T23:37:49Z");
     }
+}
+
+/// A distribution summary as JSON (`null` without draws).
+pub fn summary_value(acc: &crate::montecarlo::vertical::Acc) -> Value {
+    if acc.m.count() == 0 {
+        return Value::Null;
+    }
+    let q = acc.q.quantiles(&crate::output::csv::QUANTILES);
+    json!({
+        "mean": jnum(acc.m.mean()), "sd": jnum(acc.m.sd()), "se": jnum(acc.m.se()),
+        "min": jnum(acc.m.min()), "max": jnum(acc.m.max()),
+        "p05": jnum(q[0]), "p25": jnum(q[1]), "p50": jnum(q[2]), "p75": jnum(q[3]), "p95": jnum(q[4]),
+    })
+}
+
+/// Monte Carlo part of `summary.json`: per formula, the distributions of the money moved by
+/// deductions, rewards and floors, of the unallocated amount and of the Gini coefficient.
+pub fn mc_summary(scn: &Scenario, mc: &crate::montecarlo::McResults) -> Value {
+    let mut formulas = serde_json::Map::new();
+    if let (Some(v), Some(acc)) = (&scn.vertical, &mc.vertical) {
+        for (f, formula) in v.formulas.iter().enumerate() {
+            formulas.insert(
+                formula.name.clone(),
+                json!({
+                    "deducted": summary_value(&acc.deducted[f]),
+                    "rewarded": summary_value(&acc.rewarded[f]),
+                    "floor_paid": summary_value(&acc.floor_paid[f]),
+                    "unallocated": summary_value(&acc.unallocated[f]),
+                    "gini": summary_value(&acc.gini[f]),
+                }),
+            );
+        }
+    }
+    json!({
+        "monte_carlo": {
+            "draws": mc.draws,
+            "quantiles": if (mc.draws as usize) <= mc.exact_limit { "exact (type 7)" } else { "sketch (relative error ≤ 0.5%)" },
+            "exact_limit_per_output": mc.exact_limit,
+            "formulas": formulas,
+        }
+    })
 }

@@ -10,6 +10,7 @@
 pub mod csv;
 pub mod json;
 pub mod report;
+pub mod scenario_file;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};

@@ -92,6 +92,8 @@ pub struct Scenario {
     pub sha256: String,
     pub meta: Meta,
     pub vertical: Option<Vertical>,
+    /// Horizontal basin agreements (MODEL.md §2).
+    pub agreements: Vec<crate::horizontal::Agreement>,
     pub uncertain: Vec<UncertainParam>,
     pub noise: Vec<NoiseSpec>,
     pub montecarlo: MonteCarloSettings,
@@ -306,6 +308,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
             _ => None,
         }
     };
+    let agreements = crate::horizontal::validate(&raw.agreement, &mut ctx);
     if raw.formula.is_empty() && raw.agreement.is_empty() {
         ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
     }
@@ -317,6 +320,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
         sha256: sha256_hex(bytes),
         meta,
         vertical,
+        agreements,
         uncertain,
         noise,
         montecarlo,

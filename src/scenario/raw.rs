@@ -15,7 +15,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub formula: Vec<RawFormula>,
     #[serde(default)]
-    pub agreement: Vec<toml::Value>,
+    pub agreement: Vec<crate::horizontal::raw::RawAgreement>,
     pub montecarlo: Option<RawMonteCarlo>,
     #[serde(default)]
     pub noise: Vec<RawNoise>,

@@ -1,0 +1,250 @@
+//! Monte Carlo over the vertical allocator: per-draw inputs, allocation of every formula on
+//! the same sampled inputs (common random numbers), and mergeable accumulators.
+
+use crate::error::{Error, Result};
+use crate::region::RegionData;
+use crate::sampling::noise::NoiseModel;
+use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
+use crate::scenario::{UncertainParam, Vertical};
+use crate::stats::{Moments, Probability, Quantiles};
+use crate::vertical::params::Target;
+use crate::vertical::{Allocation, Budget, Formula, Workspace, allocate};
+
+/// Moments and quantiles of one output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acc {
+    pub m: Moments,
+    pub q: Quantiles,
+}
+
+impl Acc {
+    pub fn new(exact_limit: usize) -> Self {
+        Acc {
+            m: Moments::new(),
+            q: Quantiles::new(exact_limit, crate::stats::sketch::DEFAULT_ALPHA),
+        }
+    }
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.m.push(x);
+        self.q.push(x);
+    }
+    pub fn merge(&mut self, o: &Acc) {
+        self.m.merge(&o.m);
+        self.q.merge(&o.q);
+    }
+}
+
+/// Accumulators of the vertical model, for one block of draws or for the whole run.
+/// Region-level vectors are indexed `formula * n + region`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerticalAcc {
+    pub n: usize,
+    pub x: Vec<Acc>,
+    /// Paired difference against the baseline formula (moments only: the report gives its
+    /// mean and standard error).
+    pub diff: Vec<Moments>,
+    pub gain: Vec<Probability>,
+    pub deduction: Vec<Probability>,
+    pub floor: Vec<Probability>,
+    pub cap: Vec<Probability>,
+    /// Per formula: money removed by quality deductions (at the budget scale).
+    pub deducted: Vec<Acc>,
+    /// Per formula: money added by quality rewards (at the budget scale).
+    pub rewarded: Vec<Acc>,
+    /// Per formula: money paid to lift regions to their floors.
+    pub floor_paid: Vec<Acc>,
+    pub unallocated: Vec<Acc>,
+    pub gini: Vec<Acc>,
+}
+
+impl VerticalAcc {
+    pub fn new(n: usize, formulas: usize, exact_limit: usize) -> Self {
+        let per = |k: usize| vec![Acc::new(exact_limit); k];
+        VerticalAcc {
+            n,
+            x: per(n * formulas),
+            diff: vec![Moments::new(); n * formulas],
+            gain: vec![Probability::default(); n * formulas],
+            deduction: vec![Probability::default(); n * formulas],
+            floor: vec![Probability::default(); n * formulas],
+            cap: vec![Probability::default(); n * formulas],
+            deducted: per(formulas),
+            rewarded: per(formulas),
+            floor_paid: per(formulas),
+            unallocated: per(formulas),
+            gini: per(formulas),
+        }
+    }
+
+    /// Number of scalar outputs with quantiles (for the memory budget).
+    pub fn outputs(n: usize, formulas: usize) -> usize {
+        n * formulas + 5 * formulas
+    }
+
+    pub fn merge(&mut self, o: &VerticalAcc) {
+        let zip = |a: &mut [Acc], b: &[Acc]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
+        let zipp = |a: &mut [Probability], b: &[Probability]| {
+            a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y))
+        };
+        zip(&mut self.x, &o.x);
+        self.diff
+            .iter_mut()
+            .zip(&o.diff)
+            .for_each(|(x, y)| x.merge(y));
+        zipp(&mut self.gain, &o.gain);
+        zipp(&mut self.deduction, &o.deduction);
+        zipp(&mut self.floor, &o.floor);
+        zipp(&mut self.cap, &o.cap);
+        zip(&mut self.deducted, &o.deducted);
+        zip(&mut self.rewarded, &o.rewarded);
+        zip(&mut self.floor_paid, &o.floor_paid);
+        zip(&mut self.unallocated, &o.unallocated);
+        zip(&mut self.gini, &o.gini);
+    }
+}
+
+/// Everything about the vertical model that does not change between draws.
+pub struct VerticalModel<'a> {
+    pub v: &'a Vertical,
+    pub noise: Vec<NoiseModel>,
+    /// Uncertain budget total (shared by all formulas), if any.
+    pub budget_total: Option<&'a UncertainParam>,
+    /// Per formula, its uncertain parameters in scenario order.
+    pub formula_params: Vec<Vec<&'a UncertainParam>>,
+    pub baseline: usize,
+}
+
+/// Per-worker buffers, allocated once per block and overwritten every draw.
+pub struct Worker {
+    pub data: RegionData,
+    pub budget: Budget,
+    pub formulas: Vec<Formula>,
+    pub allocs: Vec<Allocation>,
+    pub ws: Workspace,
+    pub z_group: Vec<f64>,
+    pub gini: crate::metrics::inequality::InequalityScratch,
+}
+
+impl<'a> VerticalModel<'a> {
+    pub fn new(
+        v: &'a Vertical,
+        noise: Vec<NoiseModel>,
+        uncertain: &'a [UncertainParam],
+        baseline: usize,
+    ) -> Self {
+        let budget_total = uncertain.iter().find(|u| u.target == Target::BudgetTotal);
+        let formula_params = (0..v.formulas.len())
+            .map(|f| {
+                uncertain
+                    .iter()
+                    .filter(|u| matches!(u.target, Target::Formula { formula, .. } if formula == f))
+                    .collect()
+            })
+            .collect();
+        VerticalModel {
+            v,
+            noise,
+            budget_total,
+            formula_params,
+            baseline,
+        }
+    }
+
+    pub fn worker(&self) -> Worker {
+        Worker {
+            data: self.v.regions.data.clone(),
+            budget: self.v.budget.clone(),
+            formulas: self.v.formulas.clone(),
+            allocs: vec![Allocation::default(); self.v.formulas.len()],
+            ws: Workspace::default(),
+            z_group: Vec::new(),
+            gini: Default::default(),
+        }
+    }
+
+    /// Sample draw `d`'s shared inputs (budget, region noise) into the worker.
+    fn sample_shared(&self, seed: u64, d: u64, w: &mut Worker) {
+        let mut rng: Rng = stream(seed, d, SUB_SHARED);
+        if let Some(u) = self.budget_total {
+            w.budget.total = Some(u.dist.sample(&mut rng));
+        }
+        let base = &self.v.regions.data;
+        let meta = &self.v.regions.meta;
+        for m in &self.noise {
+            let c = m.column;
+            m.apply(
+                base.col(c),
+                &meta.group_idx,
+                meta.groups.len(),
+                &mut rng,
+                &mut w.z_group,
+                w.data.col_mut(c),
+            );
+        }
+    }
+
+    /// Run draw `d` and add it to `acc`.
+    pub fn draw(&self, seed: u64, d: u64, w: &mut Worker, acc: &mut VerticalAcc) -> Result<()> {
+        self.sample_shared(seed, d, w);
+        let n = self.v.regions.data.n;
+        for (f, params) in self.formula_params.iter().enumerate() {
+            if !params.is_empty() {
+                let mut rng = stream(seed, d, SUB_FORMULA_BASE + f as u64);
+                for u in params {
+                    let v = u.dist.sample(&mut rng);
+                    u.target.set(&mut w.budget, &mut w.formulas, v);
+                }
+            }
+            allocate(
+                &w.formulas[f],
+                &w.data,
+                &w.budget,
+                &mut w.ws,
+                &mut w.allocs[f],
+            )
+            .map_err(|e| match e {
+                Error::InfeasibleFloors { .. } => {
+                    Error::Runtime(format!("Monte Carlo draw {d}: {e}"))
+                }
+                other => other,
+            })?;
+        }
+        let base = &w.allocs[self.baseline].x;
+        for (f, a) in w.allocs.iter().enumerate() {
+            let off = f * n;
+            let (mut deducted, mut rewarded, mut floor_paid) = (0.0, 0.0, 0.0);
+            for i in 0..n {
+                let k = off + i;
+                let x = a.x[i];
+                acc.x[k].push(x);
+                let diff = x - base[i];
+                acc.diff[k].push(diff);
+                acc.gain[k].push(diff > 0.0);
+                acc.deduction[k].push(a.q[i] < 0.0);
+                acc.floor[k].push(a.floor_binds[i]);
+                acc.cap[k].push(a.cap_binds[i]);
+                // Money moved by the quality adjustment, at the scale the region was paid.
+                let s = if a.floors_scaled { 0.0 } else { a.scale };
+                let claims = a.key[i] + a.pa[i] + a.rl[i] + a.guidance[i] + a.rangers[i];
+                let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
+                if a.q[i] < 0.0 {
+                    deducted -= q_money;
+                } else if a.q[i] > 0.0 {
+                    rewarded += q_money;
+                }
+                if a.floor_binds[i] {
+                    floor_paid += x - s * a.claim[i];
+                }
+            }
+            acc.deducted[f].push(deducted);
+            acc.rewarded[f].push(rewarded);
+            acc.floor_paid[f].push(floor_paid);
+            acc.unallocated[f].push(a.unallocated());
+            if let Ok(g) = w.gini.gini(&a.x, None) {
+                acc.gini[f].push(g);
+            }
+        }
+        Ok(())
+    }
+}
