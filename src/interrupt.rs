@@ -17,10 +17,10 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            if let Ok(guard) = STAGING.lock() {
-                if let Some(dir) = guard.as_ref() {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
+            if let Ok(guard) = STAGING.lock()
+                && let Some(dir) = guard.as_ref()
+            {
+                let _ = std::fs::remove_dir_all(dir);
             }
             std::process::exit(EXIT_INTERRUPTED);
         }

@@ -11,11 +11,13 @@
 //! exact up to a limit chosen from [`EXACT_VALUES_BUDGET`] and a fixed-size sketch above it,
 //! and at most one wave of block accumulators exists at a time.
 
+pub mod horizontal;
 pub mod vertical;
 
 use crate::error::{Error, Result};
 use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use crate::scenario::Scenario;
+use horizontal::{AgreementAcc, AgreementModel};
 use rayon::prelude::*;
 use vertical::{VerticalAcc, VerticalModel};
 
@@ -45,6 +47,8 @@ pub struct McResults {
     pub draws: u64,
     pub exact_limit: usize,
     pub vertical: Option<VerticalAcc>,
+    /// One accumulator per agreement, in scenario order.
+    pub agreements: Vec<AgreementAcc>,
 }
 
 /// Draws per block for a scenario with `outputs` quantile outputs.
@@ -55,6 +59,23 @@ pub fn block_draws(outputs: usize) -> u64 {
 /// Exact-quantile limit per output.
 pub fn exact_limit(outputs: usize) -> usize {
     (EXACT_VALUES_BUDGET / outputs.max(1)).min(crate::stats::quantiles::DEFAULT_EXACT_LIMIT)
+}
+
+/// The accumulators of one block of draws, or of the whole run.
+struct RunAcc {
+    vertical: Option<VerticalAcc>,
+    agreements: Vec<AgreementAcc>,
+}
+
+impl RunAcc {
+    fn merge(&mut self, o: &RunAcc) {
+        if let (Some(a), Some(b)) = (self.vertical.as_mut(), o.vertical.as_ref()) {
+            a.merge(b);
+        }
+        for (a, b) in self.agreements.iter_mut().zip(&o.agreements) {
+            a.merge(b);
+        }
+    }
 }
 
 /// Run `settings.draws` draws. `progress` is called from the calling thread after each
@@ -73,22 +94,42 @@ pub fn run(
                 settings.threads
             ))
         })?;
-    let noise = match &scn.vertical {
-        Some(v) => noise_models(&scn.noise, v),
-        None => Vec::new(),
-    };
-    let model = scn
-        .vertical
-        .as_ref()
-        .map(|v| VerticalModel::new(v, noise, &scn.uncertain, settings.baseline));
+    let model = scn.vertical.as_ref().map(|v| {
+        VerticalModel::new(
+            v,
+            noise_models(&scn.noise, v),
+            &scn.uncertain,
+            settings.baseline,
+        )
+    });
+    let agreements = scn
+        .agreements
+        .iter()
+        .map(AgreementModel::new)
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map_err(Error::Runtime)?;
     let (n, nf) = scn
         .vertical
         .as_ref()
         .map_or((0, 0), |v| (v.regions.data.n, v.formulas.len()));
-    let outputs = VerticalAcc::outputs(n, nf).max(1);
+    let outputs = (VerticalAcc::outputs(n, nf)
+        + scn
+            .agreements
+            .iter()
+            .map(AgreementAcc::outputs)
+            .sum::<usize>())
+    .max(1);
     let limit = exact_limit(outputs);
     let block = block_draws(outputs);
-    let mut total = model.as_ref().map(|_| VerticalAcc::new(n, nf, limit));
+    let new_acc = || RunAcc {
+        vertical: model.as_ref().map(|_| VerticalAcc::new(n, nf, limit)),
+        agreements: scn
+            .agreements
+            .iter()
+            .map(|a| AgreementAcc::new(a, limit))
+            .collect(),
+    };
+    let mut total = new_acc();
     let blocks = settings.draws.div_ceil(block);
     let mut b0 = 0u64;
     while b0 < blocks {
@@ -96,25 +137,30 @@ pub fn run(
             return Err(Error::Interrupted);
         }
         let b1 = (b0 + WAVE_BLOCKS as u64).min(blocks);
-        let results: Vec<Result<Option<VerticalAcc>>> = pool.install(|| {
+        let results: Vec<Result<RunAcc>> = pool.install(|| {
             (b0..b1)
                 .into_par_iter()
                 .map(|b| {
-                    let Some(m) = &model else { return Ok(None) };
-                    let mut acc = VerticalAcc::new(n, nf, limit);
-                    let mut w = m.worker();
+                    let mut acc = new_acc();
                     let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
-                    for d in d0..d1 {
-                        m.draw(settings.seed, d, &mut w, &mut acc)?;
+                    if let (Some(m), Some(va)) = (&model, acc.vertical.as_mut()) {
+                        let mut w = m.worker();
+                        for d in d0..d1 {
+                            m.draw(settings.seed, d, &mut w, va)?;
+                        }
                     }
-                    Ok(Some(acc))
+                    for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
+                        let mut w = m.worker();
+                        for d in d0..d1 {
+                            m.draw(settings.seed, d, &mut w, aa);
+                        }
+                    }
+                    Ok(acc)
                 })
                 .collect()
         });
         for r in results {
-            if let (Some(t), Some(acc)) = (total.as_mut(), r?) {
-                t.merge(&acc);
-            }
+            total.merge(&r?);
         }
         b0 = b1;
         progress((b0 * block).min(settings.draws));
@@ -122,7 +168,8 @@ pub fn run(
     Ok(McResults {
         draws: settings.draws,
         exact_limit: limit,
-        vertical: total,
+        vertical: total.vertical,
+        agreements: total.agreements,
     })
 }
 

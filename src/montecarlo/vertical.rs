@@ -214,11 +214,11 @@ impl<'a> VerticalModel<'a> {
         for (f, a) in w.allocs.iter().enumerate() {
             let off = f * n;
             let (mut deducted, mut rewarded, mut floor_paid) = (0.0, 0.0, 0.0);
-            for i in 0..n {
+            for (i, &b) in base.iter().enumerate().take(n) {
                 let k = off + i;
                 let x = a.x[i];
                 acc.x[k].push(x);
-                let diff = x - base[i];
+                let diff = x - b;
                 acc.diff[k].push(diff);
                 acc.gain[k].push(diff > 0.0);
                 acc.deduction[k].push(a.q[i] < 0.0);

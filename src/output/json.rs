@@ -84,13 +84,13 @@ pub fn summary_json(
         "unallocated": res.formulas.iter().map(|f| (f.name.clone(), jnum(f.alloc.unallocated()))).collect::<serde_json::Map<_, _>>(),
         "warnings": scn.warnings,
     });
-    if !scn.agreements.is_empty() {
-        if let Value::Object(d) = &mut doc {
-            d.insert(
-                "basins".into(),
-                crate::horizontal::export::summary_value(&res.basins(scn)),
-            );
-        }
+    if !scn.agreements.is_empty()
+        && let Value::Object(d) = &mut doc
+    {
+        d.insert(
+            "basins".into(),
+            crate::horizontal::export::summary_value(&res.basins(scn)),
+        );
     }
     if let (Value::Object(d), Value::Object(e)) = (&mut doc, extra) {
         d.extend(e);
@@ -139,19 +139,6 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_known_instants() {
-        let at = |s: u64| rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
-        assert_eq!(at(0), "1970-01-01T00:00:00Z");
-        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(at(1_795_909_069), "2026-11-28T23:37:49Z");
-    }
-}
-
 /// A distribution summary as JSON (`null` without draws).
 pub fn summary_value(acc: &crate::montecarlo::vertical::Acc) -> Value {
     if acc.m.count() == 0 {
@@ -191,4 +178,17 @@ pub fn mc_summary(scn: &Scenario, mc: &crate::montecarlo::McResults) -> Value {
             "formulas": formulas,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        let at = |s: u64| rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_909_069), "2026-11-28T23:37:49Z");
+    }
 }

@@ -387,10 +387,10 @@ fn build(
                 format!("red-line area exceeds the land area area_km2 = {a}"),
             );
         }
-        if let Some(r) = row.reference {
-            if !r.is_finite() || r < 0.0 {
-                sink.at(loc, REFERENCE_COLUMN, r, "must be a finite number ≥ 0");
-            }
+        if let Some(r) = row.reference
+            && (!r.is_finite() || r < 0.0)
+        {
+            sink.at(loc, REFERENCE_COLUMN, r, "must be a finite number ≥ 0");
         }
         reference.push(row.reference);
         for (k, v) in &row.extra {

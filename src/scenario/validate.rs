@@ -169,14 +169,14 @@ pub fn formula(
                         p.ctx
                             .problem(&path, format!("[{lb}, {m}]"), "band multiplier must be ≥ 0");
                     }
-                    if let Some(&(prev, _)) = bands.last() {
-                        if *lb <= prev {
-                            p.ctx.problem(
-                                &path,
-                                format!("[{lb}, {m}]"),
-                                format!("bands must be sorted by strictly increasing lower bound (previous bound {prev})"),
-                            );
-                        }
+                    if let Some(&(prev, _)) = bands.last()
+                        && *lb <= prev
+                    {
+                        p.ctx.problem(
+                            &path,
+                            format!("[{lb}, {m}]"),
+                            format!("bands must be sorted by strictly increasing lower bound (previous bound {prev})"),
+                        );
                     }
                     bands.push((*lb, *m));
                 }
@@ -410,19 +410,19 @@ pub fn formula(
             f.reverse_linkage = Some(ReverseLinkage { lambda, max_cut });
         }
     }
-    if let Some(fl) = &raw.floor {
-        if let Some(h) = p.opt(
+    if let Some(fl) = &raw.floor
+        && let Some(h) = p.opt(
             &at("floor.h"),
             &fl.h,
             1.0,
             FormulaParam::FloorH,
             check::non_negative,
-        ) {
-            f.floor = Some(Floor {
-                h,
-                waived_on_violation: fl.waived_on_violation.unwrap_or(true),
-            });
-        }
+        )
+    {
+        f.floor = Some(Floor {
+            h,
+            waived_on_violation: fl.waived_on_violation.unwrap_or(true),
+        });
     }
     if let Some(c) = &raw.cap {
         f.cap = p.get(
