@@ -148,16 +148,7 @@ impl HistogramChart {
 
         for (j, sh) in shares.iter().enumerate() {
             let color = series_color(j);
-            let bars = sh
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| **s > 0.0)
-                .map(|(i, s)| {
-                    let x0 = bin_lo + i as f64 * width;
-                    Rectangle::new([(x0, 0.0), (x0 + width, *s)], color.mix(0.25).filled())
-                });
-            chart.draw_series(bars).map_err(draw_err)?;
-            // Step outline so overlapping samples stay distinguishable.
+            // Step outline, so overlapping samples stay distinguishable.
             let mut outline = Vec::with_capacity(2 * sh.len() + 2);
             outline.push((bin_lo, 0.0));
             for (i, s) in sh.iter().enumerate() {
@@ -166,6 +157,14 @@ impl HistogramChart {
                 outline.push((x0 + width, *s));
             }
             outline.push((bin_lo + width * sh.len() as f64, 0.0));
+            // One polygon, not a rectangle per bin: adjacent translucent rectangles share an
+            // edge pixel and would show as stripes.
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline.clone(),
+                    color.mix(0.25).filled(),
+                )))
+                .map_err(draw_err)?;
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     outline,
