@@ -1,0 +1,463 @@
+//! The two drawing backends every figure is rendered through.
+//!
+//! - [`PngCanvas`] wraps plotters' `BitMapBackend` (an RGB buffer in memory) and draws text
+//!   by rasterising the embedded font's outlines itself.
+//! - [`SvgCanvas`] writes SVG into a `String`. Text becomes glyph outlines: each glyph used
+//!   is defined once as a `<path>` in `<defs>` and placed with `<use>`, inside a group whose
+//!   `aria-label` holds the original string. No `<text>` element and no font reference is
+//!   written, so a browser without any CJK font still shows the glyphs, and the file stays
+//!   small (only the glyphs used, once each) where embedding the 3 MB font would not.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use plotters::backend::BitMapBackend;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+};
+
+use super::text;
+
+fn font_error<E: std::error::Error + Send + Sync>(e: super::PlotError) -> DrawingErrorKind<E> {
+    DrawingErrorKind::FontError(Box::new(e))
+}
+
+/// A bitmap canvas whose text is drawn with the embedded font.
+pub(crate) struct PngCanvas<'a> {
+    inner: BitMapBackend<'a>,
+}
+
+impl<'a> PngCanvas<'a> {
+    /// A canvas drawing into `buf`, which must hold `w * h * 3` bytes (RGB).
+    pub(crate) fn new(buf: &'a mut [u8], size: (u32, u32)) -> Self {
+        PngCanvas {
+            inner: BitMapBackend::with_buffer(buf, size),
+        }
+    }
+}
+
+type BitmapError = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
+
+impl DrawingBackend for PngCanvas<'_> {
+    type ErrorType = BitmapError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.ensure_prepared()
+    }
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.present()
+    }
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.draw_pixel(point, color)
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.draw_line(from, to, style)
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.draw_path(path, style)
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.fill_polygon(vert, style)
+    }
+    fn blit_bitmap(
+        &mut self,
+        pos: BackendCoord,
+        size: (u32, u32),
+        src: &[u8],
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.inner.blit_bitmap(pos, size, src)
+    }
+
+    fn estimate_text_size<TStyle: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &TStyle,
+    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        text::text_size(text, style.size()).map_err(font_error)
+    }
+
+    fn draw_text<TStyle: BackendTextStyle>(
+        &mut self,
+        s: &str,
+        style: &TStyle,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        if color.alpha <= 0.0 {
+            return Ok(());
+        }
+        let font = text::font().map_err(font_error)?;
+        let run = text::layout(font, s, style.size());
+        let q = text::quarter_turns(&style.transform());
+        let inner = &mut self.inner;
+        let mut result = Ok(());
+        text::rasterise(
+            font,
+            &run,
+            style.size(),
+            pos,
+            style.anchor(),
+            q,
+            |x, y, c| {
+                if result.is_ok() {
+                    let px = BackendColor {
+                        alpha: color.alpha * f64::from(c),
+                        rgb: color.rgb,
+                    };
+                    result = inner.draw_pixel((x, y), px);
+                }
+            },
+        );
+        result
+    }
+}
+
+/// Error type of [`SvgCanvas`]; writing to a `String` cannot fail, so this only carries
+/// font problems through plotters' error plumbing.
+#[derive(Debug, thiserror::Error)]
+#[error("svg canvas error")]
+pub(crate) struct SvgError;
+
+/// An SVG canvas; `present` writes the complete document into the target `String`.
+pub(crate) struct SvgCanvas<'a> {
+    target: &'a mut String,
+    size: (u32, u32),
+    body: String,
+    glyphs: BTreeSet<u16>,
+}
+
+impl<'a> SvgCanvas<'a> {
+    pub(crate) fn new(target: &'a mut String, size: (u32, u32)) -> Self {
+        SvgCanvas {
+            target,
+            size,
+            body: String::with_capacity(64 * 1024),
+            glyphs: BTreeSet::new(),
+        }
+    }
+
+    /// The complete SVG document: the drawing, then the glyph outlines it uses.
+    fn document(&self) -> Result<String, super::PlotError> {
+        let font = text::font()?;
+        let (w, h) = self.size;
+        let mut out = String::with_capacity(self.body.len() + self.glyphs.len() * 600 + 512);
+        let _ = writeln!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
+             width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">"
+        );
+        out.push_str(&self.body);
+        out.push_str("<defs>\n");
+        for &id in &self.glyphs {
+            if let Some(d) = text::glyph_path(font, ab_glyph::GlyphId(id)) {
+                let _ = writeln!(out, "<path id=\"g{id}\" d=\"{d}\"/>");
+            }
+        }
+        out.push_str("</defs>\n</svg>\n");
+        Ok(out)
+    }
+}
+
+/// `fill`/`stroke` colour attributes, with opacity only when not opaque.
+fn paint(attr: &str, c: BackendColor) -> String {
+    let (r, g, b) = c.rgb;
+    if c.alpha >= 1.0 {
+        format!("{attr}=\"#{r:02x}{g:02x}{b:02x}\"")
+    } else {
+        format!(
+            "{attr}=\"#{r:02x}{g:02x}{b:02x}\" {attr}-opacity=\"{:.3}\"",
+            c.alpha
+        )
+    }
+}
+
+/// Escapes text for an XML attribute value.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl DrawingBackend for SvgCanvas<'_> {
+    type ErrorType = SvgError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.size
+    }
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<SvgError>> {
+        Ok(())
+    }
+    fn present(&mut self) -> Result<(), DrawingErrorKind<SvgError>> {
+        *self.target = self.document().map_err(font_error)?;
+        Ok(())
+    }
+    fn draw_pixel(
+        &mut self,
+        (x, y): BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        if color.alpha > 0.0 {
+            let _ = writeln!(
+                self.body,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"1\" height=\"1\" {}/>",
+                paint("fill", color)
+            );
+        }
+        Ok(())
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        (x1, y1): BackendCoord,
+        (x2, y2): BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        if style.color().alpha > 0.0 {
+            let _ = writeln!(
+                self.body,
+                "<line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" {} stroke-width=\"{}\"/>",
+                paint("stroke", style.color()),
+                style.stroke_width()
+            );
+        }
+        Ok(())
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        (x1, y1): BackendCoord,
+        (x2, y2): BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        if style.color().alpha <= 0.0 {
+            return Ok(());
+        }
+        let (x, y) = (x1.min(x2), y1.min(y2));
+        let (w, h) = ((x2 - x1).abs(), (y2 - y1).abs());
+        let paint_attrs = if fill {
+            // plotters' bitmap fills include both corner pixels.
+            paint("fill", style.color())
+        } else {
+            format!(
+                "fill=\"none\" {} stroke-width=\"{}\"",
+                paint("stroke", style.color()),
+                style.stroke_width()
+            )
+        };
+        let extra = i32::from(fill);
+        let _ = writeln!(
+            self.body,
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\" {paint_attrs}/>",
+            w + extra,
+            h + extra
+        );
+        Ok(())
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        if style.color().alpha <= 0.0 {
+            return Ok(());
+        }
+        let mut pts = String::new();
+        for (x, y) in path {
+            let _ = write!(pts, "{x},{y} ");
+        }
+        let _ = writeln!(
+            self.body,
+            "<polyline points=\"{}\" fill=\"none\" {} stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
+            pts.trim_end(),
+            paint("stroke", style.color()),
+            style.stroke_width()
+        );
+        Ok(())
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        (x, y): BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        if style.color().alpha <= 0.0 {
+            return Ok(());
+        }
+        let paint_attrs = if fill {
+            paint("fill", style.color())
+        } else {
+            format!(
+                "fill=\"none\" {} stroke-width=\"{}\"",
+                paint("stroke", style.color()),
+                style.stroke_width()
+            )
+        };
+        let _ = writeln!(
+            self.body,
+            "<circle cx=\"{x}\" cy=\"{y}\" r=\"{radius}\" {paint_attrs}/>"
+        );
+        Ok(())
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        if style.color().alpha <= 0.0 {
+            return Ok(());
+        }
+        let mut pts = String::new();
+        for (x, y) in vert {
+            let _ = write!(pts, "{x},{y} ");
+        }
+        let _ = writeln!(
+            self.body,
+            "<polygon points=\"{}\" {}/>",
+            pts.trim_end(),
+            paint("fill", style.color())
+        );
+        Ok(())
+    }
+
+    fn estimate_text_size<TStyle: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &TStyle,
+    ) -> Result<(u32, u32), DrawingErrorKind<SvgError>> {
+        text::text_size(text, style.size()).map_err(font_error)
+    }
+
+    fn draw_text<TStyle: BackendTextStyle>(
+        &mut self,
+        s: &str,
+        style: &TStyle,
+        (x, y): BackendCoord,
+    ) -> Result<(), DrawingErrorKind<SvgError>> {
+        let color = style.color();
+        if color.alpha <= 0.0 || s.trim().is_empty() {
+            return Ok(());
+        }
+        let font = text::font().map_err(font_error)?;
+        let run = text::layout(font, s, style.size());
+        let q = text::quarter_turns(&style.transform());
+        let (bx, by) = text::baseline_offset(&run, style.anchor());
+        let k = run.scale;
+        let _ = write!(
+            self.body,
+            "<g aria-label=\"{}\" {} transform=\"translate({x} {y}) rotate({}) translate({:.2} {:.2}) scale({k:.5} {:.5})\">",
+            xml_escape(s),
+            paint("fill", color),
+            u32::from(q) * 90,
+            bx,
+            by,
+            -k
+        );
+        for &(id, gx) in &run.glyphs {
+            if text::glyph_path(font, id).is_none() {
+                continue;
+            }
+            self.glyphs.insert(id.0);
+            let _ = write!(
+                self.body,
+                "<use xlink:href=\"#g{}\" x=\"{:.0}\"/>",
+                id.0,
+                gx / k
+            );
+        }
+        self.body.push_str("</g>\n");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::prelude::*;
+
+    #[test]
+    fn svg_text_is_paths_with_label() {
+        let mut svg = String::new();
+        {
+            let area = SvgCanvas::new(&mut svg, (200, 100)).into_drawing_area();
+            area.fill(&WHITE).unwrap();
+            area.draw(&Text::new("安徽 & 浙江", (10, 10), ("sans-serif", 20)))
+                .unwrap();
+            area.present().unwrap();
+        }
+        assert!(svg.contains("aria-label=\"安徽 &amp; 浙江\""));
+        assert!(!svg.contains("<text"), "no font-dependent text elements");
+        // Four distinct CJK glyphs plus '&' are defined once each; the space has no outline.
+        assert_eq!(svg.matches("<path id=\"g").count(), 5);
+        assert_eq!(svg.matches("<use ").count(), 5);
+        assert!(svg.ends_with("</svg>\n"));
+    }
+
+    #[test]
+    fn png_text_draws_ink_where_anchored() {
+        let (w, h) = (200u32, 60u32);
+        let mut buf = vec![255u8; (w * h * 3) as usize];
+        {
+            let area = PngCanvas::new(&mut buf, (w, h)).into_drawing_area();
+            area.draw(&Text::new("安徽", (100, 10), ("sans-serif", 30)))
+                .unwrap();
+            area.present().unwrap();
+        }
+        let dark = |x: u32, y: u32| buf[((y * w + x) * 3) as usize] < 128;
+        let ink_right = (100..w).flat_map(|x| (0..h).map(move |y| (x, y)));
+        let n_right = ink_right.filter(|&(x, y)| dark(x, y)).count();
+        let n_left = (0..95u32)
+            .flat_map(|x| (0..h).map(move |y| (x, y)))
+            .filter(|&(x, y)| dark(x, y))
+            .count();
+        assert!(n_right > 100, "{n_right}");
+        assert_eq!(n_left, 0);
+    }
+}

@@ -1,0 +1,227 @@
+//! Overlaid histograms of several samples (one colour per formula, or one sample with a
+//! threshold line such as a P index limit of 1.0). Bars show the share of each sample's
+//! draws per bin, so samples of different sizes compare directly.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::PlotError;
+use super::axes::TickAxis;
+use super::frame::{
+    AXIS_PX, LABEL_PX, LegendEntry, MARGIN, Mark, check_finite, draw_err, extent, fmt_num, font,
+    header, invalid, max_label_width, nice_ticks, series_color, tick_step,
+};
+
+/// One sample (e.g. a region's allocation over Monte Carlo draws under one formula).
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
+/// A vertical reference line (threshold), drawn in black and named in the legend.
+#[derive(Debug, Clone)]
+pub struct RefLine {
+    pub value: f64,
+    pub label: String,
+}
+
+/// Overlaid histograms with optional threshold lines.
+#[derive(Debug, Clone)]
+pub struct HistogramChart {
+    pub title: String,
+    /// x axis title with units.
+    pub x_label: String,
+    /// y axis title, e.g. "share of draws".
+    pub y_label: String,
+    pub samples: Vec<Sample>,
+    /// Number of bins over the common range (at least 1).
+    pub bins: usize,
+    pub thresholds: Vec<RefLine>,
+}
+
+const CHART: &str = "histogram";
+
+/// Bin counts as shares of each sample, over common edges `lo + i * width`.
+pub(crate) fn bin_shares(values: &[f64], lo: f64, width: f64, bins: usize) -> Vec<f64> {
+    let mut counts = vec![0usize; bins];
+    for &v in values {
+        let i = ((v - lo) / width).floor();
+        let i = if i < 0.0 {
+            0
+        } else {
+            (i as usize).min(bins - 1)
+        };
+        counts[i] += 1;
+    }
+    let n = values.len().max(1) as f64;
+    counts.into_iter().map(|c| c as f64 / n).collect()
+}
+
+impl HistogramChart {
+    fn validate(&self) -> Result<(f64, f64), PlotError> {
+        if self.samples.is_empty() || self.samples.iter().all(|s| s.values.is_empty()) {
+            return Err(invalid(CHART, "needs at least one non-empty sample"));
+        }
+        if self.bins == 0 {
+            return Err(invalid(CHART, "bins must be at least 1"));
+        }
+        for s in &self.samples {
+            for &v in &s.values {
+                check_finite(CHART, &format!("a value of '{}'", s.name), v)?;
+            }
+        }
+        for t in &self.thresholds {
+            check_finite(CHART, &format!("threshold '{}'", t.label), t.value)?;
+        }
+        let all = self.samples.iter().flat_map(|s| s.values.iter().copied());
+        let (lo, hi) = extent(all).ok_or_else(|| invalid(CHART, "no values"))?;
+        let t = extent(self.thresholds.iter().map(|t| t.value)).unwrap_or((lo, hi));
+        Ok((lo.min(t.0), hi.max(t.1)))
+    }
+
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), PlotError> {
+        let (lo, hi) = self.validate()?;
+        let (data_lo, data_hi) = {
+            let all = self.samples.iter().flat_map(|s| s.values.iter().copied());
+            extent(all).unwrap_or((lo, hi))
+        };
+        // Bins span the data; the axis also spans the thresholds.
+        let span = data_hi - data_lo;
+        let width = if span > 0.0 {
+            span / self.bins as f64
+        } else {
+            1.0
+        };
+        let bin_lo = if span > 0.0 { data_lo } else { data_lo - 0.5 };
+        let shares: Vec<Vec<f64>> = self
+            .samples
+            .iter()
+            .map(|s| bin_shares(&s.values, bin_lo, width, self.bins))
+            .collect();
+        let ymax = shares.iter().flatten().copied().fold(0.0, f64::max);
+
+        let mut legend: Vec<LegendEntry> = self
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(j, s)| LegendEntry::new(s.name.clone(), series_color(j), Mark::Swatch))
+            .collect();
+        for t in &self.thresholds {
+            legend.push(LegendEntry::new(t.label.clone(), BLACK, Mark::Line));
+        }
+        let area = header(root, &self.title, &legend)?;
+
+        let (xlo, xhi, xt) = nice_ticks(
+            lo.min(bin_lo),
+            hi.max(bin_lo + width * self.bins as f64),
+            10,
+        );
+        let (_, yhi, yt) = nice_ticks(0.0, ymax * 1.05, 6);
+        let (xs, ys) = (tick_step(&xt), tick_step(&yt));
+        let ylabels: Vec<String> = yt.iter().map(|v| fmt_num(*v, ys)).collect();
+        let yw = max_label_width(ylabels.iter().map(String::as_str), LABEL_PX)?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin(MARGIN)
+            .margin_right(2 * MARGIN)
+            .x_label_area_size(LABEL_PX as u32 + AXIS_PX as u32 + 30)
+            .y_label_area_size(yw + AXIS_PX as u32 + 32)
+            .build_cartesian_2d(TickAxis::new(xlo..xhi, xt), TickAxis::new(0.0..yhi, yt))
+            .map_err(draw_err)?;
+        let xf = |v: &f64| fmt_num(*v, xs);
+        let yf = |v: &f64| fmt_num(*v, ys);
+        chart
+            .configure_mesh()
+            .label_style(font(LABEL_PX))
+            .axis_desc_style(font(AXIS_PX))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .draw()
+            .map_err(draw_err)?;
+
+        for (j, sh) in shares.iter().enumerate() {
+            let color = series_color(j);
+            // Step outline, so overlapping samples stay distinguishable.
+            let mut outline = Vec::with_capacity(2 * sh.len() + 2);
+            outline.push((bin_lo, 0.0));
+            for (i, s) in sh.iter().enumerate() {
+                let x0 = bin_lo + i as f64 * width;
+                outline.push((x0, *s));
+                outline.push((x0 + width, *s));
+            }
+            outline.push((bin_lo + width * sh.len() as f64, 0.0));
+            // One polygon, not a rectangle per bin: adjacent translucent rectangles share an
+            // edge pixel and would show as stripes.
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline.clone(),
+                    color.mix(0.25).filled(),
+                )))
+                .map_err(draw_err)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    outline,
+                    color.stroke_width(2),
+                )))
+                .map_err(draw_err)?;
+        }
+        for t in &self.thresholds {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(t.value, 0.0), (t.value, yhi)],
+                    BLACK.stroke_width(3),
+                )))
+                .map_err(draw_err)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn shares_sum_to_one_and_clamp_the_top_edge() {
+        let v = [0.0, 0.1, 0.5, 0.99, 1.0, 1.0];
+        let s = bin_shares(&v, 0.0, 0.25, 4);
+        assert_relative_eq!(s.iter().sum::<f64>(), 1.0);
+        // 0.99 and both 1.0 (the top edge) fall in the last bin.
+        assert_relative_eq!(s[3], 3.0 / 6.0);
+        assert_relative_eq!(s[0], 2.0 / 6.0);
+    }
+
+    #[test]
+    fn range_includes_thresholds_and_rejects_nan() {
+        let mut c = HistogramChart {
+            title: String::new(),
+            x_label: "P".into(),
+            y_label: "share".into(),
+            samples: vec![Sample {
+                name: "s".into(),
+                values: vec![0.2, 0.4],
+            }],
+            bins: 10,
+            thresholds: vec![RefLine {
+                value: 1.0,
+                label: "limit".into(),
+            }],
+        };
+        let (lo, hi) = c.validate().unwrap();
+        assert_relative_eq!(lo, 0.2);
+        assert_relative_eq!(hi, 1.0);
+        c.samples[0].values.push(f64::NAN);
+        assert!(c.validate().is_err());
+        c.samples[0].values.pop();
+        c.bins = 0;
+        assert!(c.validate().is_err());
+    }
+}
