@@ -44,7 +44,22 @@ struct Store {
 }
 
 impl Store {
+    #[inline]
     fn add(&mut self, idx: i32, c: u64) {
+        // Fast path: the bucket already exists.
+        if let Some(slot) = usize::try_from(idx.wrapping_sub(self.offset))
+            .ok()
+            .and_then(|k| self.counts.get_mut(k))
+        {
+            *slot += c;
+            self.total += c;
+            return;
+        }
+        self.add_slow(idx, c);
+    }
+
+    #[cold]
+    fn add_slow(&mut self, idx: i32, c: u64) {
         if c == 0 {
             return;
         }
@@ -102,6 +117,7 @@ impl Store {
 pub struct Sketch {
     alpha: f64,
     ln_gamma: f64,
+    inv_ln_gamma: f64,
     /// Representative factor 2/(γ + 1): bucket i stands for γ^i · this.
     rep: f64,
     pos: Store,
@@ -128,6 +144,7 @@ impl Sketch {
         Sketch {
             alpha,
             ln_gamma: gamma.ln(),
+            inv_ln_gamma: 1.0 / gamma.ln(),
             rep: 2.0 / (gamma + 1.0),
             pos: Store::default(),
             neg: Store::default(),
@@ -152,7 +169,7 @@ impl Sketch {
     #[inline]
     fn index(&self, m: f64) -> i32 {
         // m ≥ MIN_INDEXABLE, so |ln m| ≤ 691 and the index fits comfortably in i32.
-        (m.ln() / self.ln_gamma).ceil() as i32
+        (m.ln() * self.inv_ln_gamma).ceil() as i32
     }
 
     /// Add one value. NaN and ±∞ are ignored.
