@@ -31,12 +31,30 @@ pub enum Command {
         /// Scenario TOML file.
         scenario: PathBuf,
     },
+    /// Write a deterministic synthetic scenario (county scale) for scale tests and benchmarks.
+    Synth(SynthArgs),
     /// Write a commented example scenario to start from.
     Init {
         /// Folder to write `example.toml` into (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Number of regions.
+    #[arg(long)]
+    pub regions: usize,
+    /// Number of groups (provinces) the regions fall into.
+    #[arg(long, default_value_t = 31)]
+    pub groups: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scenario file to write; the regions CSV is written beside it as `<stem>_regions.csv`.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,6 +117,7 @@ fn dispatch(cli: Cli, args: &[String]) -> anyhow::Result<()> {
         Command::Run(r) => run(r, args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Init { dir } => init(&dir),
+        Command::Synth(a) => synth(&a),
     }
 }
 
@@ -135,6 +154,78 @@ fn validate(path: &Path) -> anyhow::Result<()> {
         scn.agreements.len(),
         scn.warnings.len()
     );
+    Ok(())
+}
+
+fn synth(a: &SynthArgs) -> anyhow::Result<()> {
+    let usage = |v: String, m: &str| {
+        Error::invalid(vec![crate::Problem::new(
+            "command line",
+            "--regions/--groups",
+            v,
+            m,
+        )])
+    };
+    if a.regions == 0 || a.regions > 10_000_000 {
+        return Err(usage(
+            a.regions.to_string(),
+            "--regions must be between 1 and 10,000,000",
+        )
+        .into());
+    }
+    if a.groups == 0 || a.groups > a.regions {
+        return Err(usage(
+            a.groups.to_string(),
+            "--groups must be between 1 and --regions",
+        )
+        .into());
+    }
+    let stem = a
+        .out
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "synth".into());
+    let csv_name = format!("{stem}_regions.csv");
+    let csv_path = a.out.with_file_name(&csv_name);
+    let regions = crate::synth::synth_regions(a.regions, a.groups, a.seed);
+    let formulas = crate::synth::synth_formulas(&regions.meta);
+    let budget = crate::synth::synth_budget(&regions);
+    let noise = crate::synth::synth_noise();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let description = format!(
+        "synthetic: {} regions in {} groups, generator seed {}",
+        a.regions, a.groups, a.seed
+    );
+    let assumptions = vec!["every number is synthetic (ecocomp synth)".to_string()];
+    let toml =
+        crate::output::scenario_file::scenario_toml(&crate::output::scenario_file::ScenarioFile {
+            name: &name,
+            description: &description,
+            assumptions: &assumptions,
+            budget: &budget,
+            regions_file: &csv_name,
+            tag_names: &regions.meta.tag_names,
+            formulas: &formulas,
+            noise: &noise,
+            draws: 10_000,
+            seed: a.seed,
+        });
+    let csv = crate::output::scenario_file::regions_csv(&regions, &[])?;
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::output::write_atomic(&csv_path, &csv)?;
+    crate::output::write_atomic(&a.out, toml.as_bytes())?;
+    println!("wrote {} and {}", a.out.display(), csv_path.display());
     Ok(())
 }
 

@@ -32,6 +32,10 @@ REDLINE_SHARE_ASSUMED = 0.30
 # Assumed eco/environment spending as a share of budget expenditure (national ratio of
 # the energy-conservation and environmental-protection function, roughly 2.5–3.5%).
 ECO_SPENDING_SHARE = 0.03
+# Assumed mean change of the ecological quality index: with the noise model in
+# national.toml (additive, sigma 1.05) and thresholds t1 = 1, this reproduces the 2023
+# county shares: about 66% stable, 14% better, 20% worse (POLICY.md §2).
+EQI_CHANGE_MEAN = -0.13
 # Assumed management-effectiveness score of protected areas: no public per-province score.
 PA_SCORE = 0.7
 
@@ -52,7 +56,7 @@ for r in rows:
         notes.append(f"redline: ASSUMED {REDLINE_SHARE_ASSUMED:.0%} of area")
     notes.append(f"eco_spending: ASSUMED {ECO_SPENDING_SHARE:.0%} of expenditure")
     notes.append("pa_km2: 2008 reserve area (out of date); pa_score ASSUMED")
-    notes.append("eqi_change, damage_index: ASSUMED 0 (no province-level figure; uncertain in Monte Carlo)")
+    notes.append(f"eqi_change: ASSUMED {EQI_CHANGE_MEAN} (calibrated to 2023 county grade shares; uncertain in Monte Carlo); damage_index: ASSUMED 0")
     transfer = r["transfer_2020"]
     if transfer:
         notes.append("prior/reference: actual 2020 transfer")
@@ -61,6 +65,6 @@ for r in rows:
         pid, r["name"], GROUP_OF[pid], r["revenue_2020"], r["expenditure_2020"],
         round(float(r["expenditure_2020"]) * ECO_SPENDING_SHARE, 2), round(area), round(redline),
         round(float(r["nat_reserves_area_wkm2_2008"]) * 10000), r["nat_reserves_count_c2019"], PA_SCORE,
-        round(float(r["population_wan_2020census"]) * 10000), 0, 0, transfer,
+        round(float(r["population_wan_2020census"]) * 10000), EQI_CHANGE_MEAN, 0, transfer,
         "true" if pid in HOLD_HARMLESS else "false", ";".join(tags), transfer, "; ".join(notes),
     ])

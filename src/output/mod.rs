@@ -154,6 +154,23 @@ impl Drop for Staging {
     }
 }
 
+/// Write one file atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}-{}", std::process::id(), unique()));
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(path, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err(path, e)
+    })
+}
+
 /// A value unique within this process (nanoseconds plus a counter).
 fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
