@@ -280,6 +280,41 @@ fn baseline_fixed_point(data: &RegionData, meta: &RegionMeta) -> (f64, Vec<f64>)
     (t, x0)
 }
 
+/// The noise models of the synthetic scenario (workload W1 of issue 4): additive noise on
+/// the quality change with a group common factor, multiplicative noise on revenue, and
+/// additive noise on the damage index truncated to [0, 1].
+pub fn synth_noise() -> Vec<crate::scenario::NoiseSpec> {
+    use crate::region::Column;
+    let spec = |column, multiplicative, sigma, rho, min, max| crate::scenario::NoiseSpec {
+        column,
+        multiplicative,
+        sigma: Some(sigma),
+        sigma_column: None,
+        rho,
+        min,
+        max,
+    };
+    vec![
+        spec(
+            Column::EqiChange,
+            false,
+            1.0,
+            0.6,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+        ),
+        spec(
+            Column::StdRevenue,
+            true,
+            0.08,
+            0.5,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+        ),
+        spec(Column::DamageIndex, false, 0.05, 0.0, 0.0, 1.0),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,39 +373,4 @@ mod tests {
             assert!((out.total + out.unallocated() - t).abs() <= 1e-9 * t);
         }
     }
-}
-
-/// The noise models of the synthetic scenario (workload W1 of issue 4): additive noise on
-/// the quality change with a group common factor, multiplicative noise on revenue, and
-/// additive noise on the damage index truncated to [0, 1].
-pub fn synth_noise() -> Vec<crate::scenario::NoiseSpec> {
-    use crate::region::Column;
-    let spec = |column, multiplicative, sigma, rho, min, max| crate::scenario::NoiseSpec {
-        column,
-        multiplicative,
-        sigma: Some(sigma),
-        sigma_column: None,
-        rho,
-        min,
-        max,
-    };
-    vec![
-        spec(
-            Column::EqiChange,
-            false,
-            1.0,
-            0.6,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-        ),
-        spec(
-            Column::StdRevenue,
-            true,
-            0.08,
-            0.5,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-        ),
-        spec(Column::DamageIndex, false, 0.05, 0.0, 0.0, 1.0),
-    ]
 }
