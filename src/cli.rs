@@ -80,6 +80,33 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do not draw figures (report.html is still written, with tables only).
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Figure file formats.
+    #[arg(long, value_enum, default_value_t = PlotFormatArg::Both)]
+    pub plot_format: PlotFormatArg,
+    /// Region ids whose allocation histograms are drawn [default: the three largest].
+    #[arg(long, value_delimiter = ',')]
+    pub plot_regions: Vec<String>,
+}
+
+/// `--plot-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotFormatArg {
+    Png,
+    Svg,
+    Both,
+}
+
+impl From<PlotFormatArg> for crate::plots::PlotFormat {
+    fn from(a: PlotFormatArg) -> Self {
+        match a {
+            PlotFormatArg::Png => crate::plots::PlotFormat::Png,
+            PlotFormatArg::Svg => crate::plots::PlotFormat::Svg,
+            PlotFormatArg::Both => crate::plots::PlotFormat::Both,
+        }
+    }
 }
 
 /// Draws when neither the command line nor the scenario says.
@@ -286,6 +313,16 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     // Stage first: a bad output path fails before any computation.
     let staging = Staging::new(&out)?;
     crate::interrupt::register_staging(Some(staging.path().to_path_buf()));
+    let res = crate::pipeline::point(&scn)?;
+    let keep = crate::output::figures::keep_regions(&scn, &res, &args.plot_regions, baseline)
+        .map_err(|m| {
+            Error::invalid(vec![crate::Problem::new(
+                "--plot-regions",
+                "command line",
+                args.plot_regions.join(","),
+                m,
+            )])
+        })?;
     let settings = crate::montecarlo::Settings {
         draws: args.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
         seed: args.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
@@ -294,8 +331,8 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
         baseline,
+        keep_regions: keep.clone(),
     };
-    let res = crate::pipeline::point(&scn)?;
     let bar = progress_bar(settings.draws, args.quiet);
     let mc = crate::montecarlo::run(&scn, &settings, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
@@ -307,35 +344,62 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         started: rfc3339(started),
         wall_seconds: 0.0,
     };
-    let extra = crate::output::json::mc_summary(&scn, &mc);
-    staging.write(
-        "regions.csv",
-        &crate::output::csv::regions_csv(&scn, &res, Some(&mc))?,
-    )?;
+    let compute_seconds = clock.elapsed().as_secs_f64();
+    let (figures, mut warnings) = if args.no_plots {
+        (Vec::new(), Vec::new())
+    } else {
+        crate::output::figures::figures(&scn, &res, &mc, &keep, baseline, args.plot_format.into())
+    };
+    for f in &figures {
+        if let Some(png) = &f.rendered.png {
+            staging.write(&format!("plots/{}.png", f.stem), png)?;
+        }
+        if let Some(svg) = &f.rendered.svg {
+            staging.write(&format!("plots/{}.svg", f.stem), svg.as_bytes())?;
+        }
+    }
+    let plot_seconds = clock.elapsed().as_secs_f64() - compute_seconds;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    warnings.splice(0..0, scn.warnings.iter().cloned());
+    let extra = crate::output::json::mc_summary(&scn, &res, &mc, &warnings);
     if scn.vertical.is_some() {
+        staging.write(
+            "regions.csv",
+            &crate::output::csv::regions_csv(&scn, &res, Some(&mc))?,
+        )?;
         staging.write(
             "breakdown.csv",
             &crate::output::csv::breakdown_csv(&scn, &res)?,
         )?;
     }
     if !scn.agreements.is_empty() {
-        let basins = res.basins(&scn);
         staging.write(
             "basins.csv",
-            &crate::horizontal::export::basins_csv(&basins),
+            &crate::output::csv::basins_csv(&scn, &res, &mc)?,
         )?;
         staging.write(
             "sections.csv",
-            &crate::horizontal::export::sections_csv(&basins),
+            &crate::output::csv::sections_csv(&scn, &res, &mc)?,
         )?;
         staging.write(
             "basins_breakdown.csv",
-            &crate::horizontal::export::breakdown_csv(&basins),
+            &crate::horizontal::export::breakdown_csv(&res.basins(&scn)),
         )?;
     }
     staging.write("summary.json", &summary_json(&scn, &res, &info, extra)?)?;
+    let report =
+        crate::output::report_build::build(&scn, &res, &mc, &info, baseline, &figures, &warnings);
+    staging.write(
+        "report.html",
+        crate::output::report::render(&report).as_bytes(),
+    )?;
     info.wall_seconds = clock.elapsed().as_secs_f64();
-    staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
+    staging.write(
+        "manifest.json",
+        &manifest_json(&scn, &info, compute_seconds, plot_seconds)?,
+    )?;
     let dir = staging.commit()?;
     crate::interrupt::register_staging(None);
     if !args.quiet {

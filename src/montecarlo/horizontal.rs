@@ -6,6 +6,7 @@
 //! two variants of an agreement over the same sections see the same sampled water quality
 //! (common random numbers), while different basins are independent.
 
+use super::Kept;
 use super::vertical::Acc;
 use crate::horizontal::{Agreement, SettleInputs, Settlement, settle};
 use crate::param::{Dist, Uncertain};
@@ -28,6 +29,10 @@ pub struct AgreementAcc {
     /// Assessment value per section × period (P index, class number or compliance rate).
     pub value: Vec<Acc>,
     pub met: Vec<Probability>,
+    /// Kept draws of each section's assessment value (all periods, in draw order).
+    pub kept_value: Vec<Kept>,
+    /// Kept draws of each party's net over the round.
+    pub kept_round: Vec<Kept>,
 }
 
 impl AgreementAcc {
@@ -41,6 +46,8 @@ impl AgreementAcc {
             round_receives: vec![Probability::default(); np],
             value: vec![Acc::new(exact_limit); ns * nt],
             met: vec![Probability::default(); ns * nt],
+            kept_value: vec![Kept::default(); ns],
+            kept_round: vec![Kept::default(); np],
         }
     }
 
@@ -64,6 +71,8 @@ impl AgreementAcc {
         );
         zip(&mut self.value, &o.value, Acc::merge);
         zip(&mut self.met, &o.met, Probability::merge);
+        zip(&mut self.kept_value, &o.kept_value, Kept::merge);
+        zip(&mut self.kept_round, &o.kept_round, Kept::merge);
     }
 }
 
@@ -223,6 +232,7 @@ impl<'a> AgreementModel<'a> {
             }
             let round = w.out.round_net(p) + w.out.round_central(p);
             acc.round[p].push(round);
+            acc.kept_round[p].push(round);
             acc.round_receives[p].push(round > 0.0);
         }
         for s in 0..a.sections.len() {
@@ -230,6 +240,7 @@ impl<'a> AgreementModel<'a> {
                 let k = w.out.st(s, t);
                 let j = s * nt + t;
                 acc.value[j].push(w.out.value[k]);
+                acc.kept_value[s].push(w.out.value[k]);
                 acc.met[j].push(w.out.met[k]);
             }
         }

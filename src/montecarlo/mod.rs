@@ -31,6 +31,30 @@ pub const MAX_BLOCK_DRAWS: u64 = 256;
 /// Values a block accumulator may hold in exact mode (bounds a wave's memory).
 const BLOCK_VALUES_BUDGET: u64 = 1_000_000;
 
+/// Draws kept as raw values for histograms (the first ones by draw index).
+pub const KEEP_DRAWS: usize = 2000;
+
+/// The first [`KEEP_DRAWS`] values of an output, in draw order. Blocks are merged in block
+/// order, so the kept values are draws 0, 1, 2, … whatever the thread count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kept {
+    pub values: Vec<f64>,
+}
+
+impl Kept {
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        if self.values.len() < KEEP_DRAWS {
+            self.values.push(x);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Kept) {
+        let room = KEEP_DRAWS.saturating_sub(self.values.len());
+        self.values.extend(o.values.iter().take(room));
+    }
+}
+
 /// Run settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -39,6 +63,8 @@ pub struct Settings {
     pub threads: usize,
     /// Index of the baseline formula for paired differences.
     pub baseline: usize,
+    /// Regions whose draws are kept for histograms.
+    pub keep_regions: Vec<usize>,
 }
 
 /// Monte Carlo results of a scenario.
@@ -100,6 +126,7 @@ pub fn run(
             noise_models(&scn.noise, v),
             &scn.uncertain,
             settings.baseline,
+            settings.keep_regions.clone(),
         )
     });
     let agreements = scn
@@ -122,7 +149,9 @@ pub fn run(
     let limit = exact_limit(outputs);
     let block = block_draws(outputs);
     let new_acc = || RunAcc {
-        vertical: model.as_ref().map(|_| VerticalAcc::new(n, nf, limit)),
+        vertical: model
+            .as_ref()
+            .map(|m| VerticalAcc::new(n, nf, limit).with_extras(m, limit)),
         agreements: scn
             .agreements
             .iter()

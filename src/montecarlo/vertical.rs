@@ -1,6 +1,7 @@
 //! Monte Carlo over the vertical allocator: per-draw inputs, allocation of every formula on
 //! the same sampled inputs (common random numbers), and mergeable accumulators.
 
+use super::Kept;
 use crate::error::{Error, Result};
 use crate::region::RegionData;
 use crate::sampling::noise::NoiseModel;
@@ -56,6 +57,14 @@ pub struct VerticalAcc {
     pub floor_paid: Vec<Acc>,
     pub unallocated: Vec<Acc>,
     pub gini: Vec<Acc>,
+    /// Allocation summed over each group, indexed `formula * groups + group`.
+    pub group_total: Vec<Acc>,
+    /// Kept draws of the allocation of the model's `keep` regions, indexed
+    /// `formula * keep.len() + k`.
+    pub kept: Vec<Kept>,
+    /// Kept draws of the money moved by deductions and rewards, per formula.
+    pub kept_deducted: Vec<Kept>,
+    pub kept_rewarded: Vec<Kept>,
 }
 
 impl VerticalAcc {
@@ -74,7 +83,19 @@ impl VerticalAcc {
             floor_paid: per(formulas),
             unallocated: per(formulas),
             gini: per(formulas),
+            group_total: Vec::new(),
+            kept: Vec::new(),
+            kept_deducted: vec![Kept::default(); formulas],
+            kept_rewarded: vec![Kept::default(); formulas],
         }
+    }
+
+    /// Size the group totals and kept draws for `model`.
+    pub fn with_extras(mut self, model: &VerticalModel, limit: usize) -> Self {
+        let formulas = self.deducted.len();
+        self.group_total = vec![Acc::new(limit); formulas * model.v.regions.meta.groups.len()];
+        self.kept = vec![Kept::default(); formulas * model.keep.len()];
+        self
     }
 
     /// Number of scalar outputs with quantiles (for the memory budget).
@@ -101,6 +122,11 @@ impl VerticalAcc {
         zip(&mut self.floor_paid, &o.floor_paid);
         zip(&mut self.unallocated, &o.unallocated);
         zip(&mut self.gini, &o.gini);
+        zip(&mut self.group_total, &o.group_total);
+        let zipk = |a: &mut [Kept], b: &[Kept]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
+        zipk(&mut self.kept, &o.kept);
+        zipk(&mut self.kept_deducted, &o.kept_deducted);
+        zipk(&mut self.kept_rewarded, &o.kept_rewarded);
     }
 }
 
@@ -113,6 +139,8 @@ pub struct VerticalModel<'a> {
     /// Per formula, its uncertain parameters in scenario order.
     pub formula_params: Vec<Vec<&'a UncertainParam>>,
     pub baseline: usize,
+    /// Regions whose draws are kept for histograms.
+    pub keep: Vec<usize>,
 }
 
 /// Per-worker buffers, allocated once per block and overwritten every draw.
@@ -124,6 +152,7 @@ pub struct Worker {
     pub ws: Workspace,
     pub z_group: Vec<f64>,
     pub gini: crate::metrics::inequality::InequalityScratch,
+    pub group_sums: Vec<f64>,
 }
 
 impl<'a> VerticalModel<'a> {
@@ -132,6 +161,7 @@ impl<'a> VerticalModel<'a> {
         noise: Vec<NoiseModel>,
         uncertain: &'a [UncertainParam],
         baseline: usize,
+        keep: Vec<usize>,
     ) -> Self {
         let budget_total = uncertain.iter().find(|u| u.target == Target::BudgetTotal);
         let formula_params = (0..v.formulas.len())
@@ -148,6 +178,7 @@ impl<'a> VerticalModel<'a> {
             budget_total,
             formula_params,
             baseline,
+            keep,
         }
     }
 
@@ -160,6 +191,7 @@ impl<'a> VerticalModel<'a> {
             ws: Workspace::default(),
             z_group: Vec::new(),
             gini: Default::default(),
+            group_sums: vec![0.0; self.v.regions.meta.groups.len()],
         }
     }
 
@@ -244,7 +276,28 @@ impl<'a> VerticalModel<'a> {
             if let Ok(g) = w.gini.gini(&a.x, None) {
                 acc.gini[f].push(g);
             }
+            acc.kept_deducted[f].push(deducted);
+            acc.kept_rewarded[f].push(rewarded);
         }
+        self.keep_and_group(w, acc);
         Ok(())
+    }
+
+    /// Group totals and the kept draws of the chosen regions, after every formula ran.
+    fn keep_and_group(&self, w: &mut Worker, acc: &mut VerticalAcc) {
+        let groups = w.group_sums.len();
+        let gidx = &self.v.regions.meta.group_idx;
+        for (f, a) in w.allocs.iter().enumerate() {
+            w.group_sums.iter_mut().for_each(|s| *s = 0.0);
+            for (x, &g) in a.x.iter().zip(gidx) {
+                w.group_sums[g as usize] += x;
+            }
+            for (g, s) in w.group_sums.iter().enumerate() {
+                acc.group_total[f * groups + g].push(*s);
+            }
+            for (k, &i) in self.keep.iter().enumerate() {
+                acc.kept[f * self.keep.len() + k].push(a.x[i]);
+            }
+        }
     }
 }

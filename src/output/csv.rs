@@ -102,6 +102,124 @@ pub fn regions_csv(scn: &Scenario, res: &PointResults, mc: Option<&McResults>) -
     finish(w)
 }
 
+/// `basins.csv`: one row per agreement × party × period plus a `round` row per party:
+/// the point value and, with draws, its distribution and the probability of receiving.
+pub fn basins_csv(scn: &Scenario, res: &PointResults, mc: &McResults) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "agreement",
+        "party",
+        "period",
+        "point",
+        "horizontal",
+        "central",
+        "received",
+        "paid",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(SUMMARY_COLUMNS.map(String::from));
+    header.extend(["p_receives", "p_pays"].map(String::from));
+    row(&mut w, &header)?;
+    let basins = res.basins(scn);
+    let rows = crate::horizontal::export::basin_rows(&basins);
+    let mut it = rows.into_iter();
+    for (k, a) in scn.agreements.iter().enumerate() {
+        let acc = mc.agreements.get(k).filter(|_| mc.draws > 0);
+        let nt = a.n_periods();
+        for p in 0..a.n_parties() {
+            for t in 0..=nt {
+                let Some(r) = it.next() else { break };
+                let mut cells = vec![
+                    r.agreement,
+                    r.party,
+                    r.period,
+                    num(r.point),
+                    num(r.horizontal),
+                    num(r.central),
+                    num(r.received),
+                    num(r.paid),
+                ];
+                match acc {
+                    Some(acc) if t < nt => {
+                        let j = p * nt + t;
+                        cells.extend(summary_cells(Some(&acc.net[j])));
+                        cells.extend([num(acc.receives[j].p()), num(acc.pays[j].p())]);
+                    }
+                    Some(acc) => {
+                        cells.extend(summary_cells(Some(&acc.round[p])));
+                        cells.extend([num(acc.round_receives[p].p()), String::new()]);
+                    }
+                    None => cells.extend(std::iter::repeat_n(
+                        String::new(),
+                        SUMMARY_COLUMNS.len() + 2,
+                    )),
+                }
+                row(&mut w, &cells)?;
+            }
+        }
+    }
+    finish(w)
+}
+
+/// `sections.csv`: one row per agreement × section × period: the point assessment, its
+/// distribution over draws and the probability that the section is met.
+pub fn sections_csv(scn: &Scenario, res: &PointResults, mc: &McResults) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "agreement",
+        "section",
+        "upstream",
+        "downstream",
+        "period",
+        "kind",
+        "value",
+        "class",
+        "target",
+        "met",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(SUMMARY_COLUMNS.map(String::from));
+    header.push("p_met".into());
+    row(&mut w, &header)?;
+    let basins = res.basins(scn);
+    let mut it = crate::horizontal::export::section_rows(&basins).into_iter();
+    for (k, a) in scn.agreements.iter().enumerate() {
+        let acc = mc.agreements.get(k).filter(|_| mc.draws > 0);
+        let nt = a.n_periods();
+        for s in 0..a.sections.len() {
+            for t in 0..nt {
+                let Some(r) = it.next() else { break };
+                let mut cells = vec![
+                    r.agreement,
+                    r.section,
+                    r.upstream,
+                    r.downstream,
+                    r.period,
+                    r.kind.to_string(),
+                    num(r.value),
+                    r.class.to_string(),
+                    r.target,
+                    r.met.to_string(),
+                ];
+                match acc {
+                    Some(acc) => {
+                        cells.extend(summary_cells(Some(&acc.value[s * nt + t])));
+                        cells.push(num(acc.met[s * nt + t].p()));
+                    }
+                    None => cells.extend(std::iter::repeat_n(
+                        String::new(),
+                        SUMMARY_COLUMNS.len() + 1,
+                    )),
+                }
+                row(&mut w, &cells)?;
+            }
+        }
+    }
+    finish(w)
+}
+
 /// Human-readable grade name.
 pub fn grade_name(g: Grade) -> &'static str {
     match g {

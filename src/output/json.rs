@@ -99,7 +99,12 @@ pub fn summary_json(
 }
 
 /// `manifest.json`: tool version, command line, scenario path and hash, seed, times.
-pub fn manifest_json(scn: &Scenario, info: &RunInfo) -> Result<Vec<u8>> {
+pub fn manifest_json(
+    scn: &Scenario,
+    info: &RunInfo,
+    compute_seconds: f64,
+    plot_seconds: f64,
+) -> Result<Vec<u8>> {
     to_bytes(&json!({
         "tool": "ecocomp",
         "version": env!("CARGO_PKG_VERSION"),
@@ -111,6 +116,8 @@ pub fn manifest_json(scn: &Scenario, info: &RunInfo) -> Result<Vec<u8>> {
         "threads": info.threads,
         "start_time": info.started,
         "wall_time_seconds": info.wall_seconds,
+        "compute_seconds": compute_seconds,
+        "plot_seconds": plot_seconds,
     }))
 }
 
@@ -154,7 +161,12 @@ pub fn summary_value(acc: &crate::montecarlo::vertical::Acc) -> Value {
 
 /// Monte Carlo part of `summary.json`: per formula, the distributions of the money moved by
 /// deductions, rewards and floors, of the unallocated amount and of the Gini coefficient.
-pub fn mc_summary(scn: &Scenario, mc: &crate::montecarlo::McResults) -> Value {
+pub fn mc_summary(
+    scn: &Scenario,
+    res: &PointResults,
+    mc: &crate::montecarlo::McResults,
+    warnings: &[String],
+) -> Value {
     let mut formulas = serde_json::Map::new();
     if let (Some(v), Some(acc)) = (&scn.vertical, &mc.vertical) {
         for (f, formula) in v.formulas.iter().enumerate() {
@@ -170,13 +182,19 @@ pub fn mc_summary(scn: &Scenario, mc: &crate::montecarlo::McResults) -> Value {
             );
         }
     }
+    let reference: Vec<Value> = crate::output::report_build::reference_correlation(scn, res)
+        .into_iter()
+        .map(|(name, n, rho)| json!({ "formula": name, "regions": n, "spearman": rho.map(jnum) }))
+        .collect();
     json!({
         "monte_carlo": {
             "draws": mc.draws,
             "quantiles": if (mc.draws as usize) <= mc.exact_limit { "exact (type 7)" } else { "sketch (relative error ≤ 0.5%)" },
             "exact_limit_per_output": mc.exact_limit,
             "formulas": formulas,
-        }
+        },
+        "reference_rank_correlation": reference,
+        "warnings": warnings,
     })
 }
 

@@ -8,8 +8,10 @@
 //! removed (by `Drop`, or by the interrupt handler).
 
 pub mod csv;
+pub mod figures;
 pub mod json;
 pub mod report;
+pub mod report_build;
 pub mod scenario_file;
 
 use crate::error::{Error, Result};

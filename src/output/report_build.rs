@@ -1,0 +1,318 @@
+//! Assembles the [`Report`] model of `report.html` from the results: the headline tables
+//! and the figures.
+
+use super::figures::Figure;
+use super::json::RunInfo;
+use super::report::{Figure as ReportFigure, Image, Report, Table};
+use crate::montecarlo::McResults;
+use crate::pipeline::PointResults;
+use crate::scenario::Scenario;
+
+/// Format a money amount for a table: 4 significant digits past the decimal point.
+fn m(v: f64) -> String {
+    if !v.is_finite() {
+        return super::num(v);
+    }
+    let a = v.abs();
+    if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn pct(p: f64) -> String {
+    format!("{:.1}%", 100.0 * p)
+}
+
+/// Spearman rank correlation of each formula's point allocation with the scenario's
+/// reference allocation (e.g. the actual 2020 transfer), over the regions where it is known.
+pub fn reference_correlation(
+    scn: &Scenario,
+    res: &PointResults,
+) -> Vec<(String, usize, Option<f64>)> {
+    let Some(v) = &scn.vertical else {
+        return Vec::new();
+    };
+    let Some(reference) = &v.reference else {
+        return Vec::new();
+    };
+    let known: Vec<usize> = (0..v.regions.data.n)
+        .filter(|&i| reference[i].is_some())
+        .collect();
+    let actual: Vec<f64> = known.iter().filter_map(|&i| reference[i]).collect();
+    res.formulas
+        .iter()
+        .map(|fp| {
+            let x: Vec<f64> = known.iter().map(|&i| fp.alloc.x[i]).collect();
+            (
+                fp.name.clone(),
+                known.len(),
+                crate::metrics::targeting::spearman(&x, &actual)
+                    .ok()
+                    .flatten(),
+            )
+        })
+        .collect()
+}
+
+fn formula_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<Table> {
+    scn.vertical.as_ref()?;
+    let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    let rho = reference_correlation(scn, res);
+    let mut header = vec![
+        "formula",
+        "total",
+        "unallocated",
+        "Gini (point)",
+        "Gini (MC mean)",
+        "Gini 90% interval",
+        "regions floored",
+        "regions capped",
+        "deducted (MC mean)",
+    ];
+    if !rho.is_empty() {
+        header.push("rank corr. with reference");
+    }
+    let rows = res
+        .formulas
+        .iter()
+        .enumerate()
+        .map(|(f, fp)| {
+            let a = &fp.alloc;
+            let gini = crate::metrics::inequality::gini(&a.x, None)
+                .map(|g| format!("{g:.3}"))
+                .unwrap_or_default();
+            let (gm, gi, ded) = match acc {
+                Some(acc) if acc.gini[f].m.count() > 0 => {
+                    let q = acc.gini[f].q.quantiles(&[0.05, 0.95]);
+                    (
+                        format!("{:.3}", acc.gini[f].m.mean()),
+                        format!("[{:.3}, {:.3}]", q[0], q[1]),
+                        m(acc.deducted[f].m.mean()),
+                    )
+                }
+                _ => (String::new(), String::new(), String::new()),
+            };
+            let mut row = vec![
+                fp.name.clone(),
+                m(a.total),
+                m(a.unallocated()),
+                gini,
+                gm,
+                gi,
+                a.floor_binds.iter().filter(|b| **b).count().to_string(),
+                a.cap_binds.iter().filter(|b| **b).count().to_string(),
+                ded,
+            ];
+            if let Some((_, k, r)) = rho.get(f) {
+                row.push(r.map_or_else(String::new, |r| format!("{r:.3} (n = {k})")));
+            }
+            row
+        })
+        .collect();
+    Some(Table {
+        title: "Formulas: totals and inequality".into(),
+        note: format!(
+            "Money in {}. Gini 0 means equal allocations; the 90% interval is over Monte Carlo draws. The rank correlation is Spearman's, between the point allocation and the scenario's reference allocation where known.",
+            if scn.meta.currency.is_empty() {
+                "the scenario's unit"
+            } else {
+                &scn.meta.currency
+            }
+        ),
+        header: header.into_iter().map(String::from).collect(),
+        rows,
+    })
+}
+
+fn regions_table(
+    scn: &Scenario,
+    res: &PointResults,
+    mc: &McResults,
+    baseline: usize,
+) -> Option<Table> {
+    let v = scn.vertical.as_ref()?;
+    let n = v.regions.data.n;
+    let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    let base = res.formulas.get(baseline)?;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
+    let mut header = vec!["region".to_string(), "group".to_string()];
+    for fp in &res.formulas {
+        header.push(format!("{} point", fp.name));
+        if acc.is_some() {
+            header.push(format!("{} 90% interval", fp.name));
+        }
+    }
+    let rows = order
+        .iter()
+        .take(15)
+        .map(|&i| {
+            let mut row = vec![
+                v.regions.meta.name[i].clone(),
+                v.regions.meta.group[i].clone(),
+            ];
+            for (f, fp) in res.formulas.iter().enumerate() {
+                row.push(m(fp.alloc.x[i]));
+                if let Some(a) = acc {
+                    let q = a.x[f * n + i].q.quantiles(&[0.05, 0.95]);
+                    row.push(format!("[{}, {}]", m(q[0]), m(q[1])));
+                }
+            }
+            row
+        })
+        .collect();
+    Some(Table {
+        title: format!("Top regions (by {} point allocation)", base.name),
+        note: "The point estimate uses central values of every uncertain input; the interval is the 5th–95th percentile over draws.".into(),
+        header,
+        rows,
+    })
+}
+
+fn parties_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<Table> {
+    if scn.agreements.is_empty() {
+        return None;
+    }
+    let has = mc.draws > 0;
+    let mut rows = Vec::new();
+    for (k, a) in scn.agreements.iter().enumerate() {
+        let s = &res.settlements[k];
+        for (p, party) in a.parties.iter().enumerate() {
+            let point = s.round_net(p) + s.round_central(p);
+            let mut row = vec![a.name.clone(), party.clone(), m(point)];
+            match mc.agreements.get(k).filter(|_| has) {
+                Some(acc) => {
+                    let q = acc.round[p].q.quantiles(&[0.05, 0.95]);
+                    row.extend([
+                        m(acc.round[p].m.mean()),
+                        format!("[{}, {}]", m(q[0]), m(q[1])),
+                        pct(acc.round_receives[p].p()),
+                    ]);
+                }
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+            rows.push(row);
+        }
+    }
+    Some(Table {
+        title: "Basin agreements: net per party over the round".into(),
+        note: "Net receipt = horizontal transfers received minus paid, plus central funds. Horizontal transfers sum to zero over the parties of an agreement.".into(),
+        header: ["agreement", "party", "point", "MC mean", "90% interval", "P(receives)"].map(String::from).to_vec(),
+        rows,
+    })
+}
+
+fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<Table> {
+    if scn.agreements.is_empty() {
+        return None;
+    }
+    let mut rows = Vec::new();
+    for (k, a) in scn.agreements.iter().enumerate() {
+        let s = &res.settlements[k];
+        let nt = a.n_periods();
+        for (j, sec) in a.sections.iter().enumerate() {
+            let met_point = (0..nt).filter(|&t| s.met[s.st(j, t)]).count();
+            let p_met = mc.agreements.get(k).filter(|_| mc.draws > 0).map(|acc| {
+                (0..nt).map(|t| acc.met[j * nt + t].p()).sum::<f64>() / nt.max(1) as f64
+            });
+            rows.push(vec![
+                a.name.clone(),
+                sec.name.clone(),
+                format!(
+                    "{} → {}",
+                    a.parties[sec.upstream], a.parties[sec.downstream]
+                ),
+                sec.assessment.kind().to_string(),
+                format!("{met_point} of {nt}"),
+                p_met.map(pct).unwrap_or_default(),
+            ]);
+        }
+    }
+    Some(Table {
+        title: "Monitoring sections".into(),
+        note: "Periods met at the point estimate, and the probability that the section is met in a period (averaged over periods) under the Monte Carlo draws.".into(),
+        header: ["agreement", "section", "upstream → downstream", "assessment", "met (point)", "P(met)"].map(String::from).to_vec(),
+        rows,
+    })
+}
+
+/// Build the report model. Figures are embedded as PNG (SVG files sit beside it).
+pub fn build(
+    scn: &Scenario,
+    res: &PointResults,
+    mc: &McResults,
+    info: &RunInfo,
+    baseline: usize,
+    figures: &[Figure],
+    warnings: &[String],
+) -> Report {
+    let settings = vec![
+        (
+            "scenario".to_string(),
+            format!("{} ({})", scn.meta.name, scn.path.display()),
+        ),
+        ("scenario SHA-256".to_string(), scn.sha256.clone()),
+        (
+            "year".to_string(),
+            scn.meta.year.map(|y| y.to_string()).unwrap_or_default(),
+        ),
+        ("currency".to_string(), scn.meta.currency.clone()),
+        ("seed".to_string(), info.seed.to_string()),
+        ("draws".to_string(), info.draws.to_string()),
+        ("threads".to_string(), info.threads.to_string()),
+        ("started".to_string(), info.started.clone()),
+        (
+            "baseline formula".to_string(),
+            res.formulas
+                .get(baseline)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+        ),
+    ];
+    let tables = [
+        formula_table(scn, res, mc),
+        regions_table(scn, res, mc, baseline),
+        parties_table(scn, res, mc),
+        sections_table(scn, res, mc),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let figures = figures
+        .iter()
+        .filter_map(|f| {
+            let mut files = Vec::new();
+            if f.rendered.png.is_some() {
+                files.push(format!("plots/{}.png", f.stem));
+            }
+            if f.rendered.svg.is_some() {
+                files.push(format!("plots/{}.svg", f.stem));
+            }
+            let image = match (&f.rendered.png, &f.rendered.svg) {
+                (Some(png), _) => Image::Png(png.clone()),
+                (None, Some(svg)) => Image::Svg(svg.clone()),
+                (None, None) => return None,
+            };
+            Some(ReportFigure {
+                title: f.title.clone(),
+                note: f.note.clone(),
+                image,
+                files,
+            })
+        })
+        .collect();
+    Report {
+        title: format!("ecocomp — {}", scn.meta.name),
+        description: scn.meta.description.clone(),
+        sources: scn.meta.sources.clone(),
+        assumptions: scn.meta.assumptions.clone(),
+        settings,
+        warnings: warnings.to_vec(),
+        tables,
+        figures,
+    }
+}
