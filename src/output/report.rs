@@ -46,6 +46,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     pub tables: Vec<Table>,
     pub figures: Vec<Figure>,
+    /// Embed the CJK font as a web font, so names render on machines without CJK fonts.
+    pub embed_font: bool,
 }
 
 /// Escape text for HTML element content and attribute values.
@@ -89,7 +91,7 @@ pub fn base64(bytes: &[u8]) -> String {
 const STYLE: &str = "
 :root { --ink: #1d2733; --muted: #5b6775; --rule: #d9dee4; --accent: #0b6e4f; --warn: #9a5b00; }
 * { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif;
+body { font-family: 'ecocomp-cjk', system-ui, -apple-system, 'Segoe UI', sans-serif;
        color: var(--ink); margin: 0 auto; max-width: 1100px; padding: 24px 28px 64px; line-height: 1.5; }
 h1 { font-size: 1.7rem; margin: 0 0 4px; }
 h2 { font-size: 1.25rem; margin: 36px 0 8px; border-bottom: 2px solid var(--accent); padding-bottom: 4px; }
@@ -190,11 +192,15 @@ pub fn render(r: &Report) -> String {
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(
-        s,
-        "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        escape(&r.title)
-    );
+    let _ = writeln!(s, "<title>{}</title>", escape(&r.title));
+    if r.embed_font {
+        let _ = writeln!(
+            s,
+            "<style>@font-face {{ font-family: 'ecocomp-cjk'; src: url(data:font/ttf;base64,{}) format('truetype'); unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF; }}</style>",
+            base64(crate::plots::text::font_bytes())
+        );
+    }
+    let _ = writeln!(s, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(s, "<h1>{}</h1>", escape(&r.title));
     if !r.description.is_empty() {
         let _ = writeln!(s, "<p class=\"lead\">{}</p>", escape(&r.description));
@@ -288,6 +294,7 @@ mod tests {
                 ],
             }],
             figures: vec![],
+            embed_font: false,
         }
     }
 

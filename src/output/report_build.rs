@@ -314,5 +314,6 @@ pub fn build(
         warnings: warnings.to_vec(),
         tables,
         figures,
+        embed_font: true,
     }
 }

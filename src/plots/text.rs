@@ -21,6 +21,12 @@ use super::PlotError;
 /// punctuation and symbols, and all CJK Unified Ideographs U+4E00–U+9FFF.
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-subset.ttf");
 
+/// The embedded CJK font (TrueType), for other outputs that must render Chinese text on a
+/// machine without CJK fonts (report.html embeds it as a web font).
+pub fn font_bytes() -> &'static [u8] {
+    FONT_BYTES
+}
+
 /// The family name under which the font is registered with plotters, and which chart code
 /// passes in its text styles.
 pub const FONT_FAMILY: &str = "ecocomp-cjk";
