@@ -1,0 +1,144 @@
+//! The commands a newcomer uses: run on the embedded default, init → validate → run, synth.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn ecocomp() -> Command {
+    Command::cargo_bin("ecocomp").unwrap()
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap();
+    assert!(
+        o.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Point allocations per formula from regions.csv.
+fn totals(out: &Path) -> std::collections::BTreeMap<String, f64> {
+    let mut rdr = csv::Reader::from_path(out.join("regions.csv")).unwrap();
+    let mut t = std::collections::BTreeMap::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        *t.entry(r[0].to_string()).or_insert(0.0) += r[4].parse::<f64>().unwrap();
+    }
+    t
+}
+
+#[test]
+fn default_run_from_any_directory_writes_every_output_and_meets_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No scenario argument, run from a folder without the repository: the embedded default.
+    ok(ecocomp()
+        .current_dir(tmp.path())
+        .args(["run", "--quiet", "--draws", "200"]));
+    let out = tmp.path().join("output/national");
+    for f in [
+        "regions.csv",
+        "breakdown.csv",
+        "summary.json",
+        "manifest.json",
+        "report.html",
+        "plots/lorenz.png",
+        "plots/lorenz.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let t = totals(&out);
+    assert_eq!(t.len(), 2);
+    for (name, total) in t {
+        assert!((total - 795.0).abs() <= 1e-9 * 795.0, "{name}: {total}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let rho = summary["reference_rank_correlation"][0]["spearman"]
+        .as_f64()
+        .unwrap();
+    assert!((-1.0..=1.0).contains(&rho));
+    assert_eq!(summary["reference_rank_correlation"][0]["regions"], 26);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["draws"], 200);
+    assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn init_then_validate_then_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(ecocomp().arg("init").arg(tmp.path()));
+    let scn = tmp.path().join("example.toml");
+    assert!(ok(ecocomp().arg("validate").arg(&scn)).contains("valid"));
+    ok(ecocomp()
+        .args(["run", "--quiet", "--draws", "100", "--no-plots"])
+        .arg(&scn)
+        .arg("--out")
+        .arg(tmp.path().join("out")));
+    let t = totals(&tmp.path().join("out"));
+    assert!(t.values().all(|x| (x - 10.0).abs() < 1e-9), "{t:?}");
+    // init never overwrites.
+    let o = ecocomp().arg("init").arg(tmp.path()).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+}
+
+#[test]
+fn synth_is_deterministic_and_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.toml");
+    let b = tmp.path().join("b.toml");
+    for p in [&a, &b] {
+        ok(ecocomp()
+            .args([
+                "synth",
+                "--regions",
+                "120",
+                "--groups",
+                "6",
+                "--seed",
+                "9",
+                "--out",
+            ])
+            .arg(p));
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("a_regions.csv")).unwrap(),
+        std::fs::read(tmp.path().join("b_regions.csv")).unwrap()
+    );
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert!(text.contains("[[noise]]") && text.matches("[[formula]]").count() == 3);
+    assert!(ok(ecocomp().arg("validate").arg(&a)).contains("120 regions, 3 formulas"));
+    ok(ecocomp()
+        .args(["run", "--quiet", "--draws", "50", "--no-plots"])
+        .arg(&a)
+        .arg("--out")
+        .arg(tmp.path().join("o")));
+}
+
+#[test]
+fn basin_scenarios_run_and_explain_every_payment() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for name in ["xinan", "yellow_river", "chishui", "yangtze"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("o");
+        ok(ecocomp()
+            .args(["run", "--quiet", "--draws", "100"])
+            .arg(root.join(format!("{name}.toml")))
+            .arg("--out")
+            .arg(&out));
+        for f in [
+            "basins.csv",
+            "sections.csv",
+            "basins_breakdown.csv",
+            "summary.json",
+            "report.html",
+        ] {
+            assert!(out.join(f).is_file(), "{name}: {f} missing");
+        }
+        let breakdown = std::fs::read_to_string(out.join("basins_breakdown.csv")).unwrap();
+        assert!(breakdown.lines().count() > 2, "{name}: empty breakdown");
+    }
+}
