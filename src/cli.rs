@@ -80,6 +80,9 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write every draw to draws.csv (small runs only: refused above 5,000,000 values).
+    #[arg(long)]
+    pub save_draws: bool,
     /// Do not draw figures (report.html is still written, with tables only).
     #[arg(long)]
     pub no_plots: bool,
@@ -332,7 +335,11 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
             .max(1),
         baseline,
         keep_regions: keep.clone(),
+        save_draws: args.save_draws,
     };
+    if settings.save_draws {
+        crate::montecarlo::draws::check_size(&scn, settings.draws)?;
+    }
     let bar = progress_bar(settings.draws, args.quiet);
     let mc = crate::montecarlo::run(&scn, &settings, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
@@ -387,6 +394,9 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
             "basins_breakdown.csv",
             &crate::horizontal::export::breakdown_csv(&res.basins(&scn)),
         )?;
+    }
+    if let Some(csv) = &mc.draws_csv {
+        staging.write("draws.csv", csv)?;
     }
     staging.write("summary.json", &summary_json(&scn, &res, &info, extra)?)?;
     let report =

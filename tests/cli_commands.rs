@@ -142,3 +142,58 @@ fn basin_scenarios_run_and_explain_every_payment() {
         assert!(breakdown.lines().count() > 2, "{name}: empty breakdown");
     }
 }
+
+#[test]
+fn save_draws_matches_the_summary_and_refuses_large_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    ok(ecocomp()
+        .args([
+            "run",
+            "--quiet",
+            "--no-plots",
+            "--draws",
+            "40",
+            "--save-draws",
+            "--out",
+        ])
+        .arg(&out));
+    // The mean of the saved draws of one region equals regions.csv's mean.
+    let mut rdr = csv::Reader::from_path(out.join("draws.csv")).unwrap();
+    let vals: Vec<f64> = rdr
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[1] == "region" && &r[2] == "redline_reform" && &r[3] == "sichuan")
+        .map(|r| r[5].parse().unwrap())
+        .collect();
+    assert_eq!(vals.len(), 40);
+    let mean = vals.iter().sum::<f64>() / 40.0;
+    let mut rdr = csv::Reader::from_path(out.join("regions.csv")).unwrap();
+    let row = rdr
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| &r[0] == "redline_reform" && &r[1] == "sichuan")
+        .unwrap();
+    let summary_mean: f64 = row[5].parse().unwrap();
+    assert!(
+        (mean - summary_mean).abs() <= 1e-9 * mean.abs(),
+        "{mean} vs {summary_mean}"
+    );
+    // Too many values: refused before running, nothing written.
+    let big = tmp.path().join("big");
+    let o = ecocomp()
+        .args([
+            "run",
+            "--quiet",
+            "--draws",
+            "10000000",
+            "--save-draws",
+            "--out",
+        ])
+        .arg(&big)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--save-draws is for small runs"));
+    assert!(!big.exists());
+}

@@ -96,7 +96,8 @@ pub struct AgreementModel<'a> {
 /// Per-worker buffers for one agreement.
 pub struct AgreementWorker {
     inputs: SettleInputs,
-    out: Settlement,
+    /// The settlement of the last evaluated draw.
+    pub out: Settlement,
     z: Vec<f64>,
 }
 
@@ -200,8 +201,8 @@ impl<'a> AgreementModel<'a> {
         }
     }
 
-    /// Sample draw `d`, settle it and add it to `acc`.
-    pub fn draw(&self, seed: u64, d: u64, w: &mut AgreementWorker, acc: &mut AgreementAcc) {
+    /// Sample draw `d` and settle it into the worker's settlement.
+    pub fn evaluate(&self, seed: u64, d: u64, w: &mut AgreementWorker) {
         let a = self.a;
         w.inputs.values.copy_from_slice(&a.central);
         let mut rng = stream(seed, d, self.sub);
@@ -220,6 +221,12 @@ impl<'a> AgreementModel<'a> {
             w.inputs.values[*slot] = u.sample(&mut rng);
         }
         settle(a, &w.inputs, &mut w.out);
+    }
+
+    /// Sample draw `d`, settle it and add it to `acc`.
+    pub fn draw(&self, seed: u64, d: u64, w: &mut AgreementWorker, acc: &mut AgreementAcc) {
+        let a = self.a;
+        self.evaluate(seed, d, w);
         let (np, nt) = (a.n_parties(), a.n_periods());
         for p in 0..np {
             for t in 0..nt {

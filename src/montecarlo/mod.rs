@@ -11,6 +11,7 @@
 //! exact up to a limit chosen from [`EXACT_VALUES_BUDGET`] and a fixed-size sketch above it,
 //! and at most one wave of block accumulators exists at a time.
 
+pub mod draws;
 pub mod horizontal;
 pub mod vertical;
 
@@ -65,6 +66,8 @@ pub struct Settings {
     pub baseline: usize,
     /// Regions whose draws are kept for histograms.
     pub keep_regions: Vec<usize>,
+    /// Also return every draw as a long CSV (`--save-draws`; small runs only).
+    pub save_draws: bool,
 }
 
 /// Monte Carlo results of a scenario.
@@ -75,6 +78,8 @@ pub struct McResults {
     pub vertical: Option<VerticalAcc>,
     /// One accumulator per agreement, in scenario order.
     pub agreements: Vec<AgreementAcc>,
+    /// Every draw as CSV, with `save_draws`.
+    pub draws_csv: Option<Vec<u8>>,
 }
 
 /// Draws per block for a scenario with `outputs` quantile outputs.
@@ -194,11 +199,22 @@ pub fn run(
         b0 = b1;
         progress((b0 * block).min(settings.draws));
     }
+    let draws_csv = if settings.save_draws {
+        Some(draws::draws_csv(
+            scn,
+            settings,
+            model.as_ref(),
+            &agreements,
+        )?)
+    } else {
+        None
+    };
     Ok(McResults {
         draws: settings.draws,
         exact_limit: limit,
         vertical: total.vertical,
         agreements: total.agreements,
+        draws_csv,
     })
 }
 

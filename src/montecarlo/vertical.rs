@@ -216,10 +216,9 @@ impl<'a> VerticalModel<'a> {
         }
     }
 
-    /// Run draw `d` and add it to `acc`.
-    pub fn draw(&self, seed: u64, d: u64, w: &mut Worker, acc: &mut VerticalAcc) -> Result<()> {
+    /// Sample draw `d`'s inputs and allocate every formula into `w.allocs`.
+    pub fn evaluate(&self, seed: u64, d: u64, w: &mut Worker) -> Result<()> {
         self.sample_shared(seed, d, w);
-        let n = self.v.regions.data.n;
         for (f, params) in self.formula_params.iter().enumerate() {
             if !params.is_empty() {
                 let mut rng = stream(seed, d, SUB_FORMULA_BASE + f as u64);
@@ -242,6 +241,13 @@ impl<'a> VerticalModel<'a> {
                 other => other,
             })?;
         }
+        Ok(())
+    }
+
+    /// Run draw `d` and add it to `acc`.
+    pub fn draw(&self, seed: u64, d: u64, w: &mut Worker, acc: &mut VerticalAcc) -> Result<()> {
+        self.evaluate(seed, d, w)?;
+        let n = self.v.regions.data.n;
         let base = &w.allocs[self.baseline].x;
         for (f, a) in w.allocs.iter().enumerate() {
             let off = f * n;
