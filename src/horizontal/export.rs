@@ -445,64 +445,6 @@ fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     out.into_bytes()
 }
 
-pub fn basins_csv(results: &[(&Agreement, &Settlement)]) -> Vec<u8> {
-    csv(
-        &[
-            "agreement",
-            "party",
-            "period",
-            "point",
-            "horizontal",
-            "central",
-            "received",
-            "paid",
-        ],
-        basin_rows(results).into_iter().map(|r| {
-            vec![
-                r.agreement,
-                r.party,
-                r.period,
-                r.point.to_string(),
-                r.horizontal.to_string(),
-                r.central.to_string(),
-                r.received.to_string(),
-                r.paid.to_string(),
-            ]
-        }),
-    )
-}
-
-pub fn sections_csv(results: &[(&Agreement, &Settlement)]) -> Vec<u8> {
-    csv(
-        &[
-            "agreement",
-            "section",
-            "upstream",
-            "downstream",
-            "period",
-            "kind",
-            "value",
-            "class",
-            "target",
-            "met",
-        ],
-        section_rows(results).into_iter().map(|r| {
-            vec![
-                r.agreement,
-                r.section,
-                r.upstream,
-                r.downstream,
-                r.period,
-                r.kind.to_string(),
-                r.value.to_string(),
-                r.class.to_string(),
-                r.target,
-                r.met.to_string(),
-            ]
-        }),
-    )
-}
-
 pub fn breakdown_csv(results: &[(&Agreement, &Settlement)]) -> Vec<u8> {
     csv(
         &[
@@ -584,35 +526,43 @@ mod tests {
     }
 
     #[test]
-    fn basins_csv_has_a_row_per_party_period_and_round() {
+    fn basin_rows_have_a_row_per_party_period_and_round() {
         let (a, s) = results();
-        let csv = String::from_utf8(basins_csv(&[(&a, &s)])).unwrap();
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(
-            lines[0],
-            "agreement,party,period,point,horizontal,central,received,paid"
-        );
-        assert_eq!(lines.len(), 1 + 2 * 3);
-        assert_eq!(lines[1], "a,安徽,2012,1,1,0,1,0");
-        assert_eq!(lines[2], "a,安徽,2013,-1,-1,0,0,1");
-        assert_eq!(lines[3], "a,安徽,round,0,0,0,1,1");
+        let rows = basin_rows(&[(&a, &s)]);
+        assert_eq!(rows.len(), 2 * 3);
+        let r = |k: usize| {
+            (
+                rows[k].party.as_str(),
+                rows[k].period.as_str(),
+                rows[k].point,
+                rows[k].received,
+                rows[k].paid,
+            )
+        };
+        assert_eq!(r(0), ("安徽", "2012", 1.0, 1.0, 0.0));
+        assert_eq!(r(1), ("安徽", "2013", -1.0, 0.0, 1.0));
+        assert_eq!(r(2), ("安徽", "round", 0.0, 1.0, 1.0));
     }
 
     #[test]
-    fn sections_csv_shows_value_class_target_and_met() {
+    fn section_rows_show_value_class_target_and_met() {
         let (a, s) = results();
-        let csv = String::from_utf8(sections_csv(&[(&a, &s)])).unwrap();
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(
-            lines[0],
-            "agreement,section,upstream,downstream,period,kind,value,class,target,met"
-        );
+        let rows = section_rows(&[(&a, &s)]);
         // TN 1.0 is class III.
+        let r = &rows[0];
         assert_eq!(
-            lines[1],
-            "a,街口,安徽,浙江,2012,p_index,0.87,III,P ≤ 1,true"
+            (
+                r.section.as_str(),
+                r.upstream.as_str(),
+                r.downstream.as_str(),
+                r.period.as_str(),
+                r.kind
+            ),
+            ("街口", "安徽", "浙江", "2012", "p_index")
         );
-        assert!(lines[2].ends_with(",false"));
+        assert!((r.value - 0.87).abs() < 1e-12);
+        assert_eq!((r.class, r.target.as_str(), r.met), ("III", "P ≤ 1", true));
+        assert!(!rows[1].met);
     }
 
     #[test]
