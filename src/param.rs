@@ -63,6 +63,21 @@ pub enum Dist {
     },
 }
 
+impl Dist {
+    /// The family's own support, before truncation.
+    pub fn natural_support(&self) -> (f64, f64) {
+        match *self {
+            Dist::Fixed(v) => (v, v),
+            Dist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+            Dist::LogNormal { .. } => (0.0, f64::INFINITY),
+            Dist::Uniform { low, high }
+            | Dist::Triangular { low, high, .. }
+            | Dist::Beta { low, high, .. }
+            | Dist::Pert { low, high, .. } => (low, high),
+        }
+    }
+}
+
 /// A distribution, optionally truncated to `[min, max]` by resampling.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Uncertain {
@@ -120,15 +135,7 @@ impl Uncertain {
 
     /// The smallest and largest values a draw can take (support ∩ truncation window).
     pub fn support(&self) -> (f64, f64) {
-        let (lo, hi) = match self.dist {
-            Dist::Fixed(v) => (v, v),
-            Dist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
-            Dist::LogNormal { .. } => (0.0, f64::INFINITY),
-            Dist::Uniform { low, high }
-            | Dist::Triangular { low, high, .. }
-            | Dist::Beta { low, high, .. }
-            | Dist::Pert { low, high, .. } => (low, high),
-        };
+        let (lo, hi) = self.dist.natural_support();
         (lo.max(self.min), hi.min(self.max))
     }
 

@@ -49,15 +49,7 @@ pub fn pert_shape(low: f64, mode: f64, high: f64) -> (f64, f64) {
 
 /// The family's own support, before truncation.
 fn natural_support(d: &Dist) -> (f64, f64) {
-    match *d {
-        Dist::Fixed(v) => (v, v),
-        Dist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
-        Dist::LogNormal { .. } => (0.0, f64::INFINITY),
-        Dist::Uniform { low, high }
-        | Dist::Triangular { low, high, .. }
-        | Dist::Beta { low, high, .. }
-        | Dist::Pert { low, high, .. } => (low, high),
-    }
+    d.natural_support()
 }
 
 fn family_name(d: &Dist) -> &'static str {
