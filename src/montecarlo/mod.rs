@@ -78,11 +78,29 @@ impl RunAcc {
     }
 }
 
+/// Optional extra work per draw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Accumulate the comparison metrics of every formula in every draw
+    /// ([`VerticalAcc::metrics`]); used by `ecocomp compare`.
+    pub draw_metrics: bool,
+}
+
 /// Run `settings.draws` draws. `progress` is called from the calling thread after each
 /// wave with the number of draws done.
 pub fn run(
     scn: &Scenario,
     settings: &Settings,
+    progress: &mut dyn FnMut(u64),
+) -> Result<McResults> {
+    run_with(scn, settings, RunOptions::default(), progress)
+}
+
+/// [`run`] with extra per-draw work; the draws and every other output are the same.
+pub fn run_with(
+    scn: &Scenario,
+    settings: &Settings,
+    opts: RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<McResults> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -117,12 +135,24 @@ pub fn run(
             .agreements
             .iter()
             .map(AgreementAcc::outputs)
-            .sum::<usize>())
+            .sum::<usize>()
+        + if opts.draw_metrics {
+            nf * crate::compare::metrics::Metric::COUNT
+        } else {
+            0
+        })
     .max(1);
     let limit = exact_limit(outputs);
     let block = block_draws(outputs);
     let new_acc = || RunAcc {
-        vertical: model.as_ref().map(|_| VerticalAcc::new(n, nf, limit)),
+        vertical: model.as_ref().map(|_| {
+            let acc = VerticalAcc::new(n, nf, limit);
+            if opts.draw_metrics {
+                acc.with_metrics(nf, limit)
+            } else {
+                acc
+            }
+        }),
         agreements: scn
             .agreements
             .iter()

@@ -56,6 +56,11 @@ pub struct VerticalAcc {
     pub floor_paid: Vec<Acc>,
     pub unallocated: Vec<Acc>,
     pub gini: Vec<Acc>,
+    /// Optional per-draw comparison metrics (issue 6), indexed
+    /// `formula * Metric::COUNT + metric` ([`crate::compare::metrics::Metric`]). Empty
+    /// unless enabled with [`VerticalAcc::with_metrics`]; a metric that is undefined in a
+    /// draw (for example a rank correlation of a constant) is not pushed for that draw.
+    pub metrics: Vec<Acc>,
 }
 
 impl VerticalAcc {
@@ -74,7 +79,15 @@ impl VerticalAcc {
             floor_paid: per(formulas),
             unallocated: per(formulas),
             gini: per(formulas),
+            metrics: Vec::new(),
         }
+    }
+
+    /// Also accumulate the per-draw comparison metrics of every formula.
+    pub fn with_metrics(mut self, formulas: usize, exact_limit: usize) -> Self {
+        self.metrics =
+            vec![Acc::new(exact_limit); formulas * crate::compare::metrics::Metric::COUNT];
+        self
     }
 
     /// Number of scalar outputs with quantiles (for the memory budget).
@@ -101,6 +114,7 @@ impl VerticalAcc {
         zip(&mut self.floor_paid, &o.floor_paid);
         zip(&mut self.unallocated, &o.unallocated);
         zip(&mut self.gini, &o.gini);
+        zip(&mut self.metrics, &o.metrics);
     }
 }
 
@@ -124,6 +138,8 @@ pub struct Worker {
     pub ws: Workspace,
     pub z_group: Vec<f64>,
     pub gini: crate::metrics::inequality::InequalityScratch,
+    /// Buffers of the per-draw comparison metrics (grown on first use only).
+    pub metrics: crate::compare::metrics::MetricScratch,
 }
 
 impl<'a> VerticalModel<'a> {
@@ -160,6 +176,7 @@ impl<'a> VerticalModel<'a> {
             ws: Workspace::default(),
             z_group: Vec::new(),
             gini: Default::default(),
+            metrics: Default::default(),
         }
     }
 
@@ -243,6 +260,18 @@ impl<'a> VerticalModel<'a> {
             acc.unallocated[f].push(a.unallocated());
             if let Ok(g) = w.gini.gini(&a.x, None) {
                 acc.gini[f].push(g);
+            }
+        }
+        if !acc.metrics.is_empty() {
+            let k = crate::compare::metrics::Metric::COUNT;
+            let groups = &self.v.regions.meta.group_idx;
+            for (f, a) in w.allocs.iter().enumerate() {
+                let vals = w.metrics.compute(&w.formulas[f], &w.data, groups, a);
+                for (slot, v) in acc.metrics[f * k..(f + 1) * k].iter_mut().zip(vals) {
+                    if let Some(v) = v {
+                        slot.push(v);
+                    }
+                }
             }
         }
         Ok(())
