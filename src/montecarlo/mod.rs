@@ -204,7 +204,7 @@ pub fn run_with(
 }
 
 /// Build the sampling noise models from validated specs (per-region σ from `sigma_*`).
-fn noise_models(
+pub fn noise_models(
     specs: &[crate::scenario::NoiseSpec],
     v: &crate::scenario::Vertical,
 ) -> Vec<NoiseModel> {
