@@ -370,6 +370,12 @@ pub struct SensitivityArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Print a table to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn threads_or_all(t: Option<usize>) -> usize {
     t.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1)
@@ -422,10 +428,11 @@ fn compare_cmd(args: CompareArgs, argv: &[String]) -> anyhow::Result<()> {
     staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
     let dir = staging.commit()?;
     crate::interrupt::register_staging(None);
-    print!(
-        "{}",
-        crate::compare::export::table(&meta, &cmp, &scn.meta.currency)
-    );
+    print_out(&crate::compare::export::table(
+        &meta,
+        &cmp,
+        &scn.meta.currency,
+    ));
     println!(
         "wrote {} ({} draws in {:.2} s)",
         dir.display(),
@@ -479,7 +486,7 @@ fn sensitivity_cmd(args: SensitivityArgs, argv: &[String]) -> anyhow::Result<()>
     };
     staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
     let dir = staging.commit()?;
-    print!("{}", sens::table(&r));
+    print_out(&sens::table(&r));
     println!(
         "wrote {} ({} {} samples in {:.2} s)",
         dir.display(),

@@ -62,7 +62,14 @@ fn compare_selects_formulas_and_rejects_unknown_ones() {
     ecocomp()
         .arg("compare")
         .arg(scenario("example.toml"))
-        .args(["--formulas", "reform", "--baseline", "baseline", "--draws", "0"])
+        .args([
+            "--formulas",
+            "reform",
+            "--baseline",
+            "baseline",
+            "--draws",
+            "0",
+        ])
         .arg("--out")
         .arg(tmp.path().join("a"))
         .assert()
@@ -87,7 +94,14 @@ fn sensitivity_runs_morris_and_sobol_with_charts() {
         ecocomp()
             .arg("sensitivity")
             .arg(scenario("example.toml"))
-            .args(["--formula", "reform", "--method", method, "--samples", samples])
+            .args([
+                "--formula",
+                "reform",
+                "--method",
+                method,
+                "--samples",
+                samples,
+            ])
             .args(["--regions", "c", "--threads", "2", "--out"])
             .arg(&out)
             .assert()
@@ -113,4 +127,80 @@ fn sensitivity_without_uncertain_parameters_says_what_to_add() {
         .code(2)
         .stderr(predicate::str::contains("national"))
         .stderr(predicate::str::contains("dist"));
+}
+
+/// Writes a 2,800-region synthetic scenario (with noise on revenue and quality, and an
+/// uncertain `c0` and budget total) into `$ECOCOMP_SYNTH_DIR`, for timing `compare` and
+/// `sensitivity` by hand: `ECOCOMP_SYNTH_DIR=/tmp/s cargo test --test cli_compare -- --ignored`.
+#[test]
+#[ignore]
+fn write_synthetic_scenario_for_timing() {
+    use ecocomp::output::scenario_file::{ScenarioFile, regions_csv, scenario_toml};
+    use ecocomp::region::Column;
+    use ecocomp::scenario::NoiseSpec;
+    let Ok(dir) = std::env::var("ECOCOMP_SYNTH_DIR") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let regions = ecocomp::synth::synth_regions(2800, 31, 1);
+    let formulas = ecocomp::synth::synth_formulas(&regions.meta);
+    let budget = ecocomp::synth::synth_budget(&regions);
+    let noise = [
+        NoiseSpec {
+            column: Column::StdRevenue,
+            multiplicative: true,
+            sigma: Some(0.1),
+            sigma_column: None,
+            rho: 0.5,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+        },
+        NoiseSpec {
+            column: Column::EqiChange,
+            multiplicative: false,
+            sigma: Some(1.0),
+            sigma_column: None,
+            rho: 0.3,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+        },
+    ];
+    let toml = scenario_toml(&ScenarioFile {
+        name: "synth2800",
+        description: "2,800 synthetic counties",
+        assumptions: &[],
+        budget: &budget,
+        regions_file: "regions.csv",
+        tag_names: &regions.meta.tag_names,
+        formulas: &formulas,
+        noise: &noise,
+        draws: 1000,
+        seed: 1,
+    });
+    // Make every formula's c0 and the budget total uncertain (±20% uniform, ±5% normal).
+    let toml: String = toml
+        .lines()
+        .map(|l| {
+            if let Some(v) = l.strip_prefix("c0 = ") {
+                let c: f64 = v.trim().parse().unwrap();
+                format!(
+                    "c0 = {{ dist = \"uniform\", low = {}, high = {} }}",
+                    0.8 * c,
+                    1.2 * c
+                )
+            } else if let Some(v) = l.strip_prefix("total = ") {
+                let t: f64 = v.trim().parse().unwrap();
+                format!(
+                    "total = {{ dist = \"normal\", mean = {t}, sd = {}, min = 0.0 }}",
+                    0.05 * t
+                )
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("synth2800.toml"), toml).unwrap();
+    std::fs::write(dir.join("regions.csv"), regions_csv(&regions, &[]).unwrap()).unwrap();
 }
