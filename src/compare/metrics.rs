@@ -19,7 +19,7 @@
 //!
 //! A metric that cannot be measured (no population recorded, a constant series) is `None`.
 
-use crate::metrics::{InequalityScratch, TOP_DECILE, TargetingScratch};
+use crate::metrics::{InequalityScratch, TargetingScratch};
 use crate::region::{Column, RegionData};
 use crate::vertical::{Allocation, Formula};
 
@@ -181,20 +181,15 @@ impl MetricScratch {
         let red = data.col(Column::RedlineKm2);
         let total: f64 = x.iter().sum();
 
-        set(Metric::Gini, self.ineq.gini(x, None).ok());
-        if let Ok(t) = self.ineq.theil_decomposed(x, None, groups) {
-            set(Metric::Theil, Some(t.total));
-            set(Metric::TheilBetween, Some(t.between));
-            set(Metric::TheilWithin, Some(t.within));
+        // One value sort and one group sort for Gini, Theil, CV and the top-decile share.
+        if let Ok(sum) = self.ineq.summary(x, None, groups) {
+            set(Metric::Gini, Some(sum.gini));
+            set(Metric::Theil, Some(sum.theil.total));
+            set(Metric::TheilBetween, Some(sum.theil.between));
+            set(Metric::TheilWithin, Some(sum.theil.within));
+            set(Metric::Cv, Some(sum.cv));
+            set(Metric::Top10Share, Some(sum.top10_share));
         }
-        set(
-            Metric::Cv,
-            crate::metrics::coefficient_of_variation(x, None).ok(),
-        );
-        set(
-            Metric::Top10Share,
-            self.ineq.top_share(x, None, TOP_DECILE).ok(),
-        );
         let (pop_t, area_t, red_t) = (
             total_positive(pop),
             total_positive(area),

@@ -107,7 +107,9 @@ pub fn select(
             .collect::<Result<_>>()?,
         None => (0..all.len()).collect(),
     };
-    picked.dedup();
+    // Keep the first mention of a formula listed twice.
+    let mut seen = vec![false; all.len()];
+    picked.retain(|&i| !std::mem::replace(&mut seen[i], true));
     let base = match baseline {
         Some(b) => find("--baseline", b)?,
         None => picked.first().copied().unwrap_or(0),
