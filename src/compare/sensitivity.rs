@@ -83,8 +83,16 @@ pub struct SensitivityRun {
     pub inputs: Vec<String>,
     /// Output names: `alloc:<region id>`, `gini`, `total_deducted`.
     pub outputs: Vec<String>,
+    /// Per output: true when it did not vary over the design (for example a region held
+    /// at its growth cap), so it has no variance to apportion and its Sobol indices are
+    /// undefined (left empty in the CSV, no chart).
+    pub constant: Vec<bool>,
     pub indices: Indices,
 }
+
+/// An output whose standard deviation over the design is below this fraction of its value
+/// at the central inputs is constant up to rounding.
+pub const CONSTANT_REL_SD: f64 = 1e-9;
 
 /// The value at probability level `p` ∈ (0, 1) of `u`, restricted to its truncation window:
 /// `F⁻¹(F(min) + p·(F(max) − F(min)))`. Closed form for fixed, uniform, normal and
@@ -300,10 +308,24 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
             s.formula
         )));
     }
+    let central: Vec<f64> = params.iter().map(|u| u.dist.central()).collect();
+    let at_central = model(&central);
+    let constant = match &indices {
+        Indices::Sobol(r) => r
+            .variance
+            .iter()
+            .zip(&at_central)
+            .map(|(v, c)| v.sqrt() <= CONSTANT_REL_SD * c.abs())
+            .collect(),
+        Indices::Morris(r) => (0..m)
+            .map(|o| (0..r.inputs.len()).all(|i| r.index(i, o).is_none_or(|x| x.mu_star == 0.0)))
+            .collect(),
+    };
     Ok(SensitivityRun {
         formula: s.formula.clone(),
         inputs: params.iter().map(|u| u.path.clone()).collect(),
         outputs,
+        constant,
         indices,
     })
 }
@@ -364,6 +386,7 @@ pub fn tornado_charts(r: &SensitivityRun) -> Vec<(String, Chart)> {
     r.outputs
         .iter()
         .enumerate()
+        .filter(|&(o, _)| !r.constant[o])
         .map(|(o, output)| {
             let items = r
                 .inputs
@@ -407,6 +430,13 @@ pub fn table(r: &SensitivityRun) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     for (o, output) in r.outputs.iter().enumerate() {
+        if r.constant[o] {
+            let _ = writeln!(
+                s,
+                "{output}: constant over the design, nothing to apportion"
+            );
+            continue;
+        }
         let _ = writeln!(s, "{output}");
         for (i, input) in r.inputs.iter().enumerate() {
             let _ = match &r.indices {
@@ -531,7 +561,13 @@ mod tests {
         assert!(ix.st > 0.8 && ix.st < 1.2, "{ix:?}");
         let csv = String::from_utf8(sensitivity_csv(&s1).unwrap()).unwrap();
         assert_eq!(csv.lines().count(), 1 + s1.outputs.len());
-        assert_eq!(tornado_charts(&m).len(), m.outputs.len());
+        // Region a does not move with c0 (see the Sobol run): no chart for it.
+        let a = m.outputs.iter().position(|o| o == "alloc:a").unwrap();
+        assert!(m.constant[a] && s1.constant[a]);
+        assert!(!s1.constant[g]);
+        let charts = tornado_charts(&m);
+        assert_eq!(charts.len(), m.constant.iter().filter(|c| !**c).count());
+        assert!(charts.iter().all(|(stem, _)| stem != "tornado_alloc_a"));
     }
 
     #[test]
