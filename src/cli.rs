@@ -33,6 +33,10 @@ pub enum Command {
     },
     /// Write a deterministic synthetic scenario (county scale) for scale tests and benchmarks.
     Synth(SynthArgs),
+    /// Compare formulas: inequality, targeting, budget, winners and losers vs a baseline.
+    Compare(CompareArgs),
+    /// Which uncertain parameters drive a formula's result (Morris or Sobol).
+    Sensitivity(SensitivityArgs),
     /// Write a commented example scenario to start from.
     Init {
         /// Folder to write `example.toml` into (created if missing).
@@ -148,6 +152,8 @@ fn dispatch(cli: Cli, args: &[String]) -> anyhow::Result<()> {
         Command::Validate { scenario } => validate(&scenario),
         Command::Init { dir } => init(&dir),
         Command::Synth(a) => synth(&a),
+        Command::Compare(c) => compare_cmd(c, args),
+        Command::Sensitivity(s) => sensitivity_cmd(s, args),
     }
 }
 
@@ -350,8 +356,10 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         threads: settings.threads,
         started: rfc3339(started),
         wall_seconds: 0.0,
+        ..Default::default()
     };
     let compute_seconds = clock.elapsed().as_secs_f64();
+    info.compute_seconds = compute_seconds;
     let (figures, mut warnings) = if args.no_plots {
         (Vec::new(), Vec::new())
     } else {
@@ -406,10 +414,8 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         crate::output::report::render(&report).as_bytes(),
     )?;
     info.wall_seconds = clock.elapsed().as_secs_f64();
-    staging.write(
-        "manifest.json",
-        &manifest_json(&scn, &info, compute_seconds, plot_seconds)?,
-    )?;
+    info.plot_seconds = plot_seconds;
+    staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
     let dir = staging.commit()?;
     crate::interrupt::register_staging(None);
     if !args.quiet {
@@ -475,4 +481,187 @@ fn print_table(
             }
         }
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Scenario TOML file.
+    pub scenario: PathBuf,
+    /// Formulas to compare, comma-separated [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub formulas: Option<Vec<String>>,
+    /// Baseline formula for winners and losers [default: the first compared formula].
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Monte Carlo draws [default: the scenario's montecarlo.draws, else 1000]; 0 gives
+    /// point values only.
+    #[arg(long)]
+    pub draws: Option<u64>,
+    /// Random seed [default: the scenario's montecarlo.seed, else 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output folder [default: output/<scenario name>-compare].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SensitivityArgs {
+    /// Scenario TOML file.
+    pub scenario: PathBuf,
+    /// Formula to analyse.
+    #[arg(long)]
+    pub formula: String,
+    /// Method: Morris elementary effects or Sobol indices.
+    #[arg(long, value_enum)]
+    pub method: crate::compare::sensitivity::Method,
+    /// Morris trajectories [default 20] or Sobol base samples N [default 1000].
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Random seed [default: the scenario's montecarlo.seed, else 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Region ids to report besides the five largest, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Output folder [default: output/<scenario name>-sensitivity].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Print a table to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn threads_or_all(t: Option<usize>) -> usize {
+    t.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+fn compare_cmd(args: CompareArgs, argv: &[String]) -> anyhow::Result<()> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    crate::interrupt::install();
+    let full = load(Some(&args.scenario))?;
+    print_warnings(&full);
+    let (scn, baseline) =
+        crate::compare::select(&full, args.formulas.as_deref(), args.baseline.as_deref())?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("{}-compare", scn.meta.name)));
+    let staging = Staging::new(&out)?;
+    crate::interrupt::register_staging(Some(staging.path().to_path_buf()));
+    let settings = crate::montecarlo::Settings {
+        draws: args.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
+        seed: args.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
+        threads: threads_or_all(args.threads),
+        baseline,
+        keep_regions: Vec::new(),
+        save_draws: false,
+    };
+    let bar = progress_bar(settings.draws, false);
+    let cmp = crate::compare::compare(&scn, &settings, &mut |d| bar.set_position(d))?;
+    bar.finish_and_clear();
+    let meta = scn
+        .vertical
+        .as_ref()
+        .map(|v| v.regions.meta.clone())
+        .unwrap_or_default();
+    staging.write(
+        "comparison.csv",
+        &crate::compare::export::comparison_csv(&meta, &cmp)?,
+    )?;
+    staging.write(
+        "metrics.json",
+        &crate::compare::export::metrics_json(&scn.meta.name, &meta, &cmp)?,
+    )?;
+    let info = RunInfo {
+        command_line: argv.to_vec(),
+        seed: settings.seed,
+        draws: settings.draws,
+        threads: settings.threads,
+        started: rfc3339(started),
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
+    staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
+    let dir = staging.commit()?;
+    crate::interrupt::register_staging(None);
+    print_out(&crate::compare::export::table(
+        &meta,
+        &cmp,
+        &scn.meta.currency,
+    ));
+    println!(
+        "wrote {} ({} draws in {:.2} s)",
+        dir.display(),
+        settings.draws,
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn sensitivity_cmd(args: SensitivityArgs, argv: &[String]) -> anyhow::Result<()> {
+    use crate::compare::sensitivity::{self as sens, Method};
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let scn = load(Some(&args.scenario))?;
+    print_warnings(&scn);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", scn.meta.name)));
+    let settings = sens::SensitivitySettings {
+        formula: args.formula.clone(),
+        method: args.method,
+        samples: args.samples.unwrap_or(match args.method {
+            Method::Morris => 20,
+            Method::Sobol => 1000,
+        }),
+        seed: args.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
+        threads: threads_or_all(args.threads),
+        regions: args.regions.clone(),
+    };
+    let staging = Staging::new(&out)?;
+    let r = sens::run(&scn, &settings)?;
+    staging.write("sensitivity.csv", &sens::sensitivity_csv(&r)?)?;
+    for (stem, chart) in sens::tornado_charts(&r) {
+        let img = crate::plots::render(&chart, crate::plots::PlotFormat::Both)
+            .with_context(|| format!("cannot draw {stem}"))?;
+        if let Some(png) = &img.png {
+            staging.write(&format!("plots/{stem}.png"), png)?;
+        }
+        if let Some(svg) = &img.svg {
+            staging.write(&format!("plots/{stem}.svg"), svg.as_bytes())?;
+        }
+    }
+    let info = RunInfo {
+        command_line: argv.to_vec(),
+        seed: settings.seed,
+        draws: settings.samples as u64,
+        threads: settings.threads,
+        started: rfc3339(started),
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
+    staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
+    let dir = staging.commit()?;
+    print_out(&sens::table(&r));
+    println!(
+        "wrote {} ({} {} samples in {:.2} s)",
+        dir.display(),
+        settings.samples,
+        settings.method.name(),
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -18,6 +18,7 @@
 )]
 
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod horizontal;
 pub mod interrupt;

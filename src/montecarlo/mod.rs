@@ -109,11 +109,29 @@ impl RunAcc {
     }
 }
 
+/// Optional extra work per draw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Accumulate the comparison metrics of every formula in every draw
+    /// ([`VerticalAcc::metrics`]); used by `ecocomp compare`.
+    pub draw_metrics: bool,
+}
+
 /// Run `settings.draws` draws. `progress` is called from the calling thread after each
 /// wave with the number of draws done.
 pub fn run(
     scn: &Scenario,
     settings: &Settings,
+    progress: &mut dyn FnMut(u64),
+) -> Result<McResults> {
+    run_with(scn, settings, RunOptions::default(), progress)
+}
+
+/// [`run`] with extra per-draw work; the draws and every other output are the same.
+pub fn run_with(
+    scn: &Scenario,
+    settings: &Settings,
+    opts: RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<McResults> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -149,14 +167,24 @@ pub fn run(
             .agreements
             .iter()
             .map(AgreementAcc::outputs)
-            .sum::<usize>())
+            .sum::<usize>()
+        + if opts.draw_metrics {
+            nf * crate::compare::metrics::Metric::COUNT
+        } else {
+            0
+        })
     .max(1);
     let limit = exact_limit(outputs);
     let block = block_draws(outputs);
     let new_acc = || RunAcc {
-        vertical: model
-            .as_ref()
-            .map(|m| VerticalAcc::new(n, nf, limit).with_extras(m, limit)),
+        vertical: model.as_ref().map(|m| {
+            let acc = VerticalAcc::new(n, nf, limit).with_extras(m, limit);
+            if opts.draw_metrics {
+                acc.with_metrics(nf, limit)
+            } else {
+                acc
+            }
+        }),
         agreements: scn
             .agreements
             .iter()
@@ -219,7 +247,7 @@ pub fn run(
 }
 
 /// Build the sampling noise models from validated specs (per-region σ from `sigma_*`).
-fn noise_models(
+pub fn noise_models(
     specs: &[crate::scenario::NoiseSpec],
     v: &crate::scenario::Vertical,
 ) -> Vec<NoiseModel> {

@@ -65,6 +65,11 @@ pub struct VerticalAcc {
     /// Kept draws of the money moved by deductions and rewards, per formula.
     pub kept_deducted: Vec<Kept>,
     pub kept_rewarded: Vec<Kept>,
+    /// Optional per-draw comparison metrics (issue 6), indexed
+    /// `formula * Metric::COUNT + metric` ([`crate::compare::metrics::Metric`]). Empty
+    /// unless enabled with [`VerticalAcc::with_metrics`]; a metric that is undefined in a
+    /// draw (for example a rank correlation of a constant) is not pushed for that draw.
+    pub metrics: Vec<Acc>,
 }
 
 impl VerticalAcc {
@@ -87,6 +92,7 @@ impl VerticalAcc {
             kept: Vec::new(),
             kept_deducted: vec![Kept::default(); formulas],
             kept_rewarded: vec![Kept::default(); formulas],
+            metrics: Vec::new(),
         }
     }
 
@@ -95,6 +101,13 @@ impl VerticalAcc {
         let formulas = self.deducted.len();
         self.group_total = vec![Acc::new(limit); formulas * model.v.regions.meta.groups.len()];
         self.kept = vec![Kept::default(); formulas * model.keep.len()];
+        self
+    }
+
+    /// Also accumulate the per-draw comparison metrics of every formula.
+    pub fn with_metrics(mut self, formulas: usize, exact_limit: usize) -> Self {
+        self.metrics =
+            vec![Acc::new(exact_limit); formulas * crate::compare::metrics::Metric::COUNT];
         self
     }
 
@@ -127,6 +140,7 @@ impl VerticalAcc {
         zipk(&mut self.kept, &o.kept);
         zipk(&mut self.kept_deducted, &o.kept_deducted);
         zipk(&mut self.kept_rewarded, &o.kept_rewarded);
+        zip(&mut self.metrics, &o.metrics);
     }
 }
 
@@ -153,6 +167,8 @@ pub struct Worker {
     pub z_group: Vec<f64>,
     pub gini: crate::metrics::inequality::InequalityScratch,
     pub group_sums: Vec<f64>,
+    /// Buffers of the per-draw comparison metrics (grown on first use only).
+    pub metrics: crate::compare::metrics::MetricScratch,
 }
 
 impl<'a> VerticalModel<'a> {
@@ -192,6 +208,7 @@ impl<'a> VerticalModel<'a> {
             z_group: Vec::new(),
             gini: Default::default(),
             group_sums: vec![0.0; self.v.regions.meta.groups.len()],
+            metrics: Default::default(),
         }
     }
 
@@ -286,6 +303,18 @@ impl<'a> VerticalModel<'a> {
             acc.kept_rewarded[f].push(rewarded);
         }
         self.keep_and_group(w, acc);
+        if !acc.metrics.is_empty() {
+            let k = crate::compare::metrics::Metric::COUNT;
+            let groups = &self.v.regions.meta.group_idx;
+            for (f, a) in w.allocs.iter().enumerate() {
+                let vals = w.metrics.compute(&w.formulas[f], &w.data, groups, a);
+                for (slot, v) in acc.metrics[f * k..(f + 1) * k].iter_mut().zip(vals) {
+                    if let Some(v) = v {
+                        slot.push(v);
+                    }
+                }
+            }
+        }
         Ok(())
     }
 

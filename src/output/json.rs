@@ -16,6 +16,10 @@ pub struct RunInfo {
     /// Start time, RFC 3339 UTC.
     pub started: String,
     pub wall_seconds: f64,
+    /// Seconds spent computing (point estimate and Monte Carlo).
+    pub compute_seconds: f64,
+    /// Seconds spent drawing figures.
+    pub plot_seconds: f64,
 }
 
 fn to_bytes(v: &Value) -> Result<Vec<u8>> {
@@ -99,12 +103,7 @@ pub fn summary_json(
 }
 
 /// `manifest.json`: tool version, command line, scenario path and hash, seed, times.
-pub fn manifest_json(
-    scn: &Scenario,
-    info: &RunInfo,
-    compute_seconds: f64,
-    plot_seconds: f64,
-) -> Result<Vec<u8>> {
+pub fn manifest_json(scn: &Scenario, info: &RunInfo) -> Result<Vec<u8>> {
     to_bytes(&json!({
         "tool": "ecocomp",
         "version": env!("CARGO_PKG_VERSION"),
@@ -116,8 +115,8 @@ pub fn manifest_json(
         "threads": info.threads,
         "start_time": info.started,
         "wall_time_seconds": info.wall_seconds,
-        "compute_seconds": compute_seconds,
-        "plot_seconds": plot_seconds,
+        "compute_seconds": info.compute_seconds,
+        "plot_seconds": info.plot_seconds,
     }))
 }
 

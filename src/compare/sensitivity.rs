@@ -1,0 +1,581 @@
+//! `ecocomp sensitivity`: which uncertain coefficient drives a formula's result (issue 6).
+//!
+//! Inputs are the scenario's uncertain scalars that feed the chosen formula: its own
+//! uncertain parameters and the uncertain budget total (MODEL.md §3.1), in scenario order.
+//! Each is mapped from the unit interval through its inverse CDF ([`quantile`]), truncation
+//! window included, so the designs of [`crate::sensitivity`] see the scenario's own
+//! distributions. Region noise models are **not** inputs: region columns are held at their
+//! central (file) values, so the indices apportion the variance caused by the formula
+//! parameters and the budget alone.
+//!
+//! Outputs: the allocation of selected regions (the [`TOP_REGIONS`] largest by point
+//! allocation, plus any the user names), the unweighted Gini, and the total deducted for
+//! quality. Evaluations run in parallel on a pool of the requested size and are
+//! bit-identical for any thread count (see [`crate::sensitivity`]).
+
+use crate::error::{Error, Result};
+use crate::metrics::InequalityScratch;
+use crate::param::{Dist, Uncertain};
+use crate::plots::{Chart, TornadoChart, TornadoItem};
+use crate::sampling::dist::pert_shape;
+use crate::sampling::special::{beta_cdf, truncated_std_normal};
+use crate::scenario::Scenario;
+use crate::sensitivity::{
+    Input, MorrisConfig, MorrisResult, SobolConfig, SobolResult, morris, sobol,
+};
+use crate::vertical::params::Target;
+use crate::vertical::{Allocation, Workspace, allocate};
+use std::sync::OnceLock;
+
+/// Regions reported by default: the largest by point allocation.
+pub const TOP_REGIONS: usize = 5;
+/// Bisection steps for inverse CDFs without a closed form: 2⁻⁶⁰ of the window is below
+/// f64 resolution.
+const BISECTION_STEPS: usize = 60;
+/// Bootstrap resamples for the Sobol intervals.
+pub const SOBOL_BOOTSTRAP: usize = 200;
+/// Confidence level of the Sobol intervals (90%, like the Monte Carlo intervals).
+pub const SOBOL_CONFIDENCE: f64 = 0.9;
+/// Morris grid levels.
+pub const MORRIS_LEVELS: usize = 4;
+
+/// Sensitivity method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Morris elementary effects (μ*, σ); `samples` is the number of trajectories.
+    Morris,
+    /// Sobol first-order and total indices (Saltelli); `samples` is the base sample N.
+    Sobol,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Morris => "morris",
+            Method::Sobol => "sobol",
+        }
+    }
+}
+
+/// Settings of one analysis.
+#[derive(Debug, Clone)]
+pub struct SensitivitySettings {
+    pub formula: String,
+    pub method: Method,
+    pub samples: usize,
+    pub seed: u64,
+    pub threads: usize,
+    /// Extra region ids to report.
+    pub regions: Vec<String>,
+}
+
+/// The indices computed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Indices {
+    Morris(MorrisResult),
+    Sobol(SobolResult),
+}
+
+/// A finished analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivityRun {
+    pub formula: String,
+    pub inputs: Vec<String>,
+    /// Output names: `alloc:<region id>`, `gini`, `total_deducted`.
+    pub outputs: Vec<String>,
+    /// Per output: true when it did not vary over the design (for example a region held
+    /// at its growth cap), so it has no variance to apportion and its Sobol indices are
+    /// undefined (left empty in the CSV, no chart).
+    pub constant: Vec<bool>,
+    pub indices: Indices,
+}
+
+/// An output whose standard deviation over the design is below this fraction of its value
+/// at the central inputs is constant up to rounding.
+pub const CONSTANT_REL_SD: f64 = 1e-9;
+
+/// The value at probability level `p` ∈ (0, 1) of `u`, restricted to its truncation window:
+/// `F⁻¹(F(min) + p·(F(max) − F(min)))`. Closed form for fixed, uniform, normal and
+/// lognormal; bisection on the CDF for triangular, beta and PERT.
+pub fn quantile(u: &Uncertain, p: f64) -> f64 {
+    let (lo, hi) = u.support();
+    match u.dist {
+        Dist::Fixed(v) => v,
+        Dist::Uniform { .. } => lo + (hi - lo) * p,
+        Dist::Normal { mean, sd } => {
+            mean + sd * truncated_std_normal((lo - mean) / sd, (hi - mean) / sd, p)
+        }
+        Dist::LogNormal { mu, sigma } => {
+            let a = if lo > 0.0 {
+                (lo.ln() - mu) / sigma
+            } else {
+                f64::NEG_INFINITY
+            };
+            (mu + sigma * truncated_std_normal(a, (hi.ln() - mu) / sigma, p)).exp()
+        }
+        Dist::Triangular { low, mode, high } => bisect(
+            |x| {
+                if x <= low {
+                    0.0
+                } else if x >= high {
+                    1.0
+                } else if x <= mode {
+                    (x - low) * (x - low) / ((high - low) * (mode - low))
+                } else {
+                    1.0 - (high - x) * (high - x) / ((high - low) * (high - mode))
+                }
+            },
+            lo,
+            hi,
+            p,
+        ),
+        Dist::Beta {
+            alpha,
+            beta,
+            low,
+            high,
+        } => bisect(
+            |x| beta_cdf(alpha, beta, (x - low) / (high - low)),
+            lo,
+            hi,
+            p,
+        ),
+        Dist::Pert { low, mode, high } => {
+            let (a, b) = pert_shape(low, mode, high);
+            bisect(|x| beta_cdf(a, b, (x - low) / (high - low)), lo, hi, p)
+        }
+    }
+}
+
+/// Inverse of a non-decreasing CDF on `[lo, hi]` at level `p` of the window's mass.
+fn bisect(cdf: impl Fn(f64) -> f64, lo: f64, hi: f64, p: f64) -> f64 {
+    let (flo, fhi) = (cdf(lo), cdf(hi));
+    let target = flo + p * (fhi - flo);
+    let (mut a, mut b) = (lo, hi);
+    for _ in 0..BISECTION_STEPS {
+        let mid = 0.5 * (a + b);
+        if cdf(mid) < target {
+            a = mid;
+        } else {
+            b = mid;
+        }
+    }
+    0.5 * (a + b)
+}
+
+fn invalid(flag: &str, value: &str, msg: impl Into<String>) -> Error {
+    Error::invalid(vec![crate::Problem::new(flag, "command line", value, msg)])
+}
+
+/// Run a Morris or Sobol analysis of one formula of `scn`.
+pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
+    let Some(v) = &scn.vertical else {
+        return Err(invalid(
+            "SCENARIO",
+            &scn.meta.name,
+            "the scenario has no vertical formulas",
+        ));
+    };
+    let names: Vec<&str> = v.formulas.iter().map(|f| f.name.as_str()).collect();
+    let fi = names.iter().position(|n| *n == s.formula).ok_or_else(|| {
+        invalid(
+            "--formula",
+            &s.formula,
+            format!("no such formula; the scenario has {}", names.join(", ")),
+        )
+    })?;
+    let params: Vec<_> = scn
+        .uncertain
+        .iter()
+        .filter(|u| !u.dist.is_fixed())
+        .filter(|u| match u.target {
+            Target::BudgetTotal => true,
+            Target::Formula { formula, .. } => formula == fi,
+        })
+        .collect();
+    if params.is_empty() {
+        return Err(invalid(
+            "SCENARIO",
+            &scn.meta.name,
+            format!(
+                "scenario '{}' has no uncertain parameters for formula '{}' or the budget \
+                 total, so there is nothing to vary; give one a distribution, e.g. \
+                 `c0 = {{ dist = \"uniform\", low = 0.4, high = 0.6 }}` in the formula's \
+                 [formula.key] table, or `total = {{ dist = \"normal\", mean = 100, sd = 5 }}` \
+                 under [budget]",
+                scn.meta.name, s.formula
+            ),
+        ));
+    }
+    let formula = &v.formulas[fi];
+    let data = &v.regions.data;
+    let meta = &v.regions.meta;
+
+    // Outputs: the largest regions at the point estimate, then the named ones.
+    let mut ws = Workspace::default();
+    let mut point = Allocation::default();
+    allocate(formula, data, &v.budget, &mut ws, &mut point)?;
+    let mut order: Vec<usize> = (0..data.n).collect();
+    order.sort_by(|&i, &j| point.x[j].total_cmp(&point.x[i]).then(i.cmp(&j)));
+    let mut regions: Vec<usize> = order.into_iter().take(TOP_REGIONS).collect();
+    for id in &s.regions {
+        let i =
+            meta.id.iter().position(|r| r == id).ok_or_else(|| {
+                invalid("--regions", id, "no region with this id in the scenario")
+            })?;
+        if !regions.contains(&i) {
+            regions.push(i);
+        }
+    }
+    let mut outputs: Vec<String> = regions
+        .iter()
+        .map(|&i| format!("alloc:{}", meta.id[i]))
+        .collect();
+    outputs.push("gini".to_string());
+    outputs.push("total_deducted".to_string());
+    let m = outputs.len();
+
+    let inputs: Vec<Input> = params
+        .iter()
+        .map(|u| {
+            let dist = u.dist;
+            Input::custom(u.path.clone(), move |p| quantile(&dist, p))
+        })
+        .collect();
+    let targets: Vec<Target> = params.iter().map(|u| u.target).collect();
+    let failure: OnceLock<String> = OnceLock::new();
+    let model = |x: &[f64]| -> Vec<f64> {
+        let mut f = formula.clone();
+        let mut budget = v.budget.clone();
+        for (t, &val) in targets.iter().zip(x) {
+            match *t {
+                Target::BudgetTotal => budget.total = Some(val),
+                Target::Formula { param, .. } => param.set(&mut f, val),
+            }
+        }
+        let mut ws = Workspace::default();
+        let mut a = Allocation::default();
+        if let Err(e) = allocate(&f, data, &budget, &mut ws, &mut a) {
+            let _ = failure.set(format!("at inputs {x:?}: {e}"));
+            return vec![f64::NAN; m];
+        }
+        let mut out: Vec<f64> = regions.iter().map(|&i| a.x[i]).collect();
+        out.push(
+            InequalityScratch::default()
+                .gini(&a.x, None)
+                .unwrap_or(f64::NAN),
+        );
+        out.push(super::metrics::budget_flows(&a).deducted);
+        out
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.threads.max(1))
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start {} worker threads: {e}", s.threads)))?;
+    let sens_err = |e: crate::sensitivity::SensitivityError| {
+        invalid("--samples", &s.samples.to_string(), e.to_string())
+    };
+    let indices = pool.install(|| match s.method {
+        Method::Morris => morris(
+            &inputs,
+            &model,
+            &MorrisConfig {
+                trajectories: s.samples,
+                levels: MORRIS_LEVELS,
+                seed: s.seed,
+                ..MorrisConfig::default()
+            },
+        )
+        .map(Indices::Morris)
+        .map_err(sens_err),
+        Method::Sobol => sobol(
+            &inputs,
+            &model,
+            &SobolConfig {
+                base_samples: s.samples,
+                bootstrap: SOBOL_BOOTSTRAP,
+                confidence: SOBOL_CONFIDENCE,
+                seed: s.seed,
+                ..SobolConfig::default()
+            },
+        )
+        .map(Indices::Sobol)
+        .map_err(sens_err),
+    })?;
+    if let Some(msg) = failure.get() {
+        return Err(Error::Runtime(format!(
+            "sensitivity of formula '{}': the allocation failed {msg}",
+            s.formula
+        )));
+    }
+    let central: Vec<f64> = params.iter().map(|u| u.dist.central()).collect();
+    let at_central = model(&central);
+    let constant = match &indices {
+        Indices::Sobol(r) => r
+            .variance
+            .iter()
+            .zip(&at_central)
+            .map(|(v, c)| v.sqrt() <= CONSTANT_REL_SD * c.abs())
+            .collect(),
+        Indices::Morris(r) => (0..m)
+            .map(|o| (0..r.inputs.len()).all(|i| r.index(i, o).is_none_or(|x| x.mu_star == 0.0)))
+            .collect(),
+    };
+    Ok(SensitivityRun {
+        formula: s.formula.clone(),
+        inputs: params.iter().map(|u| u.path.clone()).collect(),
+        outputs,
+        constant,
+        indices,
+    })
+}
+
+/// `sensitivity.csv`: one row per input × output. Morris fills `mu_star` and `sigma`, Sobol
+/// the index columns; the other method's columns are empty.
+pub fn sensitivity_csv(r: &SensitivityRun) -> Result<Vec<u8>> {
+    use crate::output::num;
+    let err = |e: csv::Error| Error::Runtime(format!("CSV serialisation failed: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "method", "input", "output", "mu_star", "sigma", "s1", "s1_low", "s1_high", "st", "st_low",
+        "st_high",
+    ])
+    .map_err(err)?;
+    let blank = String::new;
+    for (i, input) in r.inputs.iter().enumerate() {
+        for (o, output) in r.outputs.iter().enumerate() {
+            let cells: Vec<String> = match &r.indices {
+                Indices::Morris(m) => {
+                    let x = m.index(i, o).copied().unwrap_or_default();
+                    let mut c = vec!["morris".into(), input.clone(), output.clone()];
+                    c.extend([num(x.mu_star), num(x.sigma)]);
+                    c.extend((0..6).map(|_| blank()));
+                    c
+                }
+                Indices::Sobol(sr) => {
+                    let x = sr.index(i, o).copied().unwrap_or_default();
+                    let mut c = vec!["sobol".into(), input.clone(), output.clone()];
+                    c.extend([blank(), blank()]);
+                    c.extend([x.s1, x.s1_low, x.s1_high, x.st, x.st_low, x.st_high].map(num));
+                    c
+                }
+            };
+            w.write_record(&cells).map_err(err)?;
+        }
+    }
+    w.into_inner()
+        .map_err(|e| Error::Runtime(format!("CSV serialisation failed: {e}")))
+}
+
+/// A file-name-safe version of an output name.
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One tornado chart per output (file stem, chart): Morris μ*, or the total Sobol index
+/// with its bootstrap interval.
+pub fn tornado_charts(r: &SensitivityRun) -> Vec<(String, Chart)> {
+    r.outputs
+        .iter()
+        .enumerate()
+        .filter(|&(o, _)| !r.constant[o])
+        .map(|(o, output)| {
+            let items = r
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, input)| match &r.indices {
+                    Indices::Morris(m) => TornadoItem {
+                        label: input.clone(),
+                        value: m.index(i, o).map_or(0.0, |x| x.mu_star),
+                        interval: None,
+                    },
+                    Indices::Sobol(s) => {
+                        let x = s.index(i, o).copied().unwrap_or_default();
+                        TornadoItem {
+                            label: input.clone(),
+                            value: x.st,
+                            interval: Some((x.st_low, x.st_high)),
+                        }
+                    }
+                })
+                .collect();
+            let (title, value_label) = match r.indices {
+                Indices::Morris(_) => ("Morris μ*", "mean absolute elementary effect μ*"),
+                Indices::Sobol(_) => ("Sobol total index", "total Sobol index (90% interval)"),
+            };
+            (
+                format!("tornado_{}", file_stem(output)),
+                Chart::Tornado(TornadoChart {
+                    title: format!("{title}: {output} ({})", r.formula),
+                    value_label: value_label.to_string(),
+                    items,
+                }),
+            )
+        })
+        .collect()
+}
+
+/// A terminal summary: per output, every input with μ* and σ (Morris) or S1 and ST with
+/// their intervals (Sobol).
+pub fn table(r: &SensitivityRun) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    for (o, output) in r.outputs.iter().enumerate() {
+        if r.constant[o] {
+            let _ = writeln!(
+                s,
+                "{output}: constant over the design, nothing to apportion"
+            );
+            continue;
+        }
+        let _ = writeln!(s, "{output}");
+        for (i, input) in r.inputs.iter().enumerate() {
+            let _ = match &r.indices {
+                Indices::Morris(m) => {
+                    let x = m.index(i, o).copied().unwrap_or_default();
+                    writeln!(
+                        s,
+                        "  {input:<36} μ* {:>12.5}  σ {:>12.5}",
+                        x.mu_star, x.sigma
+                    )
+                }
+                Indices::Sobol(sr) => {
+                    let x = sr.index(i, o).copied().unwrap_or_default();
+                    writeln!(
+                        s,
+                        "  {input:<36} S1 {:>7.3} [{:.3}, {:.3}]  ST {:>7.3} [{:.3}, {:.3}]",
+                        x.s1, x.s1_low, x.s1_high, x.st, x.st_low, x.st_high
+                    )
+                }
+            };
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampling::special::norm_inv_cdf;
+    use approx::assert_relative_eq;
+
+    fn un(dist: Dist) -> Uncertain {
+        Uncertain {
+            dist,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+        }
+    }
+
+    #[test]
+    fn quantiles_match_closed_forms() {
+        let u = un(Dist::Uniform {
+            low: 2.0,
+            high: 4.0,
+        });
+        assert_relative_eq!(quantile(&u, 0.25), 2.5);
+        let n = un(Dist::Normal { mean: 1.0, sd: 2.0 });
+        for p in [0.01, 0.3, 0.5, 0.9] {
+            assert_relative_eq!(quantile(&n, p), 1.0 + 2.0 * norm_inv_cdf(p), epsilon = 1e-9);
+        }
+        let ln = un(Dist::LogNormal {
+            mu: 0.5,
+            sigma: 0.3,
+        });
+        assert_relative_eq!(quantile(&ln, 0.5), 0.5f64.exp(), epsilon = 1e-9);
+        // Triangular(0, 1, 2) is symmetric: median 1, and F(0.5) = 0.125.
+        let t = un(Dist::Triangular {
+            low: 0.0,
+            mode: 1.0,
+            high: 2.0,
+        });
+        assert_relative_eq!(quantile(&t, 0.5), 1.0, epsilon = 1e-12);
+        assert_relative_eq!(quantile(&t, 0.125), 0.5, epsilon = 1e-12);
+        // Symmetric PERT: median at the mode.
+        let p = un(Dist::Pert {
+            low: 0.0,
+            mode: 5.0,
+            high: 10.0,
+        });
+        assert_relative_eq!(quantile(&p, 0.5), 5.0, epsilon = 1e-9);
+    }
+
+    #[test]
+    fn quantiles_respect_truncation_and_are_monotone() {
+        let u = Uncertain {
+            dist: Dist::Normal { mean: 0.0, sd: 1.0 },
+            min: 0.0,
+            max: 1.0,
+        };
+        let mut last = f64::NEG_INFINITY;
+        for k in 1..100 {
+            let x = quantile(&u, k as f64 / 100.0);
+            assert!((0.0..=1.0).contains(&x) && x >= last);
+            last = x;
+        }
+        // Half-normal on [0, ∞): median Φ⁻¹(0.75).
+        let h = Uncertain {
+            dist: Dist::Normal { mean: 0.0, sd: 1.0 },
+            min: 0.0,
+            max: f64::INFINITY,
+        };
+        assert_relative_eq!(quantile(&h, 0.5), norm_inv_cdf(0.75), epsilon = 1e-9);
+    }
+
+    fn settings(method: Method, samples: usize, threads: usize) -> SensitivitySettings {
+        SensitivitySettings {
+            formula: "reform".into(),
+            method,
+            samples,
+            seed: 3,
+            threads,
+            regions: vec![],
+        }
+    }
+
+    #[test]
+    fn both_methods_run_on_the_example_and_are_thread_independent() {
+        let scn = crate::compare::tests::shipped_with("example.toml", "");
+        let m = run(&scn, &settings(Method::Morris, 10, 1)).unwrap();
+        assert_eq!(m.inputs, ["formula[1].key.c0"]);
+        assert!(m.outputs.contains(&"gini".to_string()));
+        let s1 = run(&scn, &settings(Method::Sobol, 128, 1)).unwrap();
+        let s3 = run(&scn, &settings(Method::Sobol, 128, 3)).unwrap();
+        assert_eq!(s1, s3);
+        // One input explains all the variance of the Gini it moves.
+        let Indices::Sobol(r) = &s1.indices else {
+            panic!("sobol")
+        };
+        let g = s1.outputs.iter().position(|o| o == "gini").unwrap();
+        let ix = r.index(0, g).unwrap();
+        assert!(r.variance[g] > 0.0);
+        assert!(ix.st > 0.8 && ix.st < 1.2, "{ix:?}");
+        let csv = String::from_utf8(sensitivity_csv(&s1).unwrap()).unwrap();
+        assert_eq!(csv.lines().count(), 1 + s1.outputs.len());
+        // Region a does not move with c0 (see the Sobol run): no chart for it.
+        let a = m.outputs.iter().position(|o| o == "alloc:a").unwrap();
+        assert!(m.constant[a] && s1.constant[a]);
+        assert!(!s1.constant[g]);
+        let charts = tornado_charts(&m);
+        assert_eq!(charts.len(), m.constant.iter().filter(|c| !**c).count());
+        assert!(charts.iter().all(|(stem, _)| stem != "tornado_alloc_a"));
+    }
+
+    #[test]
+    fn no_uncertain_parameters_is_a_clear_error() {
+        let scn = crate::compare::tests::shipped_with("example.toml", "");
+        let mut s = settings(Method::Morris, 10, 1);
+        s.formula = "baseline".into();
+        let msg = run(&scn, &s).unwrap_err().to_string();
+        assert!(msg.contains("example") && msg.contains("dist"), "{msg}");
+    }
+}
