@@ -239,19 +239,9 @@ pub(crate) mod tests {
     use approx::assert_relative_eq;
     use std::path::Path;
 
-    /// Noise appended to the national scenario so that draws differ.
-    const NOISE: &str = "
-[[noise]]
-column = \"std_revenue\"
-kind = \"multiplicative\"
-sigma = 0.1
-rho = 0.5
-
-[[noise]]
-column = \"eqi_change\"
-kind = \"additive\"
-sigma = 1.5
-";
+    /// The national scenario already carries revenue and quality noise, so its draws
+    /// differ; nothing needs appending.
+    const NOISE: &str = "";
 
     /// A scenario file from `scenarios/` with `extra` TOML appended.
     pub(crate) fn shipped_with(name: &str, extra: &str) -> Scenario {
@@ -273,6 +263,8 @@ sigma = 1.5
             seed: 7,
             threads,
             baseline,
+            keep_regions: Vec::new(),
+            save_draws: false,
         }
     }
 
@@ -374,6 +366,7 @@ eco_pilot = 2.0
             crate::montecarlo::noise_models(&scn.noise, v),
             &scn.uncertain,
             0,
+            Vec::new(),
         );
         let n = v.regions.data.n;
         let (mut w1, mut w2) = (model.worker(), model.worker());

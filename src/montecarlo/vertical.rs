@@ -319,8 +319,14 @@ impl<'a> VerticalModel<'a> {
     }
 
     /// Group totals and the kept draws of the chosen regions, after every formula ran.
+    /// Does nothing for an accumulator built without [`VerticalAcc::with_extras`].
     fn keep_and_group(&self, w: &mut Worker, acc: &mut VerticalAcc) {
         let groups = w.group_sums.len();
+        if acc.group_total.len() != groups * w.allocs.len()
+            || acc.kept.len() != self.keep.len() * w.allocs.len()
+        {
+            return;
+        }
         let gidx = &self.v.regions.meta.group_idx;
         for (f, a) in w.allocs.iter().enumerate() {
             w.group_sums.iter_mut().for_each(|s| *s = 0.0);
