@@ -193,6 +193,16 @@ pub fn mc_summary(
             "formulas": formulas,
         },
         "reference_rank_correlation": reference,
+        "comparison_point": crate::output::report_build::point_metrics(scn, res)
+            .into_iter()
+            .map(|(name, vals)| {
+                let m: serde_json::Map<String, Value> = crate::compare::metrics::Metric::ALL
+                    .iter()
+                    .map(|k| (k.name().to_string(), vals[*k as usize].map_or(Value::Null, jnum)))
+                    .collect();
+                (name, Value::Object(m))
+            })
+            .collect::<serde_json::Map<_, _>>(),
         "warnings": warnings,
     })
 }

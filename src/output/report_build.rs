@@ -128,6 +128,88 @@ fn formula_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<T
     })
 }
 
+/// Point comparison metrics of every formula (issue 6), for the report and summary.json.
+pub fn point_metrics(
+    scn: &Scenario,
+    res: &PointResults,
+) -> Vec<(String, crate::compare::metrics::MetricValues)> {
+    let Some(v) = &scn.vertical else {
+        return Vec::new();
+    };
+    let mut scratch = crate::compare::metrics::MetricScratch::default();
+    v.formulas
+        .iter()
+        .zip(&res.formulas)
+        .map(|(f, fp)| {
+            (
+                fp.name.clone(),
+                scratch.compute(f, &v.regions.data, &v.regions.meta.group_idx, &fp.alloc),
+            )
+        })
+        .collect()
+}
+
+fn comparison_table(
+    scn: &Scenario,
+    res: &PointResults,
+    mc: &McResults,
+    baseline: usize,
+) -> Option<Table> {
+    use crate::compare::metrics::Metric;
+    let v = scn.vertical.as_ref()?;
+    if res.formulas.len() < 2 {
+        return None;
+    }
+    let shown = [
+        Metric::Theil,
+        Metric::TheilBetween,
+        Metric::Cv,
+        Metric::Top10Share,
+        Metric::GiniPerRedline,
+        Metric::RankCoverage,
+        Metric::RankFiscalGap,
+        Metric::Suits,
+    ];
+    let n = v.regions.data.n;
+    let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    let mut header: Vec<String> = vec!["formula".into()];
+    header.extend(shown.iter().map(|m| m.name().to_string()));
+    header.extend([
+        "winners vs baseline".to_string(),
+        "losers vs baseline".to_string(),
+    ]);
+    let rows = point_metrics(scn, res)
+        .into_iter()
+        .enumerate()
+        .map(|(f, (name, vals))| {
+            let mut row = vec![name];
+            row.extend(shown.iter().map(|m| {
+                vals[*m as usize]
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_default()
+            }));
+            let (w, l) = match acc {
+                Some(a) if f != baseline => {
+                    let d = |i: usize| a.diff[f * n + i].mean();
+                    (
+                        (0..n).filter(|&i| d(i) > 0.0).count().to_string(),
+                        (0..n).filter(|&i| d(i) < 0.0).count().to_string(),
+                    )
+                }
+                _ => (String::new(), String::new()),
+            };
+            row.extend([w, l]);
+            row
+        })
+        .collect();
+    Some(Table {
+        title: "Formula comparison (point allocation)".into(),
+        note: "Theil T and its between-group part; CV, the coefficient of variation; the top 10% share; the Gini of allocation per km² of red line; Spearman rank correlations of the allocation with red-line coverage and the fiscal gap; the Suits index against R/E (positive: more to fiscally weaker regions). Winners and losers count regions whose mean paired difference against the baseline is positive or negative over the draws. `ecocomp compare` gives every metric with its distribution.".into(),
+        header,
+        rows,
+    })
+}
+
 fn regions_table(
     scn: &Scenario,
     res: &PointResults,
@@ -275,6 +357,7 @@ pub fn build(
     ];
     let tables = [
         formula_table(scn, res, mc),
+        comparison_table(scn, res, mc, baseline),
         regions_table(scn, res, mc, baseline),
         parties_table(scn, res, mc),
         sections_table(scn, res, mc),
