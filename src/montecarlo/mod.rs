@@ -121,7 +121,12 @@ pub fn run(
     .max(1);
     let limit = exact_limit(outputs);
     let block = block_draws(outputs);
-    let new_acc = || RunAcc {
+    // When the run has more draws than the exact limit, the totals end in sketch mode; the
+    // blocks then sketch their values on the workers (limit 0) instead of keeping them for
+    // the calling thread to sketch while merging. A sketch depends only on the multiset of
+    // values, so the quantiles are the same bits either way.
+    let block_limit = if settings.draws > limit as u64 { 0 } else { limit };
+    let new_acc = |limit: usize| RunAcc {
         vertical: model.as_ref().map(|_| VerticalAcc::new(n, nf, limit)),
         agreements: scn
             .agreements
@@ -129,7 +134,7 @@ pub fn run(
             .map(|a| AgreementAcc::new(a, limit))
             .collect(),
     };
-    let mut total = new_acc();
+    let mut total = new_acc(limit);
     let blocks = settings.draws.div_ceil(block);
     let mut b0 = 0u64;
     while b0 < blocks {
@@ -141,13 +146,14 @@ pub fn run(
             (b0..b1)
                 .into_par_iter()
                 .map(|b| {
-                    let mut acc = new_acc();
+                    let mut acc = new_acc(block_limit);
                     let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
                     if let (Some(m), Some(va)) = (&model, acc.vertical.as_mut()) {
                         let mut w = m.worker();
                         for d in d0..d1 {
                             m.draw(settings.seed, d, &mut w, va)?;
                         }
+                        m.finish_block(&mut w, va);
                     }
                     for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
                         let mut w = m.worker();
