@@ -125,7 +125,11 @@ pub fn run(
     // blocks then sketch their values on the workers (limit 0) instead of keeping them for
     // the calling thread to sketch while merging. A sketch depends only on the multiset of
     // values, so the quantiles are the same bits either way.
-    let block_limit = if settings.draws > limit as u64 { 0 } else { limit };
+    let block_limit = if settings.draws > limit as u64 {
+        0
+    } else {
+        limit
+    };
     let new_acc = |limit: usize| RunAcc {
         vertical: model.as_ref().map(|_| VerticalAcc::new(n, nf, limit)),
         agreements: scn
