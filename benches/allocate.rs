@@ -76,5 +76,10 @@ fn bench_budget_solve(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_allocate, bench_budget_solve);
+criterion_group! {
+    name = benches;
+    // Criterion's own report plots need a system font, which this machine may lack.
+    config = Criterion::default().without_plots();
+    targets = bench_allocate, bench_budget_solve
+}
 criterion_main!(benches);

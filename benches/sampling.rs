@@ -146,5 +146,10 @@ fn bench_sketch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_rng, bench_noise, bench_copula, bench_sketch);
+criterion_group! {
+    name = benches;
+    // Criterion's own report plots need a system font, which this machine may lack.
+    config = Criterion::default().without_plots();
+    targets = bench_rng, bench_noise, bench_copula, bench_sketch
+}
 criterion_main!(benches);

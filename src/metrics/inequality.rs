@@ -59,6 +59,75 @@ pub struct InequalityScratch {
     grouped: Vec<(u32, f64, f64)>,
     /// Per-unit values for [`InequalityScratch::gini_per_unit`].
     per_unit: Vec<f64>,
+    /// Order keys and their radix-sort buffer for the unweighted Gini.
+    keys: Vec<u64>,
+    keys_tmp: Vec<u64>,
+}
+
+/// Below this many values the unweighted Gini sorts with the standard sort; above it, a
+/// radix pass is cheaper (the Monte Carlo engine computes a Gini of every draw).
+const RADIX_MIN: usize = 512;
+/// Bits per radix pass, and passes: the top 33 bits of the order key (sign, exponent and
+/// 21 mantissa bits) are radix sorted; values that agree in those bits (within a relative
+/// 5·10⁻⁷ of each other, or equal) are then put in order by an insertion pass.
+const RADIX_BITS: u32 = 11;
+const RADIX_PASSES: u32 = 3;
+
+/// A key whose unsigned order is `f64::total_cmp`'s order.
+#[inline]
+fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    (b ^ ((((b as i64) >> 63) as u64) >> 1)) ^ (1 << 63)
+}
+
+/// Inverse of [`order_key`].
+#[inline]
+fn from_order_key(k: u64) -> f64 {
+    let b = k ^ (1 << 63);
+    f64::from_bits(b ^ ((((b as i64) >> 63) as u64) >> 1))
+}
+
+/// Sort `keys` ascending: LSD radix on the top bits, then an insertion pass that only
+/// moves keys sharing those bits. Exact for any input.
+fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    const BUCKETS: usize = 1 << RADIX_BITS;
+    let mut hist = [[0usize; BUCKETS]; RADIX_PASSES as usize];
+    let shift0 = 64 - RADIX_BITS * RADIX_PASSES;
+    let digit = |k: u64, p: u32| ((k >> (shift0 + p * RADIX_BITS)) as usize) & (BUCKETS - 1);
+    for &k in keys.iter() {
+        for (p, h) in hist.iter_mut().enumerate() {
+            h[digit(k, p as u32)] += 1;
+        }
+    }
+    tmp.clear();
+    tmp.resize(keys.len(), 0);
+    for (p, h) in hist.iter_mut().enumerate() {
+        // A pass where every key has the same digit leaves the order unchanged.
+        if h.contains(&keys.len()) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in h.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            let d = digit(k, p as u32);
+            tmp[h[d]] = k;
+            h[d] += 1;
+        }
+        std::mem::swap(keys, tmp);
+    }
+    for i in 1..keys.len() {
+        let k = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = k;
+    }
 }
 
 impl InequalityScratch {
@@ -72,6 +141,8 @@ impl InequalityScratch {
             pairs: Vec::with_capacity(n),
             grouped: Vec::with_capacity(n),
             per_unit: Vec::with_capacity(n),
+            keys: Vec::with_capacity(n),
+            keys_tmp: Vec::with_capacity(n),
         }
     }
 
@@ -94,6 +165,22 @@ impl InequalityScratch {
     /// Weighted Gini coefficient; see [`gini`].
     pub fn gini(&mut self, x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
         check_weights(x.len(), w)?;
+        if w.is_none() && x.len() >= RADIX_MIN {
+            // Unit weights: the sorted values are unique whatever sort made them, so the
+            // result is the same bits as sorting the pairs.
+            self.keys.clear();
+            self.keys.extend(x.iter().map(|&v| order_key(v)));
+            sort_keys(&mut self.keys, &mut self.keys_tmp);
+            self.pairs.clear();
+            self.pairs
+                .extend(self.keys.iter().map(|&k| (from_order_key(k), 1.0)));
+            let (mut total_w, mut total_y) = (0.0, 0.0);
+            for &(xi, wi) in &self.pairs {
+                total_w += wi;
+                total_y += wi * xi;
+            }
+            return Ok(gini_sorted(&self.pairs, total_w, total_y));
+        }
         let (total_w, total_y) = self.sort_pairs(x, w);
         Ok(gini_sorted(&self.pairs, total_w, total_y))
     }
@@ -632,5 +719,52 @@ mod tests {
                 epsilon = 1e-15
             );
         }
+    }
+
+    #[test]
+    fn radix_sort_matches_total_order() {
+        let mut r = crate::sampling::rng::stream(5, 0, 0);
+        let mut x: Vec<f64> = (0..3000)
+            .map(|i| {
+                let z = crate::sampling::rng::std_normal(&mut r);
+                match i % 7 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => 1.0 + 1e-12 * z, // keys that share their top bits
+                    3 => -z.exp(),
+                    _ => (3.0 * z).exp() * 1e6,
+                }
+            })
+            .collect();
+        x.push(f64::INFINITY);
+        x.push(f64::MIN_POSITIVE / 4.0);
+        let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+        sort_keys(&mut keys, &mut Vec::new());
+        let got: Vec<u64> = keys.iter().map(|&k| from_order_key(k).to_bits()).collect();
+        let mut want = x.clone();
+        want.sort_by(f64::total_cmp);
+        let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn radix_gini_is_bit_identical_to_sorted_pairs() {
+        let mut r = crate::sampling::rng::stream(6, 0, 0);
+        let x: Vec<f64> = (0..2800)
+            .map(|i| {
+                let z = crate::sampling::rng::std_normal(&mut r);
+                if i % 10 == 0 {
+                    5.0
+                } else {
+                    (z * 0.8).exp() * 100.0
+                }
+            })
+            .collect();
+        let mut s = InequalityScratch::new();
+        let fast = s.gini(&x, None).unwrap();
+        let (tw, ty) = s.sort_pairs(&x, None);
+        let slow = gini_sorted(&s.pairs, tw, ty);
+        assert_eq!(fast.to_bits(), slow.to_bits());
+        assert!(fast > 0.1 && fast < 1.0);
     }
 }

@@ -4,7 +4,7 @@
 //! `(seed, d, substream)` ([`crate::sampling::rng::stream`]). Draws are grouped in blocks
 //! whose size depends only on the scenario's output count, never on the thread count; each
 //! block is accumulated sequentially by one worker, and blocks are merged into the run's
-//! totals strictly in block order, a wave of [`WAVE_BLOCKS`] blocks at a time. So the
+//! totals strictly in block order, a wave of up to [`WAVE_BLOCKS`] blocks at a time. So the
 //! arithmetic, and hence every output bit, is the same on 1 thread or 64.
 //!
 //! Memory is bounded: accumulators hold moments and a quantile estimator per output that is
@@ -22,7 +22,8 @@ use horizontal::{AgreementAcc, AgreementModel};
 use rayon::prelude::*;
 use vertical::{VerticalAcc, VerticalModel};
 
-/// Blocks computed in parallel before they are merged in order.
+/// Most blocks computed in parallel before they are merged in order: two per thread, at
+/// most this many. The wave size bounds memory only; results do not depend on it.
 pub const WAVE_BLOCKS: usize = 8;
 /// Total number of raw values kept for exact quantiles across all outputs (8 bytes each:
 /// 32 MiB). Past it, each output's quantiles come from its sketch.
@@ -31,6 +32,10 @@ pub const EXACT_VALUES_BUDGET: usize = 4_000_000;
 pub const MAX_BLOCK_DRAWS: u64 = 256;
 /// Values a block accumulator may hold in exact mode (bounds a wave's memory).
 const BLOCK_VALUES_BUDGET: u64 = 1_000_000;
+/// Values a block may buffer in sketch mode, where it keeps no raw values past the block
+/// (its per-draw amounts matrix: 32 MiB per worker). Larger blocks mean fewer block
+/// accumulators to build and merge.
+const SKETCH_BLOCK_VALUES: u64 = 4_000_000;
 
 /// Draws kept as raw values for histograms (the first ones by draw index).
 pub const KEEP_DRAWS: usize = 2000;
@@ -82,9 +87,15 @@ pub struct McResults {
     pub draws_csv: Option<Vec<u8>>,
 }
 
-/// Draws per block for a scenario with `outputs` quantile outputs.
-pub fn block_draws(outputs: usize) -> u64 {
-    (BLOCK_VALUES_BUDGET / outputs.max(1) as u64).clamp(1, MAX_BLOCK_DRAWS)
+/// Draws per block for a scenario with `outputs` quantile outputs, when blocks keep their
+/// values (`sketch` false) or sketch them.
+pub fn block_draws(outputs: usize, sketch: bool) -> u64 {
+    let budget = if sketch {
+        SKETCH_BLOCK_VALUES
+    } else {
+        BLOCK_VALUES_BUDGET
+    };
+    (budget / outputs.max(1) as u64).clamp(1, MAX_BLOCK_DRAWS)
 }
 
 /// Exact-quantile limit per output.
@@ -175,8 +186,15 @@ pub fn run_with(
         })
     .max(1);
     let limit = exact_limit(outputs);
-    let block = block_draws(outputs);
-    let new_acc = || RunAcc {
+    // When the run has more draws than the exact limit, the totals end in sketch mode; the
+    // blocks then sketch their values on the workers (limit 0) instead of keeping them for
+    // the calling thread to sketch while merging. A sketch depends only on the multiset of
+    // values, so the quantiles are the same bits either way.
+    let sketch = settings.draws > limit as u64;
+    let block_limit = if sketch { 0 } else { limit };
+    let block = block_draws(outputs, sketch);
+    let wave = (2 * settings.threads.max(1)).min(WAVE_BLOCKS) as u64;
+    let new_acc = |limit: usize| RunAcc {
         vertical: model.as_ref().map(|m| {
             let acc = VerticalAcc::new(n, nf, limit).with_extras(m, limit);
             if opts.draw_metrics {
@@ -191,25 +209,26 @@ pub fn run_with(
             .map(|a| AgreementAcc::new(a, limit))
             .collect(),
     };
-    let mut total = new_acc();
+    let mut total = new_acc(limit);
     let blocks = settings.draws.div_ceil(block);
     let mut b0 = 0u64;
     while b0 < blocks {
         if crate::interrupt::interrupted() {
             return Err(Error::Interrupted);
         }
-        let b1 = (b0 + WAVE_BLOCKS as u64).min(blocks);
+        let b1 = (b0 + wave).min(blocks);
         let results: Vec<Result<RunAcc>> = pool.install(|| {
             (b0..b1)
                 .into_par_iter()
                 .map(|b| {
-                    let mut acc = new_acc();
+                    let mut acc = new_acc(block_limit);
                     let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
                     if let (Some(m), Some(va)) = (&model, acc.vertical.as_mut()) {
                         let mut w = m.worker();
                         for d in d0..d1 {
                             m.draw(settings.seed, d, &mut w, va)?;
                         }
+                        m.finish_block(&mut w, va);
                     }
                     for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
                         let mut w = m.worker();

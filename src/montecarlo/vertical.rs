@@ -169,6 +169,69 @@ pub struct Worker {
     pub group_sums: Vec<f64>,
     /// Buffers of the per-draw comparison metrics (grown on first use only).
     pub metrics: crate::compare::metrics::MetricScratch,
+    /// The block's per-draw region amounts, summarised at [`VerticalModel::finish_block`].
+    pub block: BlockBuf,
+}
+
+/// The region amounts of one block of draws, draw-major (`rows[j · k + f · n + i]`), plus
+/// per-output scratch for summarising them. Moments and the paired difference are
+/// computed a whole row at a time at the end of the block, which vectorises, instead of a
+/// Welford update per value per draw.
+#[derive(Debug, Clone, Default)]
+pub struct BlockBuf {
+    rows: Vec<f64>,
+    sum: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+    m2: Vec<f64>,
+    hits: Vec<u64>,
+}
+
+/// Moments of the `k` columns of `rows` (row-major, `k` values a row), the value of column
+/// `c` in a row being `val(row, c)`: two passes (sum, min and max; then squared deviations
+/// from the mean), row by row so that the inner loops run over contiguous memory. Each
+/// column's block moments are handed to `out(c, moments)`.
+fn column_moments(
+    rows: &[f64],
+    k: usize,
+    b: &mut BlockBuf,
+    val: impl Fn(&[f64], usize) -> f64,
+    mut out: impl FnMut(usize, &Moments),
+) {
+    let r = rows.len().checked_div(k).unwrap_or(0);
+    if r == 0 {
+        return;
+    }
+    let reset = |v: &mut Vec<f64>, x: f64| {
+        v.clear();
+        v.resize(k, x);
+    };
+    reset(&mut b.sum, 0.0);
+    reset(&mut b.min, f64::INFINITY);
+    reset(&mut b.max, f64::NEG_INFINITY);
+    reset(&mut b.m2, 0.0);
+    for row in rows.chunks_exact(k) {
+        for (c, ((s, lo), hi)) in b.sum.iter_mut().zip(&mut b.min).zip(&mut b.max).enumerate() {
+            let v = val(row, c);
+            *s += v;
+            *lo = lo.min(v);
+            *hi = hi.max(v);
+        }
+    }
+    let inv = 1.0 / r as f64;
+    b.sum.iter_mut().for_each(|s| *s *= inv);
+    for row in rows.chunks_exact(k) {
+        for (c, (m2, mean)) in b.m2.iter_mut().zip(&b.sum).enumerate() {
+            let d = val(row, c) - mean;
+            *m2 += d * d;
+        }
+    }
+    for c in 0..k {
+        out(
+            c,
+            &Moments::from_parts(r as u64, b.sum[c], b.m2[c], b.min[c], b.max[c]),
+        );
+    }
 }
 
 impl<'a> VerticalModel<'a> {
@@ -209,6 +272,7 @@ impl<'a> VerticalModel<'a> {
             gini: Default::default(),
             group_sums: vec![0.0; self.v.regions.meta.groups.len()],
             metrics: Default::default(),
+            block: BlockBuf::default(),
         }
     }
 
@@ -261,21 +325,20 @@ impl<'a> VerticalModel<'a> {
         Ok(())
     }
 
-    /// Run draw `d` and add it to `acc`.
+    /// Run draw `d` and add it to `acc`. Region amounts are buffered in the worker's block
+    /// and summarised by [`finish_block`](Self::finish_block).
     pub fn draw(&self, seed: u64, d: u64, w: &mut Worker, acc: &mut VerticalAcc) -> Result<()> {
         self.evaluate(seed, d, w)?;
         let n = self.v.regions.data.n;
-        let base = &w.allocs[self.baseline].x;
+        for a in &w.allocs {
+            w.block.rows.extend_from_slice(&a.x[..n]);
+        }
         for (f, a) in w.allocs.iter().enumerate() {
             let off = f * n;
             let (mut deducted, mut rewarded, mut floor_paid) = (0.0, 0.0, 0.0);
-            for (i, &b) in base.iter().enumerate().take(n) {
+            for i in 0..n {
                 let k = off + i;
                 let x = a.x[i];
-                acc.x[k].push(x);
-                let diff = x - b;
-                acc.diff[k].push(diff);
-                acc.gain[k].push(diff > 0.0);
                 acc.deduction[k].push(a.q[i] < 0.0);
                 acc.floor[k].push(a.floor_binds[i]);
                 acc.cap[k].push(a.cap_binds[i]);
@@ -340,5 +403,40 @@ impl<'a> VerticalModel<'a> {
                 acc.kept[f * self.keep.len() + k].push(a.x[i]);
             }
         }
+    }
+
+    /// Summarise the block's buffered region amounts into `acc` (moments and quantiles of
+    /// each amount; moments and gain probability of the paired difference) and empty the
+    /// buffer. Call once after the block's last [`draw`](Self::draw).
+    pub fn finish_block(&self, w: &mut Worker, acc: &mut VerticalAcc) {
+        let n = self.v.regions.data.n;
+        let k = n * w.allocs.len();
+        let rows = std::mem::take(&mut w.block.rows);
+        if k > 0 && !rows.is_empty() {
+            let b = &mut w.block;
+            column_moments(&rows, k, b, |row, c| row[c], |c, m| acc.x[c].m.merge(m));
+            let base = self.baseline * n;
+            let diff = |row: &[f64], c: usize| row[c] - row[base + c % n];
+            column_moments(&rows, k, b, diff, |c, m| acc.diff[c].merge(m));
+            b.hits.clear();
+            b.hits.resize(k, 0);
+            for row in rows.chunks_exact(k) {
+                for (c, h) in b.hits.iter_mut().enumerate() {
+                    *h += u64::from(diff(row, c) > 0.0);
+                }
+            }
+            let r = (rows.len() / k) as u64;
+            for (p, &h) in acc.gain.iter_mut().zip(&b.hits) {
+                p.n += r;
+                p.hits += h;
+            }
+            for (c, a) in acc.x.iter_mut().enumerate().take(k) {
+                for row in rows.chunks_exact(k) {
+                    a.q.push(row[c]);
+                }
+            }
+        }
+        w.block.rows = rows;
+        w.block.rows.clear();
     }
 }

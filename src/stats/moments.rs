@@ -32,6 +32,21 @@ impl Moments {
         }
     }
 
+    /// Moments from their parts: `n` values with mean `mean`, sum of squared deviations
+    /// from the mean `m2`, and extremes `min`, `max` (for block summaries computed in bulk).
+    pub fn from_parts(n: u64, mean: f64, m2: f64, min: f64, max: f64) -> Self {
+        if n == 0 {
+            return Moments::new();
+        }
+        Moments {
+            n,
+            mean,
+            m2,
+            min,
+            max,
+        }
+    }
+
     /// Add one observation (Welford's update).
     #[inline]
     pub fn push(&mut self, x: f64) {

@@ -61,17 +61,75 @@ impl Allocation {
     }
 }
 
-/// Scratch buffers reused across calls: pool weights and the budget solve's breakpoints.
+/// Scratch buffers reused across calls: pool weights, the budget solve's breakpoints, and
+/// the per-region values of tag tables (tags never change between Monte Carlo draws).
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
     pub(crate) weights: Vec<f64>,
     pub(crate) events: Vec<(f64, f64)>,
+    tag_cache: Vec<TagValues>,
 }
 
-/// Clear `v` and fill it with `n` copies of `value`, reusing its capacity.
-fn reset<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
-    v.clear();
-    v.resize(n, value);
+/// Most tag tables remembered by one [`Workspace`] (two per formula: importance and
+/// guidance); past it the cache starts over.
+const TAG_CACHE_ENTRIES: usize = 16;
+
+/// Which per-region value a tag table gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagRule {
+    /// [`components::importance_multiplier`].
+    Importance,
+    /// [`components::guidance`].
+    Guidance,
+}
+
+/// One tag table evaluated for every region of one tag column.
+#[derive(Debug, Clone)]
+struct TagValues {
+    rule: TagRule,
+    table: Vec<(u32, f64)>,
+    tags: Vec<u64>,
+    values: Vec<f64>,
+}
+
+impl Workspace {
+    /// Index into `tag_cache` of `rule` with `table` evaluated over `tags`, computing it on
+    /// a miss. The key is the full table and tag column, so a hit is always exact.
+    fn tag_values(&mut self, rule: TagRule, table: &[(u32, f64)], tags: &[u64]) -> usize {
+        if let Some(k) = self
+            .tag_cache
+            .iter()
+            .position(|c| c.rule == rule && c.table == table && c.tags == tags)
+        {
+            return k;
+        }
+        if self.tag_cache.len() >= TAG_CACHE_ENTRIES {
+            self.tag_cache.clear();
+        }
+        let values = tags
+            .iter()
+            .map(|&t| match rule {
+                TagRule::Importance => components::importance_multiplier(table, t),
+                TagRule::Guidance => components::guidance(table, t),
+            })
+            .collect();
+        self.tag_cache.push(TagValues {
+            rule,
+            table: table.to_vec(),
+            tags: tags.to_vec(),
+            values,
+        });
+        self.tag_cache.len() - 1
+    }
+}
+
+/// Give `v` length `n`, filling new entries with `value`; existing entries are left for
+/// the caller to overwrite (no allocation once the size is stable).
+fn fit<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
+    if v.len() != n {
+        v.clear();
+        v.resize(n, value);
+    }
 }
 
 /// Allocate `formula` over `regions` under `budget`, writing into `out` (resized as needed;
@@ -135,12 +193,12 @@ pub fn allocate(
         &mut out.cap,
         &mut out.x,
     ] {
-        reset(v, n, 0.0);
+        fit(v, n, 0.0);
     }
-    reset(&mut out.grade, n, Grade::Stable);
-    reset(&mut out.floor_waived, n, false);
-    reset(&mut out.floor_binds, n, false);
-    reset(&mut out.cap_binds, n, false);
+    fit(&mut out.grade, n, Grade::Stable);
+    fit(&mut out.floor_waived, n, false);
+    fit(&mut out.floor_binds, n, false);
+    fit(&mut out.cap_binds, n, false);
     out.scale = 1.0;
     out.pool_unallocated = 0.0;
     out.cap_unallocated = 0.0;
@@ -155,14 +213,29 @@ pub fn allocate(
     let tags = &regions.tags;
 
     // Per-region components K, G, F.
-    for i in 0..n {
-        if let Some(key) = &formula.key {
-            let m = components::importance_multiplier(&formula.importance, tags[i]);
-            let r = components::coverage(area[i], redline[i]);
-            out.key[i] = components::key_subsidy(key, revenue[i], expenditure[i], eco[i], m, r);
+    let gk = ws.tag_values(TagRule::Guidance, &formula.guidance, tags);
+    out.guidance.copy_from_slice(&ws.tag_cache[gk].values);
+    let rangers = regions.col(Column::Rangers);
+    for (o, &c) in out.rangers.iter_mut().zip(rangers) {
+        *o = components::rangers(c, formula.rangers);
+    }
+    match &formula.key {
+        Some(key) => {
+            let mk = ws.tag_values(TagRule::Importance, &formula.importance, tags);
+            let imp = &ws.tag_cache[mk].values;
+            for i in 0..n {
+                let r = components::coverage(area[i], redline[i]);
+                out.key[i] =
+                    components::key_subsidy(key, revenue[i], expenditure[i], eco[i], imp[i], r);
+            }
         }
-        out.guidance[i] = components::guidance(&formula.guidance, tags[i]);
-        out.rangers[i] = components::rangers(regions.col(Column::Rangers)[i], formula.rangers);
+        None => out.key.fill(0.0),
+    }
+    if formula.protected_areas.is_none() {
+        out.pa.fill(0.0);
+    }
+    if formula.redline.is_none() {
+        out.rl.fill(0.0);
     }
 
     // Pools PA and RL.
@@ -205,15 +278,16 @@ pub fn allocate(
         out.cut[i] = cut;
         out.claim[i] = (s * (1.0 + q) * (1.0 - cut)).max(0.0);
 
-        if let Some(floor) = &formula.floor
-            && regions.hold_harmless[i]
-        {
-            if floor.waived_on_violation && (grade.is_worse() || damage[i] > 0.0) {
-                out.floor_waived[i] = true;
-            } else {
-                out.floor[i] = (floor.h * prior[i]).max(0.0);
+        (out.floor[i], out.floor_waived[i]) = match &formula.floor {
+            Some(floor) if regions.hold_harmless[i] => {
+                if floor.waived_on_violation && (grade.is_worse() || damage[i] > 0.0) {
+                    (0.0, true)
+                } else {
+                    ((floor.h * prior[i]).max(0.0), false)
+                }
             }
-        }
+            _ => (0.0, false),
+        };
         out.cap[i] = match formula.cap {
             Some(g) if prior[i] > 0.0 => (1.0 + g) * prior[i],
             _ => f64::INFINITY,
@@ -243,6 +317,7 @@ pub fn allocate(
                         for i in 0..n {
                             out.x[i] = out.floor[i] * scale;
                             out.floor_binds[i] = out.floor[i] > 0.0;
+                            out.cap_binds[i] = false;
                         }
                         out.total = out.x.iter().sum();
                         return Ok(());

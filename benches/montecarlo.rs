@@ -1,0 +1,78 @@
+//! Speed of whole Monte Carlo runs (issue 7): workload W1 (2,800 synthetic counties,
+//! 10,000 draws, 3 formulas, the synthetic noise) on 1 and 2 threads, and W2 (30,000
+//! regions, 1,000 draws, 3 formulas). Each iteration is one full run, so criterion takes
+//! its minimum of 10 samples.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ecocomp::montecarlo::{Settings, run};
+use ecocomp::output::scenario_file::{ScenarioFile, regions_csv, scenario_toml};
+use ecocomp::scenario::{Scenario, load};
+use ecocomp::synth::{synth_budget, synth_formulas, synth_noise, synth_regions};
+
+/// W1: regions and draws.
+const W1: (usize, u64) = (2_800, 10_000);
+/// W2: regions and draws.
+const W2: (usize, u64) = (30_000, 1_000);
+/// Groups (provinces) and generator seed, as `ecocomp synth --regions N --seed 1`.
+const GROUPS: usize = 31;
+const SEED: u64 = 1;
+
+/// The scenario `ecocomp synth` writes, loaded back through the validator.
+fn synth_scenario(dir: &Path, n: usize) -> Scenario {
+    let regions = synth_regions(n, GROUPS, SEED);
+    let formulas = synth_formulas(&regions.meta);
+    let budget = synth_budget(&regions);
+    let noise = synth_noise();
+    let toml = scenario_toml(&ScenarioFile {
+        name: "bench",
+        description: "synthetic benchmark scenario",
+        assumptions: &[],
+        budget: &budget,
+        regions_file: "bench_regions.csv",
+        tag_names: &regions.meta.tag_names,
+        formulas: &formulas,
+        noise: &noise,
+        draws: 10_000,
+        seed: SEED,
+    });
+    let csv = regions_csv(&regions, &[]).expect("synthetic regions serialise");
+    std::fs::write(dir.join("bench_regions.csv"), csv).expect("write regions");
+    let path = dir.join("bench.toml");
+    std::fs::write(&path, toml).expect("write scenario");
+    load(&path).expect("synthetic scenario is valid")
+}
+
+fn bench_runs(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut group = c.benchmark_group("montecarlo");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    let cases = [("W1", W1, 1), ("W1", W1, 2), ("W2", W2, 2)];
+    for (name, (n, draws), threads) in cases {
+        let scn = synth_scenario(dir.path(), n);
+        let settings = Settings {
+            draws,
+            seed: SEED,
+            threads,
+            baseline: 0,
+            keep_regions: Vec::new(),
+            save_draws: false,
+        };
+        let id = BenchmarkId::new(name, format!("{threads}t"));
+        group.bench_function(id, |b| {
+            b.iter(|| run(black_box(&scn), &settings, &mut |_| {}).map(|r| r.draws))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = bench_runs
+}
+criterion_main!(benches);
