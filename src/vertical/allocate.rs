@@ -221,6 +221,7 @@ pub fn allocate(
     }
 
     let mut saturated = false;
+    let mut exact_target = None;
     match budget.mode {
         BudgetMode::Open => out.scale = 1.0,
         BudgetMode::Fixed => {
@@ -248,7 +249,10 @@ pub fn allocate(
                         return Ok(());
                     }
                 },
-                SolveStatus::Exact => out.scale = sol.scale,
+                SolveStatus::Exact => {
+                    out.scale = sol.scale;
+                    exact_target = Some(target);
+                }
                 SolveStatus::Saturated => {
                     out.scale = sol.scale;
                     out.cap_unallocated = sol.unallocated(target);
@@ -268,7 +272,45 @@ pub fn allocate(
         out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
     }
     out.total = out.x.iter().sum();
+    if let Some(target) = exact_target {
+        rescue_underflowed_scale(out, target);
+    }
     Ok(())
+}
+
+/// When claims and the budget are more than ~1e308 apart, `s = T/ΣS'` under- or
+/// overflows and `s·S'_i` no longer sums to the target (found by the `allocator` fuzz
+/// target: T = 7e-301 with claims near 1e300 paid everyone 0). Then pay each region that no
+/// floor or cap holds its share of what the bound regions leave, `S'_i/ΣS' · rest`, computed
+/// from ratios so that nothing under- or overflows. A no-op in ordinary ranges.
+fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
+    if (out.total - target).abs() <= 1e-12 * target {
+        return;
+    }
+    let free = |i: usize| !out.floor_binds[i] && !out.cap_binds[i] && out.claim[i] > 0.0;
+    let n = out.x.len();
+    let (mut bound, mut largest) = (0.0, 0.0_f64);
+    for i in 0..n {
+        if free(i) {
+            largest = largest.max(out.claim[i]);
+        } else {
+            bound += out.x[i];
+        }
+    }
+    if !(largest > 0.0 && largest.is_finite()) {
+        return;
+    }
+    let weight: f64 = (0..n)
+        .filter(|&i| free(i))
+        .map(|i| out.claim[i] / largest)
+        .sum();
+    let rest = (target - bound).max(0.0);
+    for i in 0..n {
+        if free(i) {
+            out.x[i] = out.claim[i] / largest / weight * rest;
+        }
+    }
+    out.total = out.x.iter().sum();
 }
 
 #[cfg(test)]
@@ -326,6 +368,21 @@ mod tests {
         let mut out = Allocation::default();
         allocate(f, d, b, &mut Workspace::default(), &mut out)?;
         Ok(out)
+    }
+
+    /// Fuzz regression (allocator target): a budget of 7e-301 against claims near 1e300
+    /// underflowed the scale to 0 and paid nobody.
+    #[test]
+    fn tiny_budget_against_huge_claims_still_sums_to_the_budget() {
+        let mut d = regions();
+        d.col_mut(Column::StdExpenditure)
+            .copy_from_slice(&[6e299, 1e300, 40.0]);
+        let total = 7.009803921568627e-301;
+        let out = run(&key_only(), &d, &fixed(total)).unwrap();
+        let sum: f64 = out.x.iter().sum();
+        assert!(out.x.iter().all(|x| x.is_finite() && *x >= 0.0));
+        assert_relative_eq!(sum, total, max_relative = 1e-9);
+        assert!(out.x[1] > out.x[0], "shares follow the claims: {:?}", out.x);
     }
 
     #[test]

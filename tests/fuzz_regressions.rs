@@ -1,0 +1,29 @@
+//! Crashes found by the cargo-fuzz targets in `fuzz/`, kept as regression tests. Each input
+//! is the scenario the fuzz target built (under tests/fuzz_regressions/), and the test
+//! asserts the invariant the target checks.
+
+use std::path::Path;
+
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions")
+}
+
+/// `allocator` target, crash-e0dabdaa…: a budget of 7e-301 against claims near 1e300
+/// underflowed the budget scale to 0, so Σx = 0 instead of T (MODEL.md §1 invariant).
+#[test]
+fn allocator_tiny_budget_huge_claims_sums_to_the_budget() {
+    let scn = ecocomp::scenario::load(&dir().join("allocator_underflow.toml")).unwrap();
+    let res = ecocomp::pipeline::point(&scn).unwrap();
+    let v = scn.vertical.as_ref().unwrap();
+    let t = v.budget.total.unwrap();
+    for fp in &res.formulas {
+        let a = &fp.alloc;
+        assert!(a.x.iter().all(|x| x.is_finite() && *x >= 0.0), "{:?}", a.x);
+        let sum: f64 = a.x.iter().sum();
+        let want = t - a.unallocated();
+        assert!(
+            (sum - want).abs() <= 1e-9 * t,
+            "Σx = {sum:e}, T − unallocated = {want:e}"
+        );
+    }
+}
