@@ -12,7 +12,19 @@ fn dir() -> std::path::PathBuf {
 /// underflowed the budget scale to 0, so Σx = 0 instead of T (MODEL.md §1 invariant).
 #[test]
 fn allocator_tiny_budget_huge_claims_sums_to_the_budget() {
-    let scn = ecocomp::scenario::load(&dir().join("allocator_underflow.toml")).unwrap();
+    assert_allocation_invariants("allocator_underflow.toml");
+}
+
+/// `allocator` target, crash-51536557…: a subnormal claim beside a budget near 1
+/// overflowed the scale to +∞, so that region was paid its whole cap and Σx exceeded T.
+#[test]
+fn allocator_subnormal_claim_does_not_overpay() {
+    assert_allocation_invariants("allocator_overflow.toml");
+}
+
+/// Every `x_i` finite and ≥ 0, and `Σx = T − unallocated` within `1e-9·T`.
+fn assert_allocation_invariants(file: &str) {
+    let scn = ecocomp::scenario::load(&dir().join(file)).unwrap();
     let res = ecocomp::pipeline::point(&scn).unwrap();
     let v = scn.vertical.as_ref().unwrap();
     let t = v.budget.total.unwrap();

@@ -257,6 +257,7 @@ pub fn allocate(
                     out.scale = sol.scale;
                     out.cap_unallocated = sol.unallocated(target);
                     saturated = true;
+                    exact_target = Some(target);
                 }
             }
         }
@@ -279,38 +280,69 @@ pub fn allocate(
 }
 
 /// When claims and the budget are more than ~1e308 apart, `s = T/ΣS'` under- or
-/// overflows and `s·S'_i` no longer sums to the target (found by the `allocator` fuzz
-/// target: T = 7e-301 with claims near 1e300 paid everyone 0). Then pay each region that no
-/// floor or cap holds its share of what the bound regions leave, `S'_i/ΣS' · rest`, computed
-/// from ratios so that nothing under- or overflows. A no-op in ordinary ranges.
+/// overflows and `s·S'_i` no longer sums to the target. Found by the `allocator` fuzz
+/// target: T = 7e-301 against claims near 1e300 paid everyone 0, and a subnormal claim
+/// beside a budget near 1 overflowed `s` to +∞ and paid that region its whole cap, over the
+/// budget. Then the regions that no floor holds share what the floor-bound regions leave in
+/// proportion to their claims, capped, by water-filling: shares are computed as ratios
+/// `S'_i/max S'`, so nothing under- or overflows. A no-op in ordinary ranges.
 fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
-    if (out.total - target).abs() <= 1e-12 * target {
+    if (out.total - (target - out.cap_unallocated)).abs() <= 1e-12 * target {
         return;
     }
-    let free = |i: usize| !out.floor_binds[i] && !out.cap_binds[i] && out.claim[i] > 0.0;
     let n = out.x.len();
-    let (mut bound, mut largest) = (0.0, 0.0_f64);
+    let mut rest = target;
+    let mut free = vec![false; n];
     for i in 0..n {
-        if free(i) {
-            largest = largest.max(out.claim[i]);
+        if out.claim[i] > 0.0 && !out.floor_binds[i] {
+            free[i] = true;
+            out.cap_binds[i] = false;
         } else {
-            bound += out.x[i];
+            rest -= out.x[i];
         }
     }
-    if !(largest > 0.0 && largest.is_finite()) {
-        return;
-    }
-    let weight: f64 = (0..n)
-        .filter(|&i| free(i))
-        .map(|i| out.claim[i] / largest)
-        .sum();
-    let rest = (target - bound).max(0.0);
-    for i in 0..n {
-        if free(i) {
-            out.x[i] = out.claim[i] / largest / weight * rest;
+    // Each pass caps at least one more region or stops, so n passes suffice.
+    for _ in 0..=n {
+        let largest = (0..n)
+            .filter(|&i| free[i])
+            .map(|i| out.claim[i])
+            .fold(0.0_f64, f64::max);
+        if !(largest > 0.0 && largest.is_finite()) {
+            break;
+        }
+        let weight: f64 = (0..n)
+            .filter(|&i| free[i])
+            .map(|i| out.claim[i] / largest)
+            .sum();
+        let share = rest.max(0.0);
+        let mut capped = false;
+        for i in 0..n {
+            if free[i] {
+                out.x[i] = out.claim[i] / largest / weight * share;
+                if out.x[i] > out.cap[i] {
+                    capped = true;
+                }
+            }
+        }
+        if !capped {
+            break;
+        }
+        for i in 0..n {
+            if free[i] && out.x[i] > out.cap[i] {
+                free[i] = false;
+                out.x[i] = out.cap[i];
+                out.cap_binds[i] = true;
+                rest -= out.cap[i];
+            }
         }
     }
     out.total = out.x.iter().sum();
+    // Money left only when every region is capped (MODEL.md §1.5).
+    out.cap_unallocated = if (0..n).any(|i| free[i]) {
+        0.0
+    } else {
+        (target - out.total).max(0.0)
+    };
 }
 
 #[cfg(test)]
