@@ -286,6 +286,8 @@ pub fn allocate(
 /// budget. Then the regions that no floor holds share what the floor-bound regions leave in
 /// proportion to their claims, capped, by water-filling: shares are computed as ratios
 /// `S'_i/max S'`, so nothing under- or overflows. A no-op in ordinary ranges.
+// Indices walk several parallel per-region vectors of `out` at once.
+#[allow(clippy::needless_range_loop)]
 fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
     if (out.total - (target - out.cap_unallocated)).abs() <= 1e-12 * target {
         return;
