@@ -22,6 +22,13 @@ fn allocator_subnormal_claim_does_not_overpay() {
     assert_allocation_invariants("allocator_overflow.toml");
 }
 
+/// `allocator` target, crash-4ef7a3d3…: subnormal claims beside a budget of 7e299
+/// overflowed the scale to +∞, and a region with a zero claim was paid ∞·0 → +∞.
+#[test]
+fn allocator_zero_claim_with_infinite_scale_is_paid_nothing() {
+    assert_allocation_invariants("allocator_inf.toml");
+}
+
 /// Every `x_i` finite and ≥ 0, and `Σx = T − unallocated` within `1e-9·T`.
 fn assert_allocation_invariants(file: &str) {
     let scn = ecocomp::scenario::load(&dir().join(file)).unwrap();
