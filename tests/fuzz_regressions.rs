@@ -46,3 +46,13 @@ fn assert_allocation_invariants(file: &str) {
         );
     }
 }
+
+/// `allocator` target, crash-13cf0db6…: open mode with money inputs near 1e300 overflowed a
+/// claim to +∞ and paid it. Now a clear error (exit code 1), never an infinite payment.
+#[test]
+fn allocator_claim_overflow_is_a_clear_error() {
+    let scn = ecocomp::scenario::load(&dir().join("allocator_claim_overflow.toml")).unwrap();
+    let err = ecocomp::pipeline::point(&scn).unwrap_err().to_string();
+    assert!(err.contains("overflows a 64-bit float"), "{err}");
+    assert!(err.contains("formula 'f'"), "{err}");
+}

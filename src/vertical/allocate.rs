@@ -220,6 +220,17 @@ pub fn allocate(
         };
     }
 
+    // Money inputs near f64's limit (~1e308) can overflow a claim to +∞ (found by the
+    // `allocator` fuzz target with gaps near 1e300 times multipliers): a clear error, never
+    // an infinite payment.
+    if let Some(i) = out.claim.iter().position(|c| !c.is_finite()) {
+        return Err(Error::Runtime(format!(
+            "formula '{}': the claim of region {} overflows a 64-bit float (inputs near \
+             1e300); express money in a larger unit (e.g. 亿元 instead of 元)",
+            formula.name,
+            i + 1
+        )));
+    }
     let mut saturated = false;
     let mut exact_target = None;
     match budget.mode {
