@@ -29,6 +29,13 @@ fn allocator_zero_claim_with_infinite_scale_is_paid_nothing() {
     assert_allocation_invariants("allocator_inf.toml");
 }
 
+/// `allocator` target, fifth crash: floors near 1e99 against a budget of 9e-301 with
+/// `on_infeasible = "scale_floors"` paid `f·(T/Σf)`, which underflowed to 0 for everyone.
+#[test]
+fn allocator_scaled_floors_do_not_underflow() {
+    assert_allocation_invariants("allocator_scaled_floors.toml");
+}
+
 /// Every `x_i` finite and ≥ 0, and `Σx = T − unallocated` within `1e-9·T`.
 fn assert_allocation_invariants(file: &str) {
     let scn = ecocomp::scenario::load(&dir().join(file)).unwrap();

@@ -252,8 +252,13 @@ pub fn allocate(
                         let scale = target / sol.floors_total;
                         out.scale = scale;
                         out.floors_scaled = true;
+                        // Shares f_i / Σf from ratios to the largest floor, so a tiny
+                        // budget against huge floors does not underflow to 0 (found by
+                        // the `allocator` fuzz target).
+                        let largest = out.floor.iter().copied().fold(0.0_f64, f64::max);
+                        let weight: f64 = out.floor.iter().map(|f| f / largest).sum();
                         for i in 0..n {
-                            out.x[i] = out.floor[i] * scale;
+                            out.x[i] = out.floor[i] / largest / weight * target;
                             out.floor_binds[i] = out.floor[i] > 0.0;
                         }
                         out.total = out.x.iter().sum();
