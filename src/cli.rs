@@ -96,6 +96,10 @@ pub struct RunArgs {
     /// Region ids whose allocation histograms are drawn [default: the three largest].
     #[arg(long, value_delimiter = ',')]
     pub plot_regions: Vec<String>,
+    /// Run even when the estimated time for --draws exceeds the limit (see
+    /// `MAX_UNFORCED_SECONDS`).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `--plot-format`.
@@ -346,6 +350,9 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     if settings.save_draws {
         crate::montecarlo::draws::check_size(&scn, settings.draws)?;
     }
+    if !args.force {
+        check_run_time(&scn, &settings)?;
+    }
     let bar = progress_bar(settings.draws, args.quiet);
     let mc = crate::montecarlo::run(&scn, &settings, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
@@ -427,6 +434,78 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         settings.draws,
         info.wall_seconds
     );
+    Ok(())
+}
+
+/// Draws above which `run` times a pilot before the full run.
+pub const PILOT_ABOVE_DRAWS: u64 = 100_000;
+/// Longest estimated run time (seconds) that runs without `--force`: one hour.
+pub const MAX_UNFORCED_SECONDS: f64 = 3600.0;
+
+/// Estimate the wall time of `settings.draws` Monte Carlo draws by timing pilots through
+/// [`crate::montecarlo::run`] (doubling from 256 draws until a pilot takes 0.2 s or reaches
+/// 65,536 draws) and extrapolating linearly. Returns seconds.
+pub fn estimate_seconds(
+    scn: &Scenario,
+    settings: &crate::montecarlo::Settings,
+) -> anyhow::Result<f64> {
+    let mut pilot = 256u64.min(settings.draws.max(1));
+    loop {
+        let s = crate::montecarlo::Settings {
+            draws: pilot,
+            keep_regions: Vec::new(),
+            save_draws: false,
+            ..settings.clone()
+        };
+        let clock = std::time::Instant::now();
+        crate::montecarlo::run(scn, &s, &mut |_| {})?;
+        let secs = clock.elapsed().as_secs_f64();
+        if secs >= 0.2 || pilot >= 65_536 || pilot >= settings.draws {
+            return Ok(secs / pilot as f64 * settings.draws as f64);
+        }
+        pilot *= 2;
+    }
+}
+
+/// A duration in words: seconds, minutes, hours, days or years.
+pub fn human_duration(secs: f64) -> String {
+    const UNITS: [(f64, &str); 5] = [
+        (365.25 * 86400.0, "years"),
+        (86400.0, "days"),
+        (3600.0, "hours"),
+        (60.0, "minutes"),
+        (1.0, "seconds"),
+    ];
+    for (size, name) in UNITS {
+        if secs >= size {
+            return format!("{:.1} {name}", secs / size);
+        }
+    }
+    format!("{secs:.2} seconds")
+}
+
+/// Refuse (exit code 2) a run whose estimated time exceeds [`MAX_UNFORCED_SECONDS`]. Only
+/// runs a pilot when draws exceed [`PILOT_ABOVE_DRAWS`], so normal runs pay nothing.
+fn check_run_time(scn: &Scenario, settings: &crate::montecarlo::Settings) -> anyhow::Result<()> {
+    if settings.draws <= PILOT_ABOVE_DRAWS {
+        return Ok(());
+    }
+    let secs = estimate_seconds(scn, settings)?;
+    if secs > MAX_UNFORCED_SECONDS {
+        return Err(Error::invalid(vec![crate::Problem::new(
+            "--draws",
+            "command line",
+            settings.draws,
+            format!(
+                "this run would take about {} on {} thread{} (estimated from a timed pilot); \
+                 lower --draws, or pass --force to run it anyway",
+                human_duration(secs),
+                settings.threads,
+                if settings.threads == 1 { "" } else { "s" }
+            ),
+        )])
+        .into());
+    }
     Ok(())
 }
 

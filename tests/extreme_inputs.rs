@@ -253,3 +253,120 @@ fn huge_and_subnormal_magnitudes() {
         no_nan_anywhere(&out.out);
     }
 }
+
+#[test]
+fn years_of_draws_are_refused_with_an_estimate_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = ecocomp()
+        .args(["run", "--quiet", "--draws", "1000000000000000", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+    for frag in [
+        "--draws",
+        "1000000000000000",
+        "would take about",
+        "years",
+        "--force",
+    ] {
+        assert!(e.contains(frag), "stderr lacks {frag:?}:\n{e}");
+    }
+    assert!(
+        !out.exists(),
+        "a refused run must not create the output folder"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(leftovers.is_empty(), "stray files after a refused run");
+}
+
+#[test]
+fn moderate_draws_run_without_a_pilot_or_force() {
+    // At or below the pilot threshold nothing is estimated: the run just works.
+    let r = run_scenario(
+        &format!("{HEAD}{}{FORMULA}", region("a", 1.0, 5.0)),
+        &[],
+        &["--draws", "50"],
+    );
+    assert_ok(&r);
+}
+
+#[test]
+fn unknown_baseline_is_a_usage_error_naming_the_formulas() {
+    let r = run_scenario(
+        &format!("{HEAD}{}{FORMULA}", region("a", 1.0, 5.0)),
+        &[],
+        &["--draws", "0", "--baseline", "nosuch"],
+    );
+    assert_clean_error(&r, &["--baseline", "nosuch", "no such formula", "f"]);
+}
+
+/// Regions CSV with `n` rows.
+fn big_csv(n: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut v = Vec::with_capacity(n * 40);
+    v.extend_from_slice(b"id,std_revenue,std_expenditure,area_km2,redline_km2\n");
+    for i in 0..n {
+        writeln!(
+            v,
+            "r{i},{},{},{},{}",
+            1 + i % 7,
+            9 + i % 5,
+            100 + i % 13,
+            i % 50
+        )
+        .unwrap();
+    }
+    v
+}
+
+fn big_run(rows: usize, args: &[&str]) -> (Option<i32>, String, std::time::Duration) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("r.csv"), big_csv(rows)).unwrap();
+    let s = format!("{HEAD}[regions]\nfile = \"r.csv\"\n{FORMULA}");
+    let path = tmp.path().join("s.toml");
+    std::fs::write(&path, s).unwrap();
+    let clock = std::time::Instant::now();
+    let o = ecocomp()
+        .args(args)
+        .arg(&path)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        clock.elapsed(),
+    )
+}
+
+#[test]
+fn a_hundred_thousand_row_csv_validates_and_runs() {
+    // The dev-profile stand-in for the 1,000,000-row check below (about 10x faster).
+    let (code, stderr, took) = big_run(100_000, &["validate"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    eprintln!("validate, 100,000 rows: {took:?}");
+    let (code, stderr, took) =
+        big_run(100_000, &["run", "--quiet", "--draws", "0", "--out", "out"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    eprintln!("run --draws 0, 100,000 rows: {took:?}");
+}
+
+#[test]
+#[ignore = "1,000,000 rows: ~70 s to validate and ~170 s to run in the dev profile on a loaded \
+            2-core machine (writes ~400 MB); run by hand in release: \
+            cargo test --release --test extreme_inputs -- --ignored million"]
+fn a_million_row_csv_validates_and_runs() {
+    let (code, stderr, took) = big_run(1_000_000, &["validate"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    eprintln!("validate, 1,000,000 rows: {took:?}");
+    let (code, stderr, took) = big_run(
+        1_000_000,
+        &["run", "--quiet", "--draws", "0", "--out", "out"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    eprintln!("run --draws 0, 1,000,000 rows: {took:?}");
+}

@@ -113,6 +113,9 @@ impl Staging {
     /// Swap the staged set in for the target folder. The previous folder, if any, is
     /// renamed aside first and removed after the new one is in place.
     pub fn commit(mut self) -> Result<PathBuf> {
+        // Two runs committing to the same folder at once would otherwise race between the
+        // two renames; the lock makes each swap whole.
+        let _lock = CommitLock::acquire(&self.dir, &self.target)?;
         let retired = if self.target.exists() {
             let name = self
                 .target
@@ -173,6 +176,61 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Prefix of the lock folder held while a run swaps its files in.
+const LOCK_PREFIX: &str = ".ecocomp-lock-";
+
+/// An exclusive lock on committing to one output folder: a lock folder beside it, created
+/// atomically and removed on drop. A lock older than [`CommitLock::STALE`] is taken to be
+/// left by a killed process and broken.
+struct CommitLock(PathBuf);
+
+impl CommitLock {
+    const STALE: std::time::Duration = std::time::Duration::from_secs(30);
+    const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(120);
+
+    fn acquire(staging: &Path, target: &Path) -> Result<CommitLock> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let parent = staging.parent().unwrap_or_else(|| Path::new("."));
+        let path = parent.join(format!("{LOCK_PREFIX}{name}"));
+        let start = std::time::Instant::now();
+        loop {
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(CommitLock(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > Self::STALE);
+                    if stale {
+                        let _ = std::fs::remove_dir(&path);
+                    } else if start.elapsed() > Self::GIVE_UP {
+                        return Err(Error::Runtime(format!(
+                            "another run has held {} for over {} s; if no other ecocomp run is \
+                             writing to {}, remove that folder",
+                            path.display(),
+                            Self::GIVE_UP.as_secs(),
+                            target.display()
+                        )));
+                    } else {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                }
+                Err(e) => return Err(io_err(&path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for CommitLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
 /// A value unique within this process (nanoseconds plus a counter).
 fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -228,6 +286,31 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn concurrent_commits_never_interleave() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        std::thread::scope(|scope| {
+            for k in 0..8 {
+                let target = &target;
+                scope.spawn(move || {
+                    let s = Staging::new(target).unwrap();
+                    s.write("manifest.json", k.to_string().as_bytes()).unwrap();
+                    s.write("regions.csv", k.to_string().as_bytes()).unwrap();
+                    s.commit().unwrap();
+                });
+            }
+        });
+        let m = std::fs::read(target.join("manifest.json")).unwrap();
+        let r = std::fs::read(target.join("regions.csv")).unwrap();
+        assert_eq!(m, r, "files from different runs");
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out")]);
     }
 
     #[test]

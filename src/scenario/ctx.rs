@@ -50,7 +50,20 @@ impl<'s> Ctx<'s> {
     /// recording a problem) when it is invalid.
     pub fn param(&mut self, path: &str, raw: &RawParam) -> Option<Uncertain> {
         match Uncertain::from_raw(raw) {
-            Ok(u) => Some(u),
+            // A window that is empty or holds almost no probability cannot be sampled
+            // (MODEL.md §3.2: truncation by rejection or inverse CDF, never clamping).
+            Ok(u) => match crate::sampling::dist::check_truncation(&u) {
+                Ok(()) => Some(u),
+                Err(message) => {
+                    let value = if u.min.is_finite() || u.max.is_finite() {
+                        format!("min = {}, max = {}", u.min, u.max)
+                    } else {
+                        format!("{:?}", u.dist)
+                    };
+                    self.problem(path, value, message);
+                    None
+                }
+            },
             Err(e) => {
                 let at = if e.key.is_empty() {
                     path.to_string()

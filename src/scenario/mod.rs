@@ -177,7 +177,11 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
             let (location, value) = match e.span() {
                 Some(span) => {
                     let start = span.start.min(text.len());
-                    let line = text[..start].matches('\n').count() + 1;
+                    // `get`: a span inside a multi-byte character must not panic.
+                    let line = text
+                        .get(..start)
+                        .map_or(0, |head| head.matches('\n').count())
+                        + 1;
                     let snippet = text.lines().nth(line - 1).unwrap_or_default().trim();
                     (format!("line {line}"), format!("`{snippet}`"))
                 }

@@ -294,7 +294,19 @@ pub fn allocate(
         };
     }
 
+    // Money inputs near f64's limit (~1e308) can overflow a claim to +∞ (found by the
+    // `allocator` fuzz target with gaps near 1e300 times multipliers): a clear error, never
+    // an infinite payment.
+    if let Some(i) = out.claim.iter().position(|c| !c.is_finite()) {
+        return Err(Error::Runtime(format!(
+            "formula '{}': the claim of region {} overflows a 64-bit float (inputs near \
+             1e300); express money in a larger unit (e.g. 亿元 instead of 元)",
+            formula.name,
+            i + 1
+        )));
+    }
     let mut saturated = false;
+    let mut exact_target = None;
     match budget.mode {
         BudgetMode::Open => out.scale = 1.0,
         BudgetMode::Fixed => {
@@ -314,8 +326,13 @@ pub fn allocate(
                         let scale = target / sol.floors_total;
                         out.scale = scale;
                         out.floors_scaled = true;
+                        // Shares f_i / Σf from ratios to the largest floor, so a tiny
+                        // budget against huge floors does not underflow to 0 (found by
+                        // the `allocator` fuzz target).
+                        let largest = out.floor.iter().copied().fold(0.0_f64, f64::max);
+                        let weight: f64 = out.floor.iter().map(|f| f / largest).sum();
                         for i in 0..n {
-                            out.x[i] = out.floor[i] * scale;
+                            out.x[i] = out.floor[i] / largest / weight * target;
                             out.floor_binds[i] = out.floor[i] > 0.0;
                             out.cap_binds[i] = false;
                         }
@@ -323,11 +340,15 @@ pub fn allocate(
                         return Ok(());
                     }
                 },
-                SolveStatus::Exact => out.scale = sol.scale,
+                SolveStatus::Exact => {
+                    out.scale = sol.scale;
+                    exact_target = Some(target);
+                }
                 SolveStatus::Saturated => {
                     out.scale = sol.scale;
                     out.cap_unallocated = sol.unallocated(target);
                     saturated = true;
+                    exact_target = Some(target);
                 }
             }
         }
@@ -343,7 +364,78 @@ pub fn allocate(
         out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
     }
     out.total = out.x.iter().sum();
+    if let Some(target) = exact_target {
+        rescue_underflowed_scale(out, target);
+    }
     Ok(())
+}
+
+/// When claims and the budget are more than ~1e308 apart, `s = T/ΣS'` under- or
+/// overflows and `s·S'_i` no longer sums to the target. Found by the `allocator` fuzz
+/// target: T = 7e-301 against claims near 1e300 paid everyone 0, and a subnormal claim
+/// beside a budget near 1 overflowed `s` to +∞ and paid that region its whole cap, over the
+/// budget. Then the regions that no floor holds share what the floor-bound regions leave in
+/// proportion to their claims, capped, by water-filling: shares are computed as ratios
+/// `S'_i/max S'`, so nothing under- or overflows. A no-op in ordinary ranges.
+// Indices walk several parallel per-region vectors of `out` at once.
+#[allow(clippy::needless_range_loop)]
+fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
+    if (out.total - (target - out.cap_unallocated)).abs() <= 1e-12 * target {
+        return;
+    }
+    let n = out.x.len();
+    let mut rest = target;
+    let mut free = vec![false; n];
+    for i in 0..n {
+        if out.claim[i] > 0.0 && !out.floor_binds[i] {
+            free[i] = true;
+            out.cap_binds[i] = false;
+        } else {
+            rest -= out.x[i];
+        }
+    }
+    // Each pass caps at least one more region or stops, so n passes suffice.
+    for _ in 0..=n {
+        let largest = (0..n)
+            .filter(|&i| free[i])
+            .map(|i| out.claim[i])
+            .fold(0.0_f64, f64::max);
+        if !(largest > 0.0 && largest.is_finite()) {
+            break;
+        }
+        let weight: f64 = (0..n)
+            .filter(|&i| free[i])
+            .map(|i| out.claim[i] / largest)
+            .sum();
+        let share = rest.max(0.0);
+        let mut capped = false;
+        for i in 0..n {
+            if free[i] {
+                out.x[i] = out.claim[i] / largest / weight * share;
+                if out.x[i] > out.cap[i] {
+                    capped = true;
+                }
+            }
+        }
+        if !capped {
+            break;
+        }
+        for i in 0..n {
+            if free[i] && out.x[i] > out.cap[i] {
+                free[i] = false;
+                out.x[i] = out.cap[i];
+                out.cap_binds[i] = true;
+                rest -= out.cap[i];
+            }
+        }
+    }
+    out.total = out.x.iter().sum();
+    // Money left only when every region is capped (MODEL.md §1.5).
+    out.cap_unallocated = if (0..n).any(|i| free[i]) {
+        0.0
+    } else {
+        (target - out.total).max(0.0)
+    };
 }
 
 #[cfg(test)]
@@ -401,6 +493,21 @@ mod tests {
         let mut out = Allocation::default();
         allocate(f, d, b, &mut Workspace::default(), &mut out)?;
         Ok(out)
+    }
+
+    /// Fuzz regression (allocator target): a budget of 7e-301 against claims near 1e300
+    /// underflowed the scale to 0 and paid nobody.
+    #[test]
+    fn tiny_budget_against_huge_claims_still_sums_to_the_budget() {
+        let mut d = regions();
+        d.col_mut(Column::StdExpenditure)
+            .copy_from_slice(&[6e299, 1e300, 40.0]);
+        let total = 7.009803921568627e-301;
+        let out = run(&key_only(), &d, &fixed(total)).unwrap();
+        let sum: f64 = out.x.iter().sum();
+        assert!(out.x.iter().all(|x| x.is_finite() && *x >= 0.0));
+        assert_relative_eq!(sum, total, max_relative = 1e-9);
+        assert!(out.x[1] > out.x[0], "shares follow the claims: {:?}", out.x);
     }
 
     #[test]

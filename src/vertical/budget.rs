@@ -53,7 +53,10 @@ impl BudgetSolution {
 /// cap). Negative claims and floors, which validation excludes, count as 0.
 #[inline]
 pub fn pay(claim: f64, floor: f64, cap: f64, scale: f64) -> f64 {
-    floor.max(0.0).max((scale * claim.max(0.0)).min(cap))
+    // A zero claim earns nothing even when the scale overflowed to +∞ (∞·0 would be NaN,
+    // which `min` turns into the cap; found by the `allocator` fuzz target).
+    let raw = if claim > 0.0 { scale * claim } else { 0.0 };
+    floor.max(0.0).max(raw.min(cap))
 }
 
 /// Find `s ≥ 0` with `Σ max(f_i, min(s·c_i, u_i)) = target` exactly (see the module docs).
