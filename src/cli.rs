@@ -1,4 +1,11 @@
-//! The command line (clap): `run`, `validate`, `init`. `main.rs` only calls [`main_with`].
+//! The command line (clap): `run`, `validate`, `init`, `synth`, `compare`, `sensitivity`. `main.rs` only calls [`main_with`].
+
+/// Print a line to stdout, ignoring a closed pipe (`ecocomp run | head` must not panic).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        print_out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 use crate::error::Error;
 use crate::output::Staging;
@@ -187,7 +194,7 @@ fn validate(path: &Path) -> anyhow::Result<()> {
             .iter()
             .map(|a| a.uncertain.len())
             .sum::<usize>();
-    println!(
+    outln!(
         "{}: valid — scenario '{}', {regions} regions, {formulas} formulas, {} agreements, {uncertain} uncertain parameters, {} warnings",
         path.display(),
         scn.meta.name,
@@ -265,7 +272,7 @@ fn synth(a: &SynthArgs) -> anyhow::Result<()> {
     }
     crate::output::write_atomic(&csv_path, &csv)?;
     crate::output::write_atomic(&a.out, toml.as_bytes())?;
-    println!("wrote {} and {}", a.out.display(), csv_path.display());
+    outln!("wrote {} and {}", a.out.display(), csv_path.display());
     Ok(())
 }
 
@@ -280,7 +287,7 @@ fn init(dir: &Path) -> anyhow::Result<()> {
     }
     std::fs::write(&path, EXAMPLE_SCENARIO)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    println!(
+    outln!(
         "wrote {}\nnext: ecocomp validate {0} && ecocomp run {0}",
         path.display()
     );
@@ -428,7 +435,7 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     if !args.quiet {
         print_table(&scn, &res, &mc);
     }
-    println!(
+    outln!(
         "wrote {} ({} draws in {:.2} s)",
         dir.display(),
         settings.draws,
@@ -538,7 +545,7 @@ fn print_table(
     let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
     for (f, fp) in res.formulas.iter().enumerate() {
         let a = &fp.alloc;
-        println!(
+        outln!(
             "formula {}: total {:.4} {unit}, unallocated {:.4}, scale {:.6}",
             fp.name,
             a.total,
@@ -551,12 +558,15 @@ fn print_table(
             match acc {
                 Some(m) => {
                     let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
-                    println!(
+                    outln!(
                         "    {:<16} {:>12.4}   90% [{:.4}, {:.4}]",
-                        v.regions.meta.name[i], a.x[i], q[0], q[1]
+                        v.regions.meta.name[i],
+                        a.x[i],
+                        q[0],
+                        q[1]
                     );
                 }
-                None => println!("    {:<16} {:>12.4}", v.regions.meta.name[i], a.x[i]),
+                None => outln!("    {:<16} {:>12.4}", v.regions.meta.name[i], a.x[i]),
             }
         }
     }
@@ -680,7 +690,7 @@ fn compare_cmd(args: CompareArgs, argv: &[String]) -> anyhow::Result<()> {
         &cmp,
         &scn.meta.currency,
     ));
-    println!(
+    outln!(
         "wrote {} ({} draws in {:.2} s)",
         dir.display(),
         settings.draws,
@@ -735,7 +745,7 @@ fn sensitivity_cmd(args: SensitivityArgs, argv: &[String]) -> anyhow::Result<()>
     staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
     let dir = staging.commit()?;
     print_out(&sens::table(&r));
-    println!(
+    outln!(
         "wrote {} ({} {} samples in {:.2} s)",
         dir.display(),
         settings.samples,
