@@ -116,8 +116,9 @@ pub struct BudgetFlows {
     pub capped: usize,
 }
 
-/// Budget flows of an allocation, with the same definitions as the Monte Carlo engine's
-/// `deducted`, `rewarded` and `floor_paid` accumulators.
+/// Budget flows of an allocation: money removed by quality deductions and added by rewards
+/// (at the budget scale the region was paid), and money paid to lift regions to their
+/// floors. The Monte Carlo engine accumulates these per draw.
 pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     let s = if a.floors_scaled { 0.0 } else { a.scale };
     let mut out = BudgetFlows::default();

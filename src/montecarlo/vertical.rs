@@ -335,35 +335,22 @@ impl<'a> VerticalModel<'a> {
         }
         for (f, a) in w.allocs.iter().enumerate() {
             let off = f * n;
-            let (mut deducted, mut rewarded, mut floor_paid) = (0.0, 0.0, 0.0);
             for i in 0..n {
                 let k = off + i;
-                let x = a.x[i];
                 acc.deduction[k].push(a.q[i] < 0.0);
                 acc.floor[k].push(a.floor_binds[i]);
                 acc.cap[k].push(a.cap_binds[i]);
-                // Money moved by the quality adjustment, at the scale the region was paid.
-                let s = if a.floors_scaled { 0.0 } else { a.scale };
-                let claims = a.key[i] + a.pa[i] + a.rl[i] + a.guidance[i] + a.rangers[i];
-                let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
-                if a.q[i] < 0.0 {
-                    deducted -= q_money;
-                } else if a.q[i] > 0.0 {
-                    rewarded += q_money;
-                }
-                if a.floor_binds[i] {
-                    floor_paid += x - s * a.claim[i];
-                }
             }
-            acc.deducted[f].push(deducted);
-            acc.rewarded[f].push(rewarded);
-            acc.floor_paid[f].push(floor_paid);
+            let flows = crate::compare::metrics::budget_flows(a);
+            acc.deducted[f].push(flows.deducted);
+            acc.rewarded[f].push(flows.rewarded);
+            acc.floor_paid[f].push(flows.floor_paid);
             acc.unallocated[f].push(a.unallocated());
             if let Ok(g) = w.gini.gini(&a.x, None) {
                 acc.gini[f].push(g);
             }
-            acc.kept_deducted[f].push(deducted);
-            acc.kept_rewarded[f].push(rewarded);
+            acc.kept_deducted[f].push(flows.deducted);
+            acc.kept_rewarded[f].push(flows.rewarded);
         }
         self.keep_and_group(w, acc);
         if !acc.metrics.is_empty() {
