@@ -114,17 +114,7 @@ pub fn quantile(u: &Uncertain, p: f64) -> f64 {
             (mu + sigma * truncated_std_normal(a, (hi.ln() - mu) / sigma, p)).exp()
         }
         Dist::Triangular { low, mode, high } => bisect(
-            |x| {
-                if x <= low {
-                    0.0
-                } else if x >= high {
-                    1.0
-                } else if x <= mode {
-                    (x - low) * (x - low) / ((high - low) * (mode - low))
-                } else {
-                    1.0 - (high - x) * (high - x) / ((high - low) * (high - mode))
-                }
-            },
+            |x| crate::sampling::dist::triangular_cdf(low, mode, high, x),
             lo,
             hi,
             p,

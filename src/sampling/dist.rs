@@ -64,7 +64,8 @@ fn family_name(d: &Dist) -> &'static str {
     }
 }
 
-fn triangular_cdf(low: f64, mode: f64, high: f64, x: f64) -> f64 {
+/// CDF of the triangular distribution on [low, high] with the given mode.
+pub(crate) fn triangular_cdf(low: f64, mode: f64, high: f64, x: f64) -> f64 {
     if x <= low {
         0.0
     } else if x >= high {
