@@ -68,13 +68,9 @@ pub struct SynthArgs {
     pub out: PathBuf,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// Scenario TOML file; omit to run the embedded default (scenarios/national.toml).
-    pub scenario: Option<PathBuf>,
-    /// Output folder [default: output/<scenario name>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+/// Monte Carlo options shared by `run` and `compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct McArgs {
     /// Monte Carlo draws [default: the scenario's montecarlo.draws, else 1000]; 0 gives the
     /// point estimate only.
     #[arg(long)]
@@ -85,6 +81,32 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+impl McArgs {
+    /// Settings for `scn`: the command line, else the scenario's `[montecarlo]`, else the
+    /// defaults.
+    pub fn settings(&self, scn: &Scenario, baseline: usize) -> crate::montecarlo::Settings {
+        crate::montecarlo::Settings {
+            draws: self.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
+            seed: self.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
+            threads: threads_or_all(self.threads),
+            baseline,
+            keep_regions: Vec::new(),
+            save_draws: false,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario TOML file; omit to run the embedded default (scenarios/national.toml).
+    pub scenario: Option<PathBuf>,
+    /// Output folder [default: output/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub mc: McArgs,
     /// Baseline formula for paired differences [default: the first formula].
     #[arg(long)]
     pub baseline: Option<String>,
@@ -344,15 +366,9 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
             )])
         })?;
     let settings = crate::montecarlo::Settings {
-        draws: args.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
-        seed: args.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
-        threads: args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1),
-        baseline,
         keep_regions: keep.clone(),
         save_draws: args.save_draws,
+        ..args.mc.settings(&scn, baseline)
     };
     if settings.save_draws {
         crate::montecarlo::draws::check_size(&scn, settings.draws)?;
@@ -582,16 +598,8 @@ pub struct CompareArgs {
     /// Baseline formula for winners and losers [default: the first compared formula].
     #[arg(long)]
     pub baseline: Option<String>,
-    /// Monte Carlo draws [default: the scenario's montecarlo.draws, else 1000]; 0 gives
-    /// point values only.
-    #[arg(long)]
-    pub draws: Option<u64>,
-    /// Random seed [default: the scenario's montecarlo.seed, else 1].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub mc: McArgs,
     /// Output folder [default: output/<scenario name>-compare].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -649,14 +657,7 @@ fn compare_cmd(args: CompareArgs, argv: &[String]) -> anyhow::Result<()> {
         .unwrap_or_else(|| Path::new("output").join(format!("{}-compare", scn.meta.name)));
     let staging = Staging::new(&out)?;
     crate::interrupt::register_staging(Some(staging.path().to_path_buf()));
-    let settings = crate::montecarlo::Settings {
-        draws: args.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
-        seed: args.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
-        threads: threads_or_all(args.threads),
-        baseline,
-        keep_regions: Vec::new(),
-        save_draws: false,
-    };
+    let settings = args.mc.settings(&scn, baseline);
     let bar = progress_bar(settings.draws, false);
     let cmp = crate::compare::compare(&scn, &settings, &mut |d| bar.set_position(d))?;
     bar.finish_and_clear();
