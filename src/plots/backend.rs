@@ -209,6 +209,18 @@ fn paint(attr: &str, c: BackendColor) -> String {
     }
 }
 
+/// An SVG `points` list: `x,y x,y …`.
+fn svg_points(pts: impl IntoIterator<Item = BackendCoord>) -> String {
+    let mut out = String::new();
+    for (x, y) in pts {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let _ = write!(out, "{x},{y}");
+    }
+    out
+}
+
 /// Escapes text for an XML attribute value.
 pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -308,14 +320,10 @@ impl DrawingBackend for SvgCanvas<'_> {
         if style.color().alpha <= 0.0 {
             return Ok(());
         }
-        let mut pts = String::new();
-        for (x, y) in path {
-            let _ = write!(pts, "{x},{y} ");
-        }
         let _ = writeln!(
             self.body,
             "<polyline points=\"{}\" fill=\"none\" {} stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
-            pts.trim_end(),
+            svg_points(path),
             paint("stroke", style.color()),
             style.stroke_width()
         );
@@ -354,14 +362,10 @@ impl DrawingBackend for SvgCanvas<'_> {
         if style.color().alpha <= 0.0 {
             return Ok(());
         }
-        let mut pts = String::new();
-        for (x, y) in vert {
-            let _ = write!(pts, "{x},{y} ");
-        }
         let _ = writeln!(
             self.body,
             "<polygon points=\"{}\" {}/>",
-            pts.trim_end(),
+            svg_points(vert),
             paint("fill", style.color())
         );
         Ok(())
