@@ -123,7 +123,13 @@ pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     let s = if a.floors_scaled { 0.0 } else { a.scale };
     let mut out = BudgetFlows::default();
     for i in 0..a.x.len() {
-        let claims = a.key[i] + a.pa[i] + a.rl[i] + a.guidance[i] + a.rangers[i];
+        let claims = crate::vertical::components::claim_sum(
+            a.key[i],
+            a.pa[i],
+            a.rl[i],
+            a.guidance[i],
+            a.rangers[i],
+        );
         let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
         if a.q[i] < 0.0 {
             out.deducted -= q_money;

@@ -235,7 +235,13 @@ pub fn grade_name(g: Grade) -> &'static str {
 
 /// One sentence explaining a region's final amount.
 fn explain(f: &Formula, a: &Allocation, i: usize, mode: BudgetMode) -> String {
-    let s = a.key[i] + a.pa[i] + a.rl[i] + a.guidance[i] + a.rangers[i];
+    let s = crate::vertical::components::claim_sum(
+        a.key[i],
+        a.pa[i],
+        a.rl[i],
+        a.guidance[i],
+        a.rangers[i],
+    );
     let mut parts = vec![format!("claims K+PA+RL+G+F = {}", num(s))];
     if a.q[i] > 0.0 {
         parts.push(format!(
@@ -328,7 +334,13 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
             } else {
                 0.0
             };
-            let s = a.key[i] + a.pa[i] + a.rl[i] + a.guidance[i] + a.rangers[i];
+            let s = crate::vertical::components::claim_sum(
+                a.key[i],
+                a.pa[i],
+                a.rl[i],
+                a.guidance[i],
+                a.rangers[i],
+            );
             row(
                 &mut w,
                 &[

@@ -272,7 +272,13 @@ pub fn allocate(
             .reverse_linkage
             .as_ref()
             .map_or(0.0, |rl| (rl.lambda * damage[i]).min(rl.max_cut));
-        let s = out.key[i] + out.pa[i] + out.rl[i] + out.guidance[i] + out.rangers[i];
+        let s = components::claim_sum(
+            out.key[i],
+            out.pa[i],
+            out.rl[i],
+            out.guidance[i],
+            out.rangers[i],
+        );
         out.grade[i] = grade;
         out.q[i] = q;
         out.cut[i] = cut;

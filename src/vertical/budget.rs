@@ -177,24 +177,127 @@ pub fn solve_scale(
     }
 }
 
-/// One Newton step on the exact `g` from `s` (already in the right linear segment), which
-/// removes the rounding accumulated by the sweep.
+/// The scale of the segment that holds `s`: `(target − fixed) / slope` with the sums of
+/// [`segment_at`], or `s` itself when no region moves with the scale there. Computing the
+/// answer from the segment alone (instead of a Newton step from `s`) makes it depend only on
+/// which regions are floored, capped or free, not on the point the search stopped at; the
+/// quickselect of [`solve_scale`] and the warm start of [`solve_scale_from`] therefore give
+/// the same bits.
 fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> f64 {
-    let mut g = 0.0;
-    let mut slope = 0.0;
-    for ((&c, &f), &u) in claims.iter().zip(floors).zip(caps) {
-        let x = pay(c, f, u, s);
-        g += x;
-        let sc = s * c.max(0.0);
-        if c > 0.0 && sc >= f.max(0.0) && sc < u {
-            slope += c;
-        }
-    }
-    if slope > 0.0 {
-        (s + (target - g) / slope).max(0.0)
+    let seg = segment_at(claims, floors, caps, s);
+    if seg.slope > 0.0 {
+        ((target - seg.fixed) / seg.slope).max(0.0)
     } else {
         s
     }
+}
+
+/// The linear piece of `g` through scale `s`: `g(t) = fixed + t · slope` for every `t` in
+/// the segment that holds `s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Segment {
+    /// Money of the regions whose payment does not move with the scale at `s` (on their
+    /// floor, on their cap, or with no positive claim).
+    fixed: f64,
+    /// `Σ c_i` over the regions strictly between floor and cap at `s`.
+    slope: f64,
+    /// `Σ f_i` (floors below zero count as 0).
+    floors: f64,
+}
+
+impl Segment {
+    /// Bitwise equality: two evaluations that classified every region alike.
+    fn same(&self, o: &Segment) -> bool {
+        self.fixed.to_bits() == o.fixed.to_bits() && self.slope.to_bits() == o.slope.to_bits()
+    }
+}
+
+/// Lanes of the sums in [`segment_at`]: independent partial sums let the loop use SIMD
+/// registers; the lane order is fixed, so the result does not depend on anything but the
+/// inputs.
+const LANES: usize = 4;
+
+/// [`Segment`] at scale `s ≥ 0`, in one branch-free pass.
+fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
+    let n = claims.len().min(floors.len()).min(caps.len());
+    let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
+    let mut fixed = [0.0; LANES];
+    let mut slope = [0.0; LANES];
+    let mut fl = [0.0; LANES];
+    let step =
+        |k: usize, c: f64, f: f64, u: f64, fixed: &mut [f64], slope: &mut [f64], fl: &mut [f64]| {
+            let f = f.max(0.0);
+            let raw = if c > 0.0 { s * c } else { 0.0 };
+            let free = c > 0.0 && raw > f && raw < u;
+            let x = f.max(raw.min(u));
+            fixed[k] += if free { 0.0 } else { x };
+            slope[k] += if free { c } else { 0.0 };
+            fl[k] += f;
+        };
+    let mut chunks = claims
+        .chunks_exact(LANES)
+        .zip(floors.chunks_exact(LANES))
+        .zip(caps.chunks_exact(LANES));
+    for ((c, f), u) in &mut chunks {
+        for k in 0..LANES {
+            step(k, c[k], f[k], u[k], &mut fixed, &mut slope, &mut fl);
+        }
+    }
+    let done = n - n % LANES;
+    for i in done..n {
+        step(
+            0, claims[i], floors[i], caps[i], &mut fixed, &mut slope, &mut fl,
+        );
+    }
+    let total = |v: [f64; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
+    Segment {
+        fixed: total(fixed),
+        slope: total(slope),
+        floors: total(fl),
+    }
+}
+
+/// Most segments [`solve_scale_from`] visits before it hands over to [`solve_scale`].
+pub const WARM_START_STEPS: usize = 8;
+
+/// [`solve_scale`] warm-started at scale `start` (for example the point estimate's scale,
+/// when claims move a little from draw to draw): Newton steps on the piecewise-linear `g`,
+/// each one pass over the regions, until a step lands in the segment it was computed from.
+/// That answer is exact and, since it is computed from the segment alone, has the same bits
+/// as [`solve_scale`]'s. Falls back to [`solve_scale`] (same result) when `start` is not a
+/// positive number, when no region moves with the scale, or after [`WARM_START_STEPS`]
+/// segments; saturated and infeasible budgets always end there.
+pub fn solve_scale_from(
+    claims: &[f64],
+    floors: &[f64],
+    caps: &[f64],
+    target: f64,
+    start: f64,
+    scratch: &mut Vec<(f64, f64)>,
+) -> BudgetSolution {
+    if start.is_finite() && start > 0.0 && target.is_finite() {
+        let mut seg = segment_at(claims, floors, caps, start);
+        for _ in 0..WARM_START_STEPS {
+            if !(seg.slope > 0.0) || seg.floors > target {
+                break;
+            }
+            let next = (target - seg.fixed) / seg.slope;
+            if !(next > 0.0 && next.is_finite()) {
+                break;
+            }
+            let at = segment_at(claims, floors, caps, next);
+            if at.same(&seg) {
+                return BudgetSolution {
+                    scale: next,
+                    paid_total: at.fixed + next * at.slope,
+                    floors_total: at.floors,
+                    status: SolveStatus::Exact,
+                };
+            }
+            seg = at;
+        }
+    }
+    solve_scale(claims, floors, caps, target, scratch)
 }
 
 /// `Σ x_i(scale)`.

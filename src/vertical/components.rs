@@ -85,7 +85,29 @@ pub fn key_subsidy(
         return 0.0;
     }
     let band = band_multiplier(&key.bands, self_sufficiency(revenue, expenditure));
-    gap * key.c0 * band * importance * (1.0 + key.redline_uplift * coverage)
+    gap * band * key_factor(key, importance, coverage)
+}
+
+/// The part of the key subsidy that does not depend on money: `c0 · m · (1 + β·r)`. The
+/// Monte Carlo kernel ([`super::kernel`]) computes it once per region; [`key_subsidy`]
+/// multiplies in the same order, so both give the same bits.
+#[inline]
+pub fn key_factor(key: &KeySubsidy, importance: f64, coverage: f64) -> f64 {
+    key.c0 * importance * (1.0 + key.redline_uplift * coverage)
+}
+
+/// The pre-budget claim `S = K + PA + RL + G + F`, summed as `K + (((PA + RL) + G) + F)`
+/// so that the part without K can be computed once when it does not change between draws
+/// (the Monte Carlo kernel), with the same bits as a full evaluation.
+#[inline]
+pub fn claim_sum(key: f64, pa: f64, rl: f64, guidance: f64, rangers: f64) -> f64 {
+    key + fixed_claims(pa, rl, guidance, rangers)
+}
+
+/// `((PA + RL) + G) + F`, the claims other than the key subsidy (see [`claim_sum`]).
+#[inline]
+pub fn fixed_claims(pa: f64, rl: f64, guidance: f64, rangers: f64) -> f64 {
+    ((pa + rl) + guidance) + rangers
 }
 
 /// Money in a pool: `Share(s)` is `s · T`, `Amount(a)` is `a`. A share pool with no total

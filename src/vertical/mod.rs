@@ -6,11 +6,13 @@
 //! - [`quality`]: grades from ΔQ and the reward/deduction rate.
 //! - [`budget`]: the exact piecewise-linear budget solve with floors and caps.
 //! - [`allocate`]: puts them together into an [`Allocation`].
+//! - [`kernel`]: the same allocation prepared for repeated Monte Carlo draws.
 
 pub mod allocate;
 pub mod budget;
 pub mod components;
 pub mod formula;
+pub mod kernel;
 pub mod params;
 pub mod quality;
 

@@ -1,0 +1,474 @@
+//! The allocator's per-draw fast path for Monte Carlo runs (issue 7).
+//!
+//! A Monte Carlo draw perturbs a few region columns (typically revenue, ΔQ and the damage
+//! index) and reruns every formula. Most of what [`allocate`] computes does not change
+//! between draws: the importance multipliers and red-line uplift, the protected-area and
+//! red-line pool shares, guidance, rangers, floors before any waiver, and caps. A
+//! [`Kernel`] computes those once ([`Kernel::refresh`]) and a draw ([`Kernel::run`]) then
+//! only evaluates, per region, the key subsidy's gap and band, the quality grade, the
+//! reverse-linkage cut, the claim and the floor waiver, solves the budget from a warm start
+//! ([`solve_scale_from`]) and pays, accumulating the outputs the Monte Carlo engine keeps
+//! (amounts, binding flags, budget flows). It writes no per-component breakdown.
+//!
+//! **Same numbers as [`allocate`].** Every expression is evaluated in the same order as in
+//! [`allocate`] (shared helpers in [`components`]: [`components::key_factor`],
+//! [`components::claim_sum`]), and the budget solve returns the same bits from any start,
+//! so a draw gives bit-identical amounts, flags and flows (`tests` below and
+//! `tests/kernel_matches_allocate.rs` check this on random inputs). Whatever is not the
+//! common case (floors exceeding the budget, saturated caps, overflowing claims, a scale
+//! that under- or overflows) is handed to [`allocate`] itself.
+
+use super::allocate::{Allocation, Workspace, allocate};
+use super::budget::{SolveStatus, pay, solve_scale_from};
+use super::components;
+use super::formula::{Budget, BudgetMode, Formula};
+use crate::compare::metrics::{BudgetFlows, budget_flows};
+use crate::error::Result;
+use crate::region::{Column, RegionData};
+
+/// Columns a [`Kernel`] reads fresh on every draw; noise on any other column that the
+/// allocator uses requires [`Kernel::refresh`] per draw (see [`Kernel::depends_on`]).
+pub const PER_DRAW_COLUMNS: [Column; 3] =
+    [Column::StdRevenue, Column::EqiChange, Column::DamageIndex];
+
+/// One formula prepared for repeated draws over the same regions.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    formula: Formula,
+    /// `E + a·X` (0 without a key subsidy).
+    need: Vec<f64>,
+    /// [`components::key_factor`] (0 without a key subsidy).
+    factor: Vec<f64>,
+    /// `((PA + RL) + G) + F` at the budget total of the last refresh.
+    rest: Vec<f64>,
+    /// Floor before any waiver: `max(0, h·prior)` for hold-harmless regions, else 0.
+    floor: Vec<f64>,
+    /// The floor is waived on a violation (hold-harmless region, `waived_on_violation`).
+    waivable: Vec<bool>,
+    /// Cap u (+∞ when none).
+    cap: Vec<f64>,
+    pool_unallocated: f64,
+    /// Rate q by grade level + 3.
+    rates: [f64; 7],
+    /// Scale the budget solve starts from: the scale of the inputs given to
+    /// [`Kernel::new`]. Fixed for the kernel's life, so a draw's result depends only on
+    /// the draw.
+    start: f64,
+}
+
+/// Per-draw buffers of a [`Kernel`], reused across draws.
+#[derive(Debug, Clone, Default)]
+pub struct KernelScratch {
+    claim: Vec<f64>,
+    floor: Vec<f64>,
+    /// `S · (1 − cut)`, for the reward and deduction money.
+    net: Vec<f64>,
+    q: Vec<f64>,
+    ws: Workspace,
+    alloc: Allocation,
+}
+
+/// What one draw of one formula produced besides the amounts.
+#[derive(Debug, Clone, Default)]
+pub struct DrawOut {
+    /// Per region: 1 when the region's quality rate is a deduction (q < 0).
+    pub deduction: Vec<u8>,
+    /// Per region: 1 when the floor lifted the amount.
+    pub floor_binds: Vec<u8>,
+    /// Per region: 1 when the cap cut the amount.
+    pub cap_binds: Vec<u8>,
+    pub flows: BudgetFlows,
+    /// [`Allocation::unallocated`].
+    pub unallocated: f64,
+    /// Σ x.
+    pub total: f64,
+    /// False when the draw was handed to [`allocate`] (see the module documentation).
+    pub fast: bool,
+}
+
+/// `R / E` per region ([`components::self_sufficiency`]), shared by every formula of a
+/// draw.
+pub fn self_sufficiency_into(data: &RegionData, out: &mut Vec<f64>) {
+    let (r, e) = (
+        data.col(Column::StdRevenue),
+        data.col(Column::StdExpenditure),
+    );
+    out.clear();
+    out.extend(
+        r.iter()
+            .zip(e)
+            .map(|(&r, &e)| components::self_sufficiency(r, e)),
+    );
+}
+
+/// Grade level + 3 (0 = markedly worse … 6 = markedly better) of `dq`, without branches;
+/// the same grade as [`super::quality::Grade::from_change`] (tested below).
+#[inline]
+fn grade_index(dq: f64, t: &[f64; 3]) -> usize {
+    let better = usize::from(dq >= t[0]) + usize::from(dq >= t[1]) + usize::from(dq >= t[2]);
+    let worse = usize::from(dq <= -t[0]) + usize::from(dq <= -t[1]) + usize::from(dq <= -t[2]);
+    // `from_change` tests the better grades first.
+    if better > 0 { 3 + better } else { 3 - worse }
+}
+
+impl Kernel {
+    /// Prepare `formula` for draws over regions like `data` under `budget`.
+    pub fn new(formula: &Formula, data: &RegionData, budget: &Budget) -> Self {
+        let mut k = Kernel {
+            formula: formula.clone(),
+            need: Vec::new(),
+            factor: Vec::new(),
+            rest: Vec::new(),
+            floor: Vec::new(),
+            waivable: Vec::new(),
+            cap: Vec::new(),
+            pool_unallocated: 0.0,
+            rates: [0.0; 7],
+            start: f64::NAN,
+        };
+        k.refresh(formula, data, budget);
+        k.start = k.point_scale(data, budget);
+        k
+    }
+
+    /// True when noise on column `c` changes what [`Kernel::refresh`] computes (so a
+    /// draw must refresh the kernel before [`Kernel::run`]).
+    pub fn depends_on(c: Column) -> bool {
+        !PER_DRAW_COLUMNS.contains(&c) && c != Column::Population
+    }
+
+    /// The formula the kernel evaluates.
+    pub fn formula(&self) -> &Formula {
+        &self.formula
+    }
+
+    /// Recompute everything that does not change between draws from `formula`, `data` and
+    /// `budget` (per draw when the formula's parameters, the budget total or a column
+    /// other than [`PER_DRAW_COLUMNS`] are uncertain). The warm start is kept.
+    pub fn refresh(&mut self, formula: &Formula, data: &RegionData, budget: &Budget) {
+        let n = data.n;
+        if !std::ptr::eq(&self.formula, formula) {
+            self.formula.clone_from(formula);
+        }
+        let f = &self.formula;
+        let col = |c: Column| data.col(c);
+        let (exp, eco, area, redline) = (
+            col(Column::StdExpenditure),
+            col(Column::EcoSpending),
+            col(Column::AreaKm2),
+            col(Column::RedlineKm2),
+        );
+        self.need.clear();
+        self.factor.clear();
+        match &f.key {
+            Some(key) => {
+                self.need
+                    .extend((0..n).map(|i| exp[i] + key.eco_weight * eco[i]));
+                self.factor.extend((0..n).map(|i| {
+                    let m = components::importance_multiplier(&f.importance, data.tags[i]);
+                    components::key_factor(key, m, components::coverage(area[i], redline[i]))
+                }));
+            }
+            None => {
+                self.need.resize(n, 0.0);
+                self.factor.resize(n, 0.0);
+            }
+        }
+
+        // Pools, exactly as `allocate` splits them.
+        self.pool_unallocated = 0.0;
+        let mut pa = vec![0.0; n];
+        let mut rl = vec![0.0; n];
+        let mut weights = Vec::with_capacity(n);
+        if let Some(pool) = &f.protected_areas {
+            let (km2, count, score) = (
+                col(Column::PaKm2),
+                col(Column::PaCount),
+                col(Column::PaScore),
+            );
+            let totals = components::PaTotals::of(km2, count);
+            weights.extend(
+                (0..n).map(|i| components::pa_weight(pool, totals, km2[i], count[i], score[i])),
+            );
+            let size = components::pool_size(pool.size, budget.total);
+            self.pool_unallocated += components::split_pool(size, &weights, &mut pa);
+        }
+        if let Some(pool) = &f.redline {
+            weights.clear();
+            weights.extend((0..n).map(|i| {
+                components::redline_weight(
+                    pool,
+                    redline[i],
+                    components::coverage(area[i], redline[i]),
+                )
+            }));
+            let size = components::pool_size(pool.size, budget.total);
+            self.pool_unallocated += components::split_pool(size, &weights, &mut rl);
+        }
+        let rangers = col(Column::Rangers);
+        self.rest.clear();
+        self.rest.extend((0..n).map(|i| {
+            components::fixed_claims(
+                pa[i],
+                rl[i],
+                components::guidance(&f.guidance, data.tags[i]),
+                components::rangers(rangers[i], f.rangers),
+            )
+        }));
+
+        let prior = col(Column::PriorAllocation);
+        self.floor.clear();
+        self.waivable.clear();
+        for i in 0..n {
+            let (base, waivable) = match &f.floor {
+                Some(fl) if data.hold_harmless[i] => {
+                    ((fl.h * prior[i]).max(0.0), fl.waived_on_violation)
+                }
+                _ => (0.0, false),
+            };
+            self.floor.push(base);
+            self.waivable.push(waivable);
+        }
+        self.cap.clear();
+        self.cap.extend(prior.iter().map(|&p| match f.cap {
+            Some(g) if p > 0.0 => (1.0 + g) * p,
+            _ => f64::INFINITY,
+        }));
+
+        self.rates = match &f.quality {
+            Some(q) => [
+                -q.deduction[2],
+                -q.deduction[1],
+                -q.deduction[0],
+                0.0,
+                q.reward[0],
+                q.reward[1],
+                q.reward[2],
+            ],
+            None => [0.0; 7],
+        };
+    }
+
+    /// The scale of the budget solve on `data` itself (NaN when there is none to start
+    /// from: open mode, or a budget the fast path does not handle).
+    fn point_scale(&self, data: &RegionData, budget: &Budget) -> f64 {
+        let mut ratio = Vec::new();
+        self_sufficiency_into(data, &mut ratio);
+        let mut scratch = KernelScratch::default();
+        self.claims(data, &ratio, &mut scratch);
+        match budget.mode {
+            BudgetMode::Open => f64::NAN,
+            BudgetMode::Fixed => {
+                let target = (budget.total.unwrap_or(0.0) - self.pool_unallocated).max(0.0);
+                let sol = super::budget::solve_scale(
+                    &scratch.claim,
+                    &scratch.floor,
+                    &self.cap,
+                    target,
+                    &mut scratch.ws.events,
+                );
+                match sol.status {
+                    SolveStatus::Exact => sol.scale,
+                    _ => f64::NAN,
+                }
+            }
+        }
+    }
+
+    /// Claims S', floors after waivers, `S·(1 − cut)` and q of every region into `s`.
+    fn claims(&self, data: &RegionData, ratio: &[f64], s: &mut KernelScratch) {
+        let n = data.n;
+        let f = &self.formula;
+        let revenue = &data.col(Column::StdRevenue)[..n];
+        let dq = &data.col(Column::EqiChange)[..n];
+        let damage = &data.col(Column::DamageIndex)[..n];
+        let ratio = &ratio[..n];
+        for v in [&mut s.claim, &mut s.floor, &mut s.net, &mut s.q] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        let bands: &[(f64, f64)] = f.key.as_ref().map_or(&[], |k| &k.bands);
+        let has_key = f.key.is_some();
+        let thresholds = f.quality.as_ref().map(|q| q.thresholds);
+        let (lambda, max_cut, has_rl) = f
+            .reverse_linkage
+            .as_ref()
+            .map_or((0.0, 0.0, false), |r| (r.lambda, r.max_cut, true));
+        let (need, factor, rest) = (&self.need[..n], &self.factor[..n], &self.rest[..n]);
+        let (floor, waivable) = (&self.floor[..n], &self.waivable[..n]);
+        for i in 0..n {
+            // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`.
+            let gap = (need[i] - revenue[i]).max(0.0);
+            let key = if has_key && gap > 0.0 {
+                gap * components::band_multiplier(bands, ratio[i]) * factor[i]
+            } else {
+                0.0
+            };
+            let total = key + rest[i];
+            let g = thresholds.map_or(3, |t| grade_index(dq[i], &t));
+            let q = self.rates[g];
+            let cut = if has_rl {
+                (lambda * damage[i]).min(max_cut)
+            } else {
+                0.0
+            };
+            s.claim[i] = (total * (1.0 + q) * (1.0 - cut)).max(0.0);
+            s.net[i] = total * (1.0 - cut);
+            s.q[i] = q;
+            s.floor[i] = if waivable[i] && (g < 3 || damage[i] > 0.0) {
+                0.0
+            } else {
+                floor[i]
+            };
+        }
+    }
+
+    /// Allocate one draw: `data` holds the draw's regions (only [`PER_DRAW_COLUMNS`] may
+    /// differ from the last refresh), `ratio` its [`self_sufficiency_into`], `budget` its
+    /// budget. The amounts go to `x` (length n); everything else to `out`.
+    ///
+    /// Errors exactly when [`allocate`] errors on the same inputs (it is [`allocate`] that
+    /// reports them).
+    pub fn run(
+        &self,
+        data: &RegionData,
+        ratio: &[f64],
+        budget: &Budget,
+        s: &mut KernelScratch,
+        x: &mut [f64],
+        out: &mut DrawOut,
+    ) -> Result<()> {
+        let n = data.n;
+        if ratio.len() < n || x.len() != n || self.rest.len() != n {
+            return self.fallback(data, budget, s, x, out);
+        }
+        self.claims(data, ratio, s);
+        if s.claim.iter().any(|c| !c.is_finite()) {
+            return self.fallback(data, budget, s, x, out);
+        }
+        let (scale, target) = match budget.mode {
+            BudgetMode::Open => (1.0, None),
+            BudgetMode::Fixed => {
+                let target = (budget.total.unwrap_or(0.0) - self.pool_unallocated).max(0.0);
+                let sol = solve_scale_from(
+                    &s.claim,
+                    &s.floor,
+                    &self.cap,
+                    target,
+                    self.start,
+                    &mut s.ws.events,
+                );
+                if sol.status != SolveStatus::Exact {
+                    return self.fallback(data, budget, s, x, out);
+                }
+                (sol.scale, Some(target))
+            }
+        };
+        for v in [&mut out.deduction, &mut out.floor_binds, &mut out.cap_binds] {
+            v.clear();
+            v.resize(n, 0);
+        }
+        let (claim, floor, cap) = (&s.claim[..n], &s.floor[..n], &self.cap[..n]);
+        let (net, qs) = (&s.net[..n], &s.q[..n]);
+        let mut flows = BudgetFlows::default();
+        let mut total = 0.0;
+        for i in 0..n {
+            let (c, f, u, q) = (claim[i], floor[i], cap[i], qs[i]);
+            let raw = scale * c;
+            let xi = pay(c, f, u, scale);
+            x[i] = xi;
+            let fb = f > raw.min(u);
+            let cb = u >= f && u < raw;
+            out.floor_binds[i] = u8::from(fb);
+            out.cap_binds[i] = u8::from(cb);
+            out.deduction[i] = u8::from(q < 0.0);
+            // As `budget_flows`.
+            let q_money = net[i] * q * scale;
+            if q < 0.0 {
+                flows.deducted -= q_money;
+            } else if q > 0.0 {
+                flows.rewarded += q_money;
+            }
+            if fb {
+                flows.floor_paid += xi - scale * c;
+            }
+            flows.capped += usize::from(cb);
+            total += xi;
+        }
+        // `allocate` repairs a scale that under- or overflowed; hand such draws to it.
+        if let Some(t) = target
+            && (total - t).abs() > 1e-12 * t
+        {
+            return self.fallback(data, budget, s, x, out);
+        }
+        out.flows = flows;
+        out.unallocated = self.pool_unallocated;
+        out.total = total;
+        out.fast = true;
+        Ok(())
+    }
+
+    /// The general allocator on the same inputs, its results copied into `x` and `out`.
+    #[cold]
+    fn fallback(
+        &self,
+        data: &RegionData,
+        budget: &Budget,
+        s: &mut KernelScratch,
+        x: &mut [f64],
+        out: &mut DrawOut,
+    ) -> Result<()> {
+        allocate(&self.formula, data, budget, &mut s.ws, &mut s.alloc)?;
+        let a = &s.alloc;
+        for (d, v) in x.iter_mut().zip(&a.x) {
+            *d = *v;
+        }
+        let flag = |v: &[bool], o: &mut Vec<u8>| {
+            o.clear();
+            o.extend(v.iter().map(|&b| u8::from(b)));
+        };
+        flag(&a.floor_binds, &mut out.floor_binds);
+        flag(&a.cap_binds, &mut out.cap_binds);
+        out.deduction.clear();
+        out.deduction.extend(a.q.iter().map(|&q| u8::from(q < 0.0)));
+        out.flows = budget_flows(a);
+        out.unallocated = a.unallocated();
+        out.total = a.total;
+        out.fast = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vertical::Grade;
+    use crate::vertical::formula::Quality;
+
+    #[test]
+    fn grade_index_matches_from_change() {
+        let tables = [[1.0, 2.0, 3.0], [0.0, 0.5, 2.0], [0.25, 0.25, 1.0]];
+        for t in tables {
+            let q = Quality {
+                thresholds: t,
+                reward: [0.0; 3],
+                deduction: [0.0; 3],
+            };
+            let mut probes = vec![f64::NAN, 0.0, -0.0, 100.0, -100.0];
+            for &b in &t {
+                for d in [-1e-12, 0.0, 1e-12] {
+                    probes.push(b + d);
+                    probes.push(-b + d);
+                }
+            }
+            for k in -400..=400 {
+                probes.push(f64::from(k) * 0.01);
+            }
+            for dq in probes {
+                let want = Grade::from_change(dq, &q).level();
+                let got = grade_index(dq, &t) as i8 - 3;
+                assert_eq!(got, want, "dq = {dq}, thresholds {t:?}");
+            }
+        }
+    }
+}

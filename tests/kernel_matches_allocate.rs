@@ -1,0 +1,138 @@
+//! The Monte Carlo kernel (`vertical::kernel`) gives the same bits as the general
+//! allocator on perturbed inputs: amounts, binding flags, budget flows and totals, in
+//! fixed and open mode, with floors and caps binding, and on the inputs it hands to the
+//! allocator (floors above the budget).
+
+use ecocomp::compare::metrics::budget_flows;
+use ecocomp::region::{Column, RegionData};
+use ecocomp::sampling::rng::{open01, std_normal, stream};
+use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
+use ecocomp::vertical::kernel::{DrawOut, Kernel, KernelScratch, self_sufficiency_into};
+use ecocomp::vertical::{Allocation, Budget, BudgetMode, OnInfeasible, Workspace, allocate};
+
+/// Perturb revenue, ΔQ and the damage index of `base` as a Monte Carlo draw would.
+fn perturb(base: &RegionData, seed: u64, draw: u64) -> RegionData {
+    let mut rng = stream(seed, draw, 7);
+    let mut d = base.clone();
+    for v in d.col_mut(Column::StdRevenue) {
+        *v *= (0.15 * std_normal(&mut rng)).exp();
+    }
+    for v in d.col_mut(Column::EqiChange) {
+        *v += 1.5 * std_normal(&mut rng);
+    }
+    for v in d.col_mut(Column::DamageIndex) {
+        *v = if open01(&mut rng) < 0.3 {
+            open01(&mut rng)
+        } else {
+            0.0
+        };
+    }
+    d
+}
+
+/// Returns whether the kernel's own path produced the draw.
+fn check(case: &str, kernel: &Kernel, data: &RegionData, budget: &Budget) -> bool {
+    let f = kernel.formula();
+    let mut want = Allocation::default();
+    let expected = allocate(f, data, budget, &mut Workspace::default(), &mut want);
+    let mut ratio = Vec::new();
+    self_sufficiency_into(data, &mut ratio);
+    let mut x = vec![f64::NAN; data.n];
+    let mut out = DrawOut::default();
+    let got = kernel.run(
+        data,
+        &ratio,
+        budget,
+        &mut KernelScratch::default(),
+        &mut x,
+        &mut out,
+    );
+    match (expected, got) {
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{case}"),
+        (Ok(()), Ok(())) => {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&x), bits(&want.x), "{case}: amounts");
+            let flags = |v: &[bool]| v.iter().map(|&b| u8::from(b)).collect::<Vec<_>>();
+            assert_eq!(out.floor_binds, flags(&want.floor_binds), "{case}: floors");
+            assert_eq!(out.cap_binds, flags(&want.cap_binds), "{case}: caps");
+            let ded: Vec<u8> = want.q.iter().map(|&q| u8::from(q < 0.0)).collect();
+            assert_eq!(out.deduction, ded, "{case}: deductions");
+            assert_eq!(out.flows, budget_flows(&want), "{case}: flows");
+            assert_eq!(out.total.to_bits(), want.total.to_bits(), "{case}: total");
+            assert_eq!(
+                out.unallocated.to_bits(),
+                want.unallocated().to_bits(),
+                "{case}: unallocated"
+            );
+        }
+        (a, b) => panic!("{case}: allocate {a:?}, kernel {b:?}"),
+    }
+    out.fast
+}
+
+#[test]
+fn kernel_matches_allocate_on_perturbed_draws() {
+    let mut floors_bound = 0;
+    let (mut fast, mut handed) = (0, 0);
+    for (n, seed) in [(1, 3), (7, 4), (60, 5), (900, 6)] {
+        let regions = synth_regions(n, 5.min(n), seed);
+        let formulas = synth_formulas(&regions.meta);
+        let fixed = synth_budget(&regions);
+        let open = Budget {
+            mode: BudgetMode::Open,
+            ..fixed.clone()
+        };
+        let total = fixed.total.unwrap_or(0.0);
+        // A budget so small that the floors exceed it (the kernel hands over to
+        // `allocate`, which errors or scales the floors) and one that leaves money over.
+        let tiny = |on_infeasible| Budget {
+            total: Some(total * 1e-3),
+            mode: BudgetMode::Fixed,
+            on_infeasible,
+        };
+        let budgets = [
+            ("fixed", fixed.clone()),
+            ("open", open),
+            (
+                "tight",
+                Budget {
+                    total: Some(total * 0.8),
+                    ..fixed.clone()
+                },
+            ),
+            ("tiny/error", tiny(OnInfeasible::Error)),
+            ("tiny/scale", tiny(OnInfeasible::ScaleFloors)),
+        ];
+        for f in &formulas {
+            for (name, budget) in &budgets {
+                let kernel = Kernel::new(f, &regions.data, budget);
+                for draw in 0..20 {
+                    let data = perturb(&regions.data, seed, draw);
+                    let own = check(
+                        &format!("n={n} formula {} budget {name} draw {draw}", f.name),
+                        &kernel,
+                        &data,
+                        budget,
+                    );
+                    if own {
+                        fast += 1;
+                    } else {
+                        handed += 1;
+                    }
+                    // County-sized sets under an ordinary budget never need the general allocator.
+                    assert!(
+                        own || n < 60 || name.starts_with("tiny"),
+                        "{name} left the fast path"
+                    );
+                    let mut a = Allocation::default();
+                    if allocate(f, &data, budget, &mut Workspace::default(), &mut a).is_ok() {
+                        floors_bound += a.floor_binds.iter().filter(|&&b| b).count();
+                    }
+                }
+            }
+        }
+    }
+    // The comparison covered regions lifted by their floors, not only free ones.
+    assert!(floors_bound > 100, "only {floors_bound} floors bound");
+    assert!(fast > 0 && handed > 0, "fast {fast}, handed over {handed}");
+}
