@@ -370,12 +370,11 @@ eco_pilot = 2.0
         );
         let n = v.regions.data.n;
         let (mut w1, mut w2) = (model.worker(), model.worker());
-        let mut acc = VerticalAcc::new(n, v.formulas.len(), 16);
         let (mut crn, mut ind) = (vec![Vec::new(); n], vec![Vec::new(); n]);
         for d in 0..draws {
             // Same draw index, other seed: the second formula's inputs are independent.
-            model.draw(11, d, &mut w1, &mut acc).unwrap();
-            model.draw(12, d, &mut w2, &mut acc).unwrap();
+            model.evaluate(11, d, &mut w1).unwrap();
+            model.evaluate(12, d, &mut w2).unwrap();
             for i in 0..n {
                 let base = w1.allocs[0].x[i];
                 crn[i].push(w1.allocs[f].x[i] - base);

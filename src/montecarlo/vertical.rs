@@ -8,6 +8,7 @@ use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
 use crate::scenario::{UncertainParam, Vertical};
 use crate::stats::{Moments, Probability, Quantiles};
+use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, self_sufficiency_into};
 use crate::vertical::params::Target;
 use crate::vertical::{Allocation, Budget, Formula, Workspace, allocate};
 
@@ -155,6 +156,11 @@ pub struct VerticalModel<'a> {
     pub baseline: usize,
     /// Regions whose draws are kept for histograms.
     pub keep: Vec<usize>,
+    /// Every formula prepared for draws ([`Kernel`]), on the scenario's own inputs.
+    pub kernels: Vec<Kernel>,
+    /// True when every draw must refresh every kernel: the budget total is uncertain or
+    /// noise touches a column a kernel precomputes from.
+    refresh_all: bool,
 }
 
 /// Per-worker buffers, allocated once per block and overwritten every draw.
@@ -164,6 +170,13 @@ pub struct Worker {
     pub formulas: Vec<Formula>,
     pub allocs: Vec<Allocation>,
     pub ws: Workspace,
+    /// The formulas' kernels (refreshed per draw only when inputs they precompute vary).
+    pub kernels: Vec<Kernel>,
+    pub kscratch: KernelScratch,
+    /// Per formula: flags, flows and totals of the current draw.
+    pub outs: Vec<DrawOut>,
+    /// The draw's self-sufficiency ratios, shared by the formulas.
+    pub ratio: Vec<f64>,
     pub z_group: Vec<f64>,
     pub gini: crate::metrics::inequality::InequalityScratch,
     pub group_sums: Vec<f64>,
@@ -180,6 +193,10 @@ pub struct Worker {
 #[derive(Debug, Clone, Default)]
 pub struct BlockBuf {
     rows: Vec<f64>,
+    /// Per output: draws of the block with a deduction, a binding floor, a binding cap.
+    deduction: Vec<u32>,
+    floor: Vec<u32>,
+    cap: Vec<u32>,
     sum: Vec<f64>,
     min: Vec<f64>,
     max: Vec<f64>,
@@ -251,6 +268,13 @@ impl<'a> VerticalModel<'a> {
                     .collect()
             })
             .collect();
+        let kernels = v
+            .formulas
+            .iter()
+            .map(|f| Kernel::new(f, &v.regions.data, &v.budget))
+            .collect();
+        let refresh_all =
+            budget_total.is_some() || noise.iter().any(|m| Kernel::depends_on(m.column));
         VerticalModel {
             v,
             noise,
@@ -258,6 +282,8 @@ impl<'a> VerticalModel<'a> {
             formula_params,
             baseline,
             keep,
+            kernels,
+            refresh_all,
         }
     }
 
@@ -268,6 +294,10 @@ impl<'a> VerticalModel<'a> {
             formulas: self.v.formulas.clone(),
             allocs: vec![Allocation::default(); self.v.formulas.len()],
             ws: Workspace::default(),
+            kernels: self.kernels.clone(),
+            kscratch: KernelScratch::default(),
+            outs: vec![DrawOut::default(); self.v.formulas.len()],
+            ratio: Vec::new(),
             z_group: Vec::new(),
             gini: Default::default(),
             group_sums: vec![0.0; self.v.regions.meta.groups.len()],
@@ -297,17 +327,27 @@ impl<'a> VerticalModel<'a> {
         }
     }
 
-    /// Sample draw `d`'s inputs and allocate every formula into `w.allocs`.
+    /// Sample formula `f`'s uncertain parameters of draw `d` into `w.formulas[f]`; false
+    /// when it has none.
+    fn sample_formula(&self, seed: u64, d: u64, f: usize, w: &mut Worker) -> bool {
+        let params = &self.formula_params[f];
+        if params.is_empty() {
+            return false;
+        }
+        let mut rng = stream(seed, d, SUB_FORMULA_BASE + f as u64);
+        for u in params {
+            let v = u.dist.sample(&mut rng);
+            u.target.set(&mut w.budget, &mut w.formulas, v);
+        }
+        true
+    }
+
+    /// Sample draw `d`'s inputs and allocate every formula into `w.allocs` with the general
+    /// allocator (full breakdown; for `--save-draws` and comparison metrics).
     pub fn evaluate(&self, seed: u64, d: u64, w: &mut Worker) -> Result<()> {
         self.sample_shared(seed, d, w);
-        for (f, params) in self.formula_params.iter().enumerate() {
-            if !params.is_empty() {
-                let mut rng = stream(seed, d, SUB_FORMULA_BASE + f as u64);
-                for u in params {
-                    let v = u.dist.sample(&mut rng);
-                    u.target.set(&mut w.budget, &mut w.formulas, v);
-                }
-            }
+        for f in 0..self.formula_params.len() {
+            self.sample_formula(seed, d, f, w);
             allocate(
                 &w.formulas[f],
                 &w.data,
@@ -315,12 +355,7 @@ impl<'a> VerticalModel<'a> {
                 &mut w.ws,
                 &mut w.allocs[f],
             )
-            .map_err(|e| match e {
-                Error::InfeasibleFloors { .. } => {
-                    Error::Runtime(format!("Monte Carlo draw {d}: {e}"))
-                }
-                other => other,
-            })?;
+            .map_err(|e| draw_error(d, e))?;
         }
         Ok(())
     }
@@ -328,37 +363,73 @@ impl<'a> VerticalModel<'a> {
     /// Run draw `d` and add it to `acc`. Region amounts are buffered in the worker's block
     /// and summarised by [`finish_block`](Self::finish_block).
     pub fn draw(&self, seed: u64, d: u64, w: &mut Worker, acc: &mut VerticalAcc) -> Result<()> {
-        self.evaluate(seed, d, w)?;
+        self.sample_shared(seed, d, w);
         let n = self.v.regions.data.n;
-        for a in &w.allocs {
-            w.block.rows.extend_from_slice(&a.x[..n]);
-        }
-        for (f, a) in w.allocs.iter().enumerate() {
-            let off = f * n;
-            for i in 0..n {
-                let k = off + i;
-                acc.deduction[k].push(a.q[i] < 0.0);
-                acc.floor[k].push(a.floor_binds[i]);
-                acc.cap[k].push(a.cap_binds[i]);
+        let nf = w.kernels.len();
+        let k = n * nf;
+        let row0 = w.block.rows.len();
+        w.block.rows.resize(row0 + k, 0.0);
+        self_sufficiency_into(&w.data, &mut w.ratio);
+        for f in 0..nf {
+            if self.sample_formula(seed, d, f, w) || self.refresh_all {
+                w.kernels[f].refresh(&w.formulas[f], &w.data, &w.budget);
             }
-            let flows = crate::compare::metrics::budget_flows(a);
-            acc.deducted[f].push(flows.deducted);
-            acc.rewarded[f].push(flows.rewarded);
-            acc.floor_paid[f].push(flows.floor_paid);
-            acc.unallocated[f].push(a.unallocated());
-            if let Ok(g) = w.gini.gini(&a.x, None) {
+            let x = &mut w.block.rows[row0 + f * n..row0 + (f + 1) * n];
+            w.kernels[f]
+                .run(
+                    &w.data,
+                    &w.ratio,
+                    &w.budget,
+                    &mut w.kscratch,
+                    x,
+                    &mut w.outs[f],
+                )
+                .map_err(|e| draw_error(d, e))?;
+        }
+        let b = &mut w.block;
+        for v in [&mut b.deduction, &mut b.floor, &mut b.cap] {
+            if v.len() != k {
+                v.clear();
+                v.resize(k, 0);
+            }
+        }
+        for (f, o) in w.outs.iter().enumerate() {
+            let add = |hits: &mut [u32], flags: &[u8]| {
+                for (h, &g) in hits.iter_mut().zip(flags) {
+                    *h += u32::from(g);
+                }
+            };
+            let r = f * n..(f + 1) * n;
+            add(&mut b.deduction[r.clone()], &o.deduction);
+            add(&mut b.floor[r.clone()], &o.floor_binds);
+            add(&mut b.cap[r], &o.cap_binds);
+            acc.deducted[f].push(o.flows.deducted);
+            acc.rewarded[f].push(o.flows.rewarded);
+            acc.floor_paid[f].push(o.flows.floor_paid);
+            acc.unallocated[f].push(o.unallocated);
+            if let Ok(g) = w.gini.gini(&b.rows[row0 + f * n..row0 + (f + 1) * n], None) {
                 acc.gini[f].push(g);
             }
-            acc.kept_deducted[f].push(flows.deducted);
-            acc.kept_rewarded[f].push(flows.rewarded);
+            acc.kept_deducted[f].push(o.flows.deducted);
+            acc.kept_rewarded[f].push(o.flows.rewarded);
         }
-        self.keep_and_group(w, acc);
+        self.keep_and_group(w, row0, acc);
         if !acc.metrics.is_empty() {
-            let k = crate::compare::metrics::Metric::COUNT;
+            let km = crate::compare::metrics::Metric::COUNT;
             let groups = &self.v.regions.meta.group_idx;
-            for (f, a) in w.allocs.iter().enumerate() {
+            for f in 0..nf {
+                // The full breakdown (same amounts as the kernel's, bit for bit).
+                allocate(
+                    &w.formulas[f],
+                    &w.data,
+                    &w.budget,
+                    &mut w.ws,
+                    &mut w.allocs[f],
+                )
+                .map_err(|e| draw_error(d, e))?;
+                let a = &w.allocs[f];
                 let vals = w.metrics.compute(&w.formulas[f], &w.data, groups, a);
-                for (slot, v) in acc.metrics[f * k..(f + 1) * k].iter_mut().zip(vals) {
+                for (slot, v) in acc.metrics[f * km..(f + 1) * km].iter_mut().zip(vals) {
                     if let Some(v) = v {
                         slot.push(v);
                     }
@@ -368,26 +439,28 @@ impl<'a> VerticalModel<'a> {
         Ok(())
     }
 
-    /// Group totals and the kept draws of the chosen regions, after every formula ran.
-    /// Does nothing for an accumulator built without [`VerticalAcc::with_extras`].
-    fn keep_and_group(&self, w: &mut Worker, acc: &mut VerticalAcc) {
+    /// Group totals and the kept draws of the chosen regions, from the draw's amounts in
+    /// the block row starting at `row0`. Does nothing for an accumulator built without
+    /// [`VerticalAcc::with_extras`].
+    fn keep_and_group(&self, w: &mut Worker, row0: usize, acc: &mut VerticalAcc) {
         let groups = w.group_sums.len();
-        if acc.group_total.len() != groups * w.allocs.len()
-            || acc.kept.len() != self.keep.len() * w.allocs.len()
-        {
+        let nf = w.kernels.len();
+        if acc.group_total.len() != groups * nf || acc.kept.len() != self.keep.len() * nf {
             return;
         }
+        let n = self.v.regions.data.n;
         let gidx = &self.v.regions.meta.group_idx;
-        for (f, a) in w.allocs.iter().enumerate() {
+        for f in 0..nf {
+            let x = &w.block.rows[row0 + f * n..row0 + (f + 1) * n];
             w.group_sums.iter_mut().for_each(|s| *s = 0.0);
-            for (x, &g) in a.x.iter().zip(gidx) {
+            for (x, &g) in x.iter().zip(gidx) {
                 w.group_sums[g as usize] += x;
             }
             for (g, s) in w.group_sums.iter().enumerate() {
                 acc.group_total[f * groups + g].push(*s);
             }
             for (k, &i) in self.keep.iter().enumerate() {
-                acc.kept[f * self.keep.len() + k].push(a.x[i]);
+                acc.kept[f * self.keep.len() + k].push(x[i]);
             }
         }
     }
@@ -417,6 +490,16 @@ impl<'a> VerticalModel<'a> {
                 p.n += r;
                 p.hits += h;
             }
+            let counts = |ps: &mut [Probability], hits: &mut Vec<u32>| {
+                for (p, h) in ps.iter_mut().zip(hits.iter_mut()) {
+                    p.n += r;
+                    p.hits += u64::from(*h);
+                    *h = 0;
+                }
+            };
+            counts(&mut acc.deduction, &mut b.deduction);
+            counts(&mut acc.floor, &mut b.floor);
+            counts(&mut acc.cap, &mut b.cap);
             for (c, a) in acc.x.iter_mut().enumerate().take(k) {
                 for row in rows.chunks_exact(k) {
                     a.q.push(row[c]);
@@ -425,5 +508,13 @@ impl<'a> VerticalModel<'a> {
         }
         w.block.rows = rows;
         w.block.rows.clear();
+    }
+}
+
+/// A draw's error, with the draw named where the allocator could not know it.
+fn draw_error(d: u64, e: Error) -> Error {
+    match e {
+        Error::InfeasibleFloors { .. } => Error::Runtime(format!("Monte Carlo draw {d}: {e}")),
+        other => other,
     }
 }

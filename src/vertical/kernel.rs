@@ -108,7 +108,20 @@ fn grade_index(dq: f64, t: &[f64; 3]) -> usize {
     let better = usize::from(dq >= t[0]) + usize::from(dq >= t[1]) + usize::from(dq >= t[2]);
     let worse = usize::from(dq <= -t[0]) + usize::from(dq <= -t[1]) + usize::from(dq <= -t[2]);
     // `from_change` tests the better grades first.
-    if better > 0 { 3 + better } else { 3 - worse }
+    let worse = if better > 0 { 0 } else { worse };
+    3 + better - worse
+}
+
+/// [`components::band_multiplier`] without branches: bands are sorted by strictly
+/// increasing lower bound, so the last band whose bound is ≤ `ratio` is the one the
+/// reverse scan finds (1 below every bound, and for NaN).
+#[inline]
+fn band_of(bands: &[(f64, f64)], ratio: f64) -> f64 {
+    let mut m = 1.0;
+    for &(lower, mult) in bands {
+        m = if lower <= ratio { mult } else { m };
+    }
+    m
 }
 
 impl Kernel {
@@ -288,38 +301,40 @@ impl Kernel {
             v.resize(n, 0.0);
         }
         let bands: &[(f64, f64)] = f.key.as_ref().map_or(&[], |k| &k.bands);
-        let has_key = f.key.is_some();
-        let thresholds = f.quality.as_ref().map(|q| q.thresholds);
-        let (lambda, max_cut, has_rl) = f
+        // Without a quality table every region is stable (thresholds that no change
+        // reaches); without reverse linkage the cut is min(0·D, 0) = 0.
+        let t = f
+            .quality
+            .as_ref()
+            .map_or([f64::INFINITY; 3], |q| q.thresholds);
+        let (lambda, max_cut) = f
             .reverse_linkage
             .as_ref()
-            .map_or((0.0, 0.0, false), |r| (r.lambda, r.max_cut, true));
+            .map_or((0.0, 0.0), |r| (r.lambda, r.max_cut));
         let (need, factor, rest) = (&self.need[..n], &self.factor[..n], &self.rest[..n]);
         let (floor, waivable) = (&self.floor[..n], &self.waivable[..n]);
+        let (claim, net, qs, fl) = (
+            &mut s.claim[..n],
+            &mut s.net[..n],
+            &mut s.q[..n],
+            &mut s.floor[..n],
+        );
+        // Branch-free, so that the loop runs at the speed of its arithmetic whatever the
+        // pattern of grades and gaps.
         for i in 0..n {
-            // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`.
+            // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`
+            // (a zero gap gives 0 · band · factor = 0; without a key, factor is 0).
             let gap = (need[i] - revenue[i]).max(0.0);
-            let key = if has_key && gap > 0.0 {
-                gap * components::band_multiplier(bands, ratio[i]) * factor[i]
-            } else {
-                0.0
-            };
+            let key = gap * band_of(bands, ratio[i]) * factor[i];
             let total = key + rest[i];
-            let g = thresholds.map_or(3, |t| grade_index(dq[i], &t));
+            let g = grade_index(dq[i], &t);
             let q = self.rates[g];
-            let cut = if has_rl {
-                (lambda * damage[i]).min(max_cut)
-            } else {
-                0.0
-            };
-            s.claim[i] = (total * (1.0 + q) * (1.0 - cut)).max(0.0);
-            s.net[i] = total * (1.0 - cut);
-            s.q[i] = q;
-            s.floor[i] = if waivable[i] && (g < 3 || damage[i] > 0.0) {
-                0.0
-            } else {
-                floor[i]
-            };
+            let cut = (lambda * damage[i]).min(max_cut);
+            claim[i] = (total * (1.0 + q) * (1.0 - cut)).max(0.0);
+            net[i] = total * (1.0 - cut);
+            qs[i] = q;
+            let waived = waivable[i] & ((g < 3) | (damage[i] > 0.0));
+            fl[i] = if waived { 0.0 } else { floor[i] };
         }
     }
 
