@@ -38,6 +38,36 @@ fn bench_gini(c: &mut Criterion) {
     group.finish();
 }
 
+/// The point allocation of the synthetic scenario's first formula (`ecocomp synth`).
+fn synth_allocation(n: usize) -> Vec<f64> {
+    let regions = ecocomp::synth::synth_regions(n, 31, 1);
+    let formulas = ecocomp::synth::synth_formulas(&regions.meta);
+    let budget = ecocomp::synth::synth_budget(&regions);
+    let mut out = ecocomp::vertical::Allocation::default();
+    let mut ws = ecocomp::vertical::Workspace::default();
+    ecocomp::vertical::allocate(&formulas[0], &regions.data, &budget, &mut ws, &mut out)
+        .expect("the synthetic scenario allocates");
+    out.x
+}
+
+/// The unweighted Gini the Monte Carlo engine takes of every draw and formula: on the
+/// skewed vector above and on the synthetic scenario's allocation.
+fn bench_gini_unweighted(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gini_unweighted");
+    for n in SIZES {
+        let (x, _, _) = inputs(n);
+        let mut scratch = InequalityScratch::with_capacity(n);
+        group.bench_with_input(BenchmarkId::new("skewed", n), &n, |b, _| {
+            b.iter(|| scratch.gini(black_box(&x), None))
+        });
+        let x = synth_allocation(n);
+        group.bench_with_input(BenchmarkId::new("synth", n), &n, |b, _| {
+            b.iter(|| scratch.gini(black_box(&x), None))
+        });
+    }
+    group.finish();
+}
+
 fn bench_theil(c: &mut Criterion) {
     let mut group = c.benchmark_group("theil_decomposed");
     for n in SIZES {
@@ -54,6 +84,6 @@ criterion_group! {
     name = benches;
     // Criterion's own report plots need a system font, which this machine may lack.
     config = Criterion::default().without_plots();
-    targets = bench_gini, bench_theil
+    targets = bench_gini, bench_gini_unweighted, bench_theil
 }
 criterion_main!(benches);

@@ -62,16 +62,16 @@ pub struct InequalityScratch {
     /// Order keys and their radix-sort buffer for the unweighted Gini.
     keys: Vec<u64>,
     keys_tmp: Vec<u64>,
+    /// Bucket counts of [`sort_keys`].
+    counts: Vec<u32>,
 }
 
 /// Below this many values the unweighted Gini sorts with the standard sort; above it, a
-/// radix pass is cheaper (the Monte Carlo engine computes a Gini of every draw).
+/// bucket pass is cheaper (the Monte Carlo engine computes a Gini of every draw).
 const RADIX_MIN: usize = 512;
-/// Bits per radix pass, and passes: the top 33 bits of the order key (sign, exponent and
-/// 21 mantissa bits) are radix sorted; values that agree in those bits (within a relative
-/// 5·10⁻⁷ of each other, or equal) are then put in order by an insertion pass.
-const RADIX_BITS: u32 = 11;
-const RADIX_PASSES: u32 = 3;
+/// Buckets holding more keys than this are sorted with the standard sort rather than by
+/// insertion, so that clustered values cannot make the bucket sort quadratic.
+const INSERTION_MAX: usize = 16;
 
 /// A key whose unsigned order is `f64::total_cmp`'s order.
 #[inline]
@@ -87,47 +87,69 @@ fn from_order_key(k: u64) -> f64 {
     f64::from_bits(b ^ ((((b as i64) >> 63) as u64) >> 1))
 }
 
-/// Sort `keys` ascending: LSD radix on the top bits, then an insertion pass that only
-/// moves keys sharing those bits. Exact for any input.
-fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
-    const BUCKETS: usize = 1 << RADIX_BITS;
-    let mut hist = [[0usize; BUCKETS]; RADIX_PASSES as usize];
-    let shift0 = 64 - RADIX_BITS * RADIX_PASSES;
-    let digit = |k: u64, p: u32| ((k >> (shift0 + p * RADIX_BITS)) as usize) & (BUCKETS - 1);
+/// Sort `keys` ascending with one bucket pass: keys are spread over about `keys.len()`
+/// buckets by their offset from the smallest key (shifted so the range fits), which keeps
+/// their order between buckets; each bucket is then sorted on its own (by insertion when
+/// small). Linear for the smooth distributions of Monte Carlo amounts, never worse than a
+/// comparison sort, and exact for any input. `counts` is a reusable buffer.
+fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, counts: &mut Vec<u32>) {
+    let n = keys.len();
+    let (lo, hi) = keys
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+    if n < 2 || lo >= hi {
+        return;
+    }
+    let buckets_log2 = n.next_power_of_two().trailing_zeros();
+    let span_bits = 64 - (hi - lo).leading_zeros();
+    let shift = span_bits.saturating_sub(buckets_log2);
+    let bucket = |k: u64| ((k - lo) >> shift) as usize;
+    counts.clear();
+    counts.resize((1usize << buckets_log2) + 1, 0);
     for &k in keys.iter() {
-        for (p, h) in hist.iter_mut().enumerate() {
-            h[digit(k, p as u32)] += 1;
-        }
+        counts[bucket(k) + 1] += 1;
+    }
+    for b in 1..counts.len() {
+        counts[b] += counts[b - 1];
     }
     tmp.clear();
-    tmp.resize(keys.len(), 0);
-    for (p, h) in hist.iter_mut().enumerate() {
-        // A pass where every key has the same digit leaves the order unchanged.
-        if h.contains(&keys.len()) {
-            continue;
-        }
-        let mut sum = 0;
-        for c in h.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &k in keys.iter() {
-            let d = digit(k, p as u32);
-            tmp[h[d]] = k;
-            h[d] += 1;
-        }
-        std::mem::swap(keys, tmp);
+    tmp.resize(n, 0);
+    for &k in keys.iter() {
+        let slot = &mut counts[bucket(k)];
+        tmp[*slot as usize] = k;
+        *slot += 1;
     }
-    for i in 1..keys.len() {
-        let k = keys[i];
-        let mut j = i;
-        while j > 0 && keys[j - 1] > k {
-            keys[j] = keys[j - 1];
-            j -= 1;
-        }
-        keys[j] = k;
+    // `counts[b]` is now the end of bucket b (and the start of bucket b + 1). Keys are
+    // out of order only within their bucket: one insertion pass over everything when
+    // buckets are small (its comparisons are predictable, unlike a branch per bucket),
+    // else each bucket is sorted on its own.
+    let mut start = 0;
+    let mut largest = 0;
+    for &end in counts.iter() {
+        largest = largest.max(end as usize - start.min(end as usize));
+        start = start.max(end as usize);
     }
+    if largest <= INSERTION_MAX {
+        for i in 1..n {
+            let k = tmp[i];
+            let mut j = i;
+            while j > 0 && tmp[j - 1] > k {
+                tmp[j] = tmp[j - 1];
+                j -= 1;
+            }
+            tmp[j] = k;
+        }
+    } else {
+        let mut start = 0;
+        for &end in counts.iter() {
+            let end = end as usize;
+            if end > start + 1 {
+                tmp[start..end].sort_unstable();
+            }
+            start = start.max(end);
+        }
+    }
+    std::mem::swap(keys, tmp);
 }
 
 impl InequalityScratch {
@@ -143,6 +165,7 @@ impl InequalityScratch {
             per_unit: Vec::with_capacity(n),
             keys: Vec::with_capacity(n),
             keys_tmp: Vec::with_capacity(n),
+            counts: Vec::with_capacity(n + 1),
         }
     }
 
@@ -170,16 +193,19 @@ impl InequalityScratch {
             // result is the same bits as sorting the pairs.
             self.keys.clear();
             self.keys.extend(x.iter().map(|&v| order_key(v)));
-            sort_keys(&mut self.keys, &mut self.keys_tmp);
-            self.pairs.clear();
-            self.pairs
-                .extend(self.keys.iter().map(|&k| (from_order_key(k), 1.0)));
-            let (mut total_w, mut total_y) = (0.0, 0.0);
-            for &(xi, wi) in &self.pairs {
-                total_w += wi;
-                total_y += wi * xi;
+            sort_keys(&mut self.keys, &mut self.keys_tmp, &mut self.counts);
+            // `gini_sorted` with every w = 1 (1·x = x and the running weights are exact
+            // integers, so these are the same operations on the same values).
+            let total_w = self.keys.len() as f64;
+            let total_y: f64 = self.keys.iter().map(|&k| from_order_key(k)).sum();
+            if is_degenerate(total_w, total_y) {
+                return Ok(0.0);
             }
-            return Ok(gini_sorted(&self.pairs, total_w, total_y));
+            let mut acc = 0.0;
+            for (j, &k) in self.keys.iter().enumerate() {
+                acc += from_order_key(k) * ((2.0 * j as f64 + 1.0) - total_w);
+            }
+            return Ok(acc / total_w / total_y);
         }
         let (total_w, total_y) = self.sort_pairs(x, w);
         Ok(gini_sorted(&self.pairs, total_w, total_y))
@@ -387,14 +413,14 @@ fn gini_sorted(pairs: &[(f64, f64)], total_w: f64, total_y: f64) -> f64 {
     if is_degenerate(total_w, total_y) {
         return 0.0;
     }
+    // Σ w·x·(2·mid − 1) / Y with mid = (cum + w/2)/W, the division taken out of the sum.
     let mut cum_w = 0.0;
     let mut acc = 0.0;
     for &(xi, wi) in pairs {
-        let mid = (cum_w + 0.5 * wi) / total_w;
-        acc += wi * xi * (2.0 * mid - 1.0);
+        acc += wi * xi * ((2.0 * cum_w + wi) - total_w);
         cum_w += wi;
     }
-    acc / total_y
+    acc / total_w / total_y
 }
 
 /// Top-`p` share from pairs sorted by value ascending.
@@ -739,7 +765,7 @@ mod tests {
         x.push(f64::INFINITY);
         x.push(f64::MIN_POSITIVE / 4.0);
         let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-        sort_keys(&mut keys, &mut Vec::new());
+        sort_keys(&mut keys, &mut Vec::new(), &mut Vec::new());
         let got: Vec<u64> = keys.iter().map(|&k| from_order_key(k).to_bits()).collect();
         let mut want = x.clone();
         want.sort_by(f64::total_cmp);

@@ -187,8 +187,8 @@ pub struct Worker {
 }
 
 /// The region amounts of one block of draws, draw-major (`rows[j · k + f · n + i]`), plus
-/// per-output scratch for summarising them. Moments and the paired difference are
-/// computed a whole row at a time at the end of the block, which vectorises, instead of a
+/// per-output flag counts. Moments and the paired difference are computed tile by tile at
+/// the end of the block ([`VerticalModel::finish_block`]), which vectorises, instead of a
 /// Welford update per value per draw.
 #[derive(Debug, Clone, Default)]
 pub struct BlockBuf {
@@ -197,57 +197,71 @@ pub struct BlockBuf {
     deduction: Vec<u32>,
     floor: Vec<u32>,
     cap: Vec<u32>,
-    sum: Vec<f64>,
-    min: Vec<f64>,
-    max: Vec<f64>,
-    m2: Vec<f64>,
-    hits: Vec<u64>,
 }
 
-/// Moments of the `k` columns of `rows` (row-major, `k` values a row), the value of column
-/// `c` in a row being `val(row, c)`: two passes (sum, min and max; then squared deviations
-/// from the mean), row by row so that the inner loops run over contiguous memory. Each
-/// column's block moments are handed to `out(c, moments)`.
-fn column_moments(
+/// Regions per tile of [`VerticalModel::finish_block`]: a tile of a 256-draw block is
+/// 256 KiB, within the L2 cache.
+const TILE: usize = 128;
+
+/// One pass over the block's rows (`r` rows of `k` values) for the `width` columns from
+/// `c0` and their baseline columns from `bc0`: moments of the amounts and of the paired
+/// differences, and the gain counts, merged into `acc`.
+fn summarise_tile(
     rows: &[f64],
     k: usize,
-    b: &mut BlockBuf,
-    val: impl Fn(&[f64], usize) -> f64,
-    mut out: impl FnMut(usize, &Moments),
+    r: usize,
+    c0: usize,
+    bc0: usize,
+    width: usize,
+    acc: &mut VerticalAcc,
 ) {
-    let r = rows.len().checked_div(k).unwrap_or(0);
-    if r == 0 {
-        return;
+    let mut kx = [0.0; TILE];
+    let mut kd = [0.0; TILE];
+    let mut sx = [0.0; TILE];
+    let mut qx = [0.0; TILE];
+    let mut sd = [0.0; TILE];
+    let mut qd = [0.0; TILE];
+    let mut lox = [f64::INFINITY; TILE];
+    let mut hix = [f64::NEG_INFINITY; TILE];
+    let mut lod = [f64::INFINITY; TILE];
+    let mut hid = [f64::NEG_INFINITY; TILE];
+    let mut gain = [0u64; TILE];
+    let first = &rows[..k];
+    for t in 0..width {
+        kx[t] = first[c0 + t];
+        kd[t] = first[c0 + t] - first[bc0 + t];
     }
-    let reset = |v: &mut Vec<f64>, x: f64| {
-        v.clear();
-        v.resize(k, x);
+    for row in rows.chunks_exact(k) {
+        let x = &row[c0..c0 + width];
+        let bx = &row[bc0..bc0 + width];
+        for t in 0..width {
+            let v = x[t];
+            let d = v - bx[t];
+            let (dv, dd) = (v - kx[t], d - kd[t]);
+            sx[t] += dv;
+            qx[t] += dv * dv;
+            sd[t] += dd;
+            qd[t] += dd * dd;
+            lox[t] = lox[t].min(v);
+            hix[t] = hix[t].max(v);
+            lod[t] = lod[t].min(d);
+            hid[t] = hid[t].max(d);
+            gain[t] += u64::from(d > 0.0);
+        }
+    }
+    let rf = r as f64;
+    let moments = |shift: f64, s: f64, q: f64, lo: f64, hi: f64| {
+        let m2 = (q - s * s / rf).max(0.0);
+        Moments::from_parts(r as u64, shift + s / rf, m2, lo, hi)
     };
-    reset(&mut b.sum, 0.0);
-    reset(&mut b.min, f64::INFINITY);
-    reset(&mut b.max, f64::NEG_INFINITY);
-    reset(&mut b.m2, 0.0);
-    for row in rows.chunks_exact(k) {
-        for (c, ((s, lo), hi)) in b.sum.iter_mut().zip(&mut b.min).zip(&mut b.max).enumerate() {
-            let v = val(row, c);
-            *s += v;
-            *lo = lo.min(v);
-            *hi = hi.max(v);
-        }
-    }
-    let inv = 1.0 / r as f64;
-    b.sum.iter_mut().for_each(|s| *s *= inv);
-    for row in rows.chunks_exact(k) {
-        for (c, (m2, mean)) in b.m2.iter_mut().zip(&b.sum).enumerate() {
-            let d = val(row, c) - mean;
-            *m2 += d * d;
-        }
-    }
-    for c in 0..k {
-        out(
-            c,
-            &Moments::from_parts(r as u64, b.sum[c], b.m2[c], b.min[c], b.max[c]),
-        );
+    for t in 0..width {
+        let c = c0 + t;
+        acc.x[c]
+            .m
+            .merge(&moments(kx[t], sx[t], qx[t], lox[t], hix[t]));
+        acc.diff[c].merge(&moments(kd[t], sd[t], qd[t], lod[t], hid[t]));
+        acc.gain[c].n += r as u64;
+        acc.gain[c].hits += gain[t];
     }
 }
 
@@ -468,31 +482,36 @@ impl<'a> VerticalModel<'a> {
     /// Summarise the block's buffered region amounts into `acc` (moments and quantiles of
     /// each amount; moments and gain probability of the paired difference) and empty the
     /// buffer. Call once after the block's last [`draw`](Self::draw).
+    ///
+    /// The block is read in tiles of [`TILE`] regions of one formula: one pass over the
+    /// tile's rows accumulates, per column, sums shifted by the column's first value
+    /// (Σd, Σd² with d = v − v₀, exact enough because v₀ is a draw of the same
+    /// distribution), extremes and gain counts, for the amount and the paired difference
+    /// alike; then each column of the tile, now in cache, goes into its quantile sketch.
     pub fn finish_block(&self, w: &mut Worker, acc: &mut VerticalAcc) {
         let n = self.v.regions.data.n;
-        let k = n * w.allocs.len();
+        let nf = w.allocs.len();
+        let k = n * nf;
         let rows = std::mem::take(&mut w.block.rows);
-        if k > 0 && !rows.is_empty() {
+        let r = rows.len().checked_div(k).unwrap_or(0);
+        if r > 0 {
             let b = &mut w.block;
-            column_moments(&rows, k, b, |row, c| row[c], |c, m| acc.x[c].m.merge(m));
-            let base = self.baseline * n;
-            let diff = |row: &[f64], c: usize| row[c] - row[base + c % n];
-            column_moments(&rows, k, b, diff, |c, m| acc.diff[c].merge(m));
-            b.hits.clear();
-            b.hits.resize(k, 0);
-            for row in rows.chunks_exact(k) {
-                for (c, h) in b.hits.iter_mut().enumerate() {
-                    *h += u64::from(diff(row, c) > 0.0);
+            for f in 0..nf {
+                for i0 in (0..n).step_by(TILE) {
+                    let width = TILE.min(n - i0);
+                    let (c0, bc0) = (f * n + i0, self.baseline * n + i0);
+                    summarise_tile(&rows, k, r, c0, bc0, width, acc);
+                    for t in 0..width {
+                        let q = &mut acc.x[c0 + t].q;
+                        for row in rows.chunks_exact(k) {
+                            q.push(row[c0 + t]);
+                        }
+                    }
                 }
-            }
-            let r = (rows.len() / k) as u64;
-            for (p, &h) in acc.gain.iter_mut().zip(&b.hits) {
-                p.n += r;
-                p.hits += h;
             }
             let counts = |ps: &mut [Probability], hits: &mut Vec<u32>| {
                 for (p, h) in ps.iter_mut().zip(hits.iter_mut()) {
-                    p.n += r;
+                    p.n += r as u64;
                     p.hits += u64::from(*h);
                     *h = 0;
                 }
@@ -500,11 +519,6 @@ impl<'a> VerticalModel<'a> {
             counts(&mut acc.deduction, &mut b.deduction);
             counts(&mut acc.floor, &mut b.floor);
             counts(&mut acc.cap, &mut b.cap);
-            for (c, a) in acc.x.iter_mut().enumerate().take(k) {
-                for row in rows.chunks_exact(k) {
-                    a.q.push(row[c]);
-                }
-            }
         }
         w.block.rows = rows;
         w.block.rows.clear();
