@@ -217,37 +217,46 @@ impl Segment {
 /// inputs.
 const LANES: usize = 4;
 
-/// [`Segment`] at scale `s ≥ 0`, in one branch-free pass.
+/// One region's contribution to [`segment_at`]: `(fixed, slope, floor)` terms, as plain
+/// compares and selects (the inputs are never NaN, so `max`/`min` need not be the
+/// NaN-aware library versions, which compile to several instructions each). With `c` and
+/// `f` clamped at 0, `raw > f` already implies a positive claim.
+#[inline(always)]
+fn segment_terms(c: f64, f: f64, u: f64, s: f64) -> (f64, f64, f64) {
+    let c = if c > 0.0 { c } else { 0.0 };
+    let f = if f > 0.0 { f } else { 0.0 };
+    // A zero claim earns 0 even at an overflowed scale (∞·0 would be NaN), as in `pay`.
+    let raw = if c > 0.0 { s * c } else { 0.0 };
+    let free = (raw > f) & (raw < u);
+    let capped = if raw < u { raw } else { u };
+    let x = if f > capped { f } else { capped };
+    (if free { 0.0 } else { x }, if free { c } else { 0.0 }, f)
+}
+
+/// [`Segment`] at scale `s ≥ 0`, in one branch-free pass over [`LANES`] partial sums.
 fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
     let mut fixed = [0.0; LANES];
     let mut slope = [0.0; LANES];
     let mut fl = [0.0; LANES];
-    let step =
-        |k: usize, c: f64, f: f64, u: f64, fixed: &mut [f64], slope: &mut [f64], fl: &mut [f64]| {
-            let f = f.max(0.0);
-            let raw = if c > 0.0 { s * c } else { 0.0 };
-            let free = c > 0.0 && raw > f && raw < u;
-            let x = f.max(raw.min(u));
-            fixed[k] += if free { 0.0 } else { x };
-            slope[k] += if free { c } else { 0.0 };
-            fl[k] += f;
-        };
     let mut chunks = claims
         .chunks_exact(LANES)
         .zip(floors.chunks_exact(LANES))
         .zip(caps.chunks_exact(LANES));
     for ((c, f), u) in &mut chunks {
         for k in 0..LANES {
-            step(k, c[k], f[k], u[k], &mut fixed, &mut slope, &mut fl);
+            let (a, b, d) = segment_terms(c[k], f[k], u[k], s);
+            fixed[k] += a;
+            slope[k] += b;
+            fl[k] += d;
         }
     }
-    let done = n - n % LANES;
-    for i in done..n {
-        step(
-            0, claims[i], floors[i], caps[i], &mut fixed, &mut slope, &mut fl,
-        );
+    for i in n - n % LANES..n {
+        let (a, b, d) = segment_terms(claims[i], floors[i], caps[i], s);
+        fixed[0] += a;
+        slope[0] += b;
+        fl[0] += d;
     }
     let total = |v: [f64; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
     Segment {

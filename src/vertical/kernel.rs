@@ -19,7 +19,7 @@
 //! that under- or overflows) is handed to [`allocate`] itself.
 
 use super::allocate::{Allocation, Workspace, allocate};
-use super::budget::{SolveStatus, pay, solve_scale_from};
+use super::budget::{SolveStatus, solve_scale_from};
 use super::components;
 use super::formula::{Budget, BudgetMode, Formula};
 use crate::compare::metrics::{BudgetFlows, budget_flows};
@@ -321,16 +321,25 @@ impl Kernel {
         );
         // Branch-free, so that the loop runs at the speed of its arithmetic whatever the
         // pattern of grades and gaps.
+        let rates = {
+            let mut r = [0.0; 8];
+            r[..7].copy_from_slice(&self.rates);
+            r
+        };
         for i in 0..n {
             // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`
-            // (a zero gap gives 0 · band · factor = 0; without a key, factor is 0).
-            let gap = (need[i] - revenue[i]).max(0.0);
+            // (a zero gap gives 0 · band · factor = 0; without a key, factor is 0). The
+            // inputs are never NaN, so compares stand in for `max`/`min` with equal values.
+            let gap = need[i] - revenue[i];
+            let gap = if gap > 0.0 { gap } else { 0.0 };
             let key = gap * band_of(bands, ratio[i]) * factor[i];
             let total = key + rest[i];
             let g = grade_index(dq[i], &t);
-            let q = self.rates[g];
-            let cut = (lambda * damage[i]).min(max_cut);
-            claim[i] = (total * (1.0 + q) * (1.0 - cut)).max(0.0);
+            let q = rates[g & 7];
+            let lc = lambda * damage[i];
+            let cut = if lc < max_cut { lc } else { max_cut };
+            let c = total * (1.0 + q) * (1.0 - cut);
+            claim[i] = if c > 0.0 { c } else { 0.0 };
             net[i] = total * (1.0 - cut);
             qs[i] = q;
             let waived = waivable[i] & ((g < 3) | (damage[i] > 0.0));
@@ -385,28 +394,34 @@ impl Kernel {
         }
         let (claim, floor, cap) = (&s.claim[..n], &s.floor[..n], &self.cap[..n]);
         let (net, qs) = (&s.net[..n], &s.q[..n]);
+        let (fbs, cbs, ded) = (
+            &mut out.floor_binds[..n],
+            &mut out.cap_binds[..n],
+            &mut out.deduction[..n],
+        );
+        let x = &mut x[..n];
         let mut flows = BudgetFlows::default();
         let mut total = 0.0;
+        // `pay`, the flags of `allocate` and the sums of `budget_flows`, without branches:
+        // claims, floors and caps are never NaN here and floors are ≥ 0, so compares give
+        // the same values as the NaN-aware `max`/`min`, and adding a zero term leaves a
+        // running sum's bits unchanged.
         for i in 0..n {
             let (c, f, u, q) = (claim[i], floor[i], cap[i], qs[i]);
             let raw = scale * c;
-            let xi = pay(c, f, u, scale);
+            let paid = if c > 0.0 { raw } else { 0.0 };
+            let capped = if paid < u { paid } else { u };
+            let xi = if f > capped { f } else { capped };
             x[i] = xi;
-            let fb = f > raw.min(u);
-            let cb = u >= f && u < raw;
-            out.floor_binds[i] = u8::from(fb);
-            out.cap_binds[i] = u8::from(cb);
-            out.deduction[i] = u8::from(q < 0.0);
-            // As `budget_flows`.
+            let fb = f > (if raw < u { raw } else { u });
+            let cb = (u >= f) & (u < raw);
+            fbs[i] = u8::from(fb);
+            cbs[i] = u8::from(cb);
+            ded[i] = u8::from(q < 0.0);
             let q_money = net[i] * q * scale;
-            if q < 0.0 {
-                flows.deducted -= q_money;
-            } else if q > 0.0 {
-                flows.rewarded += q_money;
-            }
-            if fb {
-                flows.floor_paid += xi - scale * c;
-            }
+            flows.deducted -= if q < 0.0 { q_money } else { 0.0 };
+            flows.rewarded += if q > 0.0 { q_money } else { 0.0 };
+            flows.floor_paid += if fb { xi - scale * c } else { 0.0 };
             flows.capped += usize::from(cb);
             total += xi;
         }
