@@ -89,7 +89,7 @@ impl Quantiles {
     pub fn heap_bytes(&self) -> usize {
         match &self.mode {
             Mode::Exact(v) => v.capacity() * 8,
-            Mode::Sketch(s) => s.buckets() * 8,
+            Mode::Sketch(s) => s.buckets() * 4,
         }
     }
 
@@ -237,7 +237,7 @@ mod tests {
     fn memory_is_bounded_in_sketch_mode() {
         // Signed values around 0 keep reaching smaller magnitudes as draws accumulate, the
         // worst case for a log-bucketed sketch: memory still stays under the fixed cap.
-        let cap = 2 * crate::stats::sketch::MAX_BUCKETS * 8;
+        let cap = 2 * crate::stats::sketch::MAX_BUCKETS * 4;
         let mut q = Quantiles::new(1_000, DEFAULT_ALPHA);
         let mut r = stream(1, 0, 0);
         for i in 0..300_000 {

@@ -45,13 +45,23 @@ pub const MIN_INDEXABLE: f64 = 1e-300;
 /// Bit pattern of 1.0: `bits(m) − ONE_BITS` is ℓ(m) · 2^52 for every normal m > 0.
 const ONE_BITS: i64 = 0x3FF0_0000_0000_0000;
 
-/// Counts for a contiguous range of bucket indices of one sign.
+/// Counts for a contiguous range of bucket indices of one sign. Counts are 32-bit (half
+/// the memory of a Monte Carlo run's many sketches) and saturate at `u32::MAX` values in
+/// one bucket, some 4·10⁹ draws; `total` counts what the buckets hold.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Store {
     /// Bucket index of `counts[0]`.
     offset: i32,
-    counts: Vec<u64>,
+    counts: Vec<u32>,
     total: u64,
+}
+
+/// Add `c` to a bucket, saturating; returns what was added.
+#[inline]
+fn bump(slot: &mut u32, c: u64) -> u64 {
+    let before = *slot;
+    *slot = slot.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
+    u64::from(*slot - before)
 }
 
 impl Store {
@@ -62,11 +72,19 @@ impl Store {
             .ok()
             .and_then(|k| self.counts.get_mut(k))
         {
-            *slot += c;
-            self.total += c;
+            self.total += bump(slot, c);
             return;
         }
         self.add_slow(idx, c);
+    }
+
+    /// Make room for `extra` more buckets with a quarter of headroom: ranges grow in
+    /// small steps while draws come in, but doubling would waste up to half the memory.
+    fn grow(&mut self, extra: usize) {
+        let len = self.counts.len();
+        if self.counts.capacity() < len + extra {
+            self.counts.reserve_exact(extra.max(len / 4 + 4));
+        }
     }
 
     #[cold]
@@ -76,37 +94,42 @@ impl Store {
         }
         if self.counts.is_empty() {
             self.offset = idx;
-            self.counts.push(c);
-            self.total = c;
+            self.grow(1);
+            self.counts.push(0);
+            self.total = bump(&mut self.counts[0], c);
             return;
         }
         let hi = self.offset + self.counts.len() as i32 - 1;
         let new_hi = hi.max(idx);
         let floor = new_hi - MAX_BUCKETS as i32 + 1;
         if new_hi > hi {
-            self.counts.resize((new_hi - self.offset + 1) as usize, 0);
+            let len = (new_hi - self.offset + 1) as usize;
+            self.grow(len - self.counts.len());
+            self.counts.resize(len, 0);
         }
         if self.offset < floor {
             // Collapse buckets below the floor into the floor bucket.
             let cut = (floor - self.offset) as usize;
-            let lumped: u64 = self.counts[..cut].iter().sum();
+            let lumped: u64 = self.counts[..cut].iter().map(|&c| u64::from(c)).sum();
             self.counts.drain(..cut);
             self.offset = floor;
-            self.counts[0] += lumped;
+            // Saturation can only drop values already counted in `total`.
+            let kept = bump(&mut self.counts[0], lumped);
+            self.total -= lumped - kept;
         }
         let idx = idx.max(floor);
         if idx < self.offset {
             let grow = (self.offset - idx) as usize;
+            self.grow(grow);
             self.counts.splice(0..0, std::iter::repeat_n(0, grow));
             self.offset = idx;
         }
-        self.counts[(idx - self.offset) as usize] += c;
-        self.total += c;
+        self.total += bump(&mut self.counts[(idx - self.offset) as usize], c);
     }
 
     fn merge(&mut self, other: &Store) {
         for (k, &c) in other.counts.iter().enumerate() {
-            self.add(other.offset + k as i32, c);
+            self.add(other.offset + k as i32, u64::from(c));
         }
     }
 
@@ -114,7 +137,7 @@ impl Store {
     fn index_at_rank(&self, r: u64) -> i32 {
         let mut seen = 0;
         for (k, &c) in self.counts.iter().enumerate() {
-            seen += c;
+            seen += u64::from(c);
             if seen > r {
                 return self.offset + k as i32;
             }
@@ -217,10 +240,10 @@ impl Sketch {
             return;
         }
         for (k, &c) in other.pos.counts.iter().enumerate() {
-            self.add_n(other.value_of(other.pos.offset + k as i32), c);
+            self.add_n(other.value_of(other.pos.offset + k as i32), u64::from(c));
         }
         for (k, &c) in other.neg.counts.iter().enumerate() {
-            self.add_n(-other.value_of(other.neg.offset + k as i32), c);
+            self.add_n(-other.value_of(other.neg.offset + k as i32), u64::from(c));
         }
         self.zeros += other.zeros;
     }
