@@ -62,16 +62,17 @@ pub struct InequalityScratch {
     /// Order keys and their radix-sort buffer for the unweighted Gini.
     keys: Vec<u64>,
     keys_tmp: Vec<u64>,
-    /// Bucket counts of [`sort_keys`].
-    counts: Vec<u32>,
 }
 
 /// Below this many values the unweighted Gini sorts with the standard sort; above it, a
-/// bucket pass is cheaper (the Monte Carlo engine computes a Gini of every draw).
+/// radix pass is cheaper (the Monte Carlo engine computes a Gini of every draw).
 const RADIX_MIN: usize = 512;
-/// Buckets holding more keys than this are sorted with the standard sort rather than by
-/// insertion, so that clustered values cannot make the bucket sort quadratic.
-const INSERTION_MAX: usize = 16;
+/// Bits per radix digit; two digits order the keys by the top 16 bits of their offset
+/// from the smallest key.
+const RADIX_BITS: u32 = 8;
+/// Element moves the insertion fix-up may make per key before it gives up and hands the
+/// nearly sorted keys to the standard sort (many distinct keys sharing their top bits).
+const INSERTION_BUDGET: usize = 8;
 
 /// A key whose unsigned order is `f64::total_cmp`'s order.
 #[inline]
@@ -87,12 +88,13 @@ fn from_order_key(k: u64) -> f64 {
     f64::from_bits(b ^ ((((b as i64) >> 63) as u64) >> 1))
 }
 
-/// Sort `keys` ascending with one bucket pass: keys are spread over about `keys.len()`
-/// buckets by their offset from the smallest key (shifted so the range fits), which keeps
-/// their order between buckets; each bucket is then sorted on its own (by insertion when
-/// small). Linear for the smooth distributions of Monte Carlo amounts, never worse than a
-/// comparison sort, and exact for any input. `counts` is a reusable buffer.
-fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, counts: &mut Vec<u32>) {
+/// Sort `keys` ascending: two LSD radix passes on the top 16 bits of `key − min` (so the
+/// digits cover the keys' actual range, not the whole float range), then an insertion pass
+/// that only moves keys sharing those bits; if that pass exceeds its budget (many
+/// distinct keys within one 1/65,536 of the range), the standard sort finishes the job.
+/// Exact for any input.
+fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    const BUCKETS: usize = 1 << RADIX_BITS;
     let n = keys.len();
     let (lo, hi) = keys
         .iter()
@@ -100,56 +102,50 @@ fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, counts: &mut Vec<u32>) {
     if n < 2 || lo >= hi {
         return;
     }
-    let buckets_log2 = n.next_power_of_two().trailing_zeros();
     let span_bits = 64 - (hi - lo).leading_zeros();
-    let shift = span_bits.saturating_sub(buckets_log2);
-    let bucket = |k: u64| ((k - lo) >> shift) as usize;
-    counts.clear();
-    counts.resize((1usize << buckets_log2) + 1, 0);
+    let shift = span_bits.saturating_sub(2 * RADIX_BITS);
+    let mask = (BUCKETS - 1) as u64;
+    let digit = |k: u64, p: u32| (((k - lo) >> (shift + p * RADIX_BITS)) & mask) as usize;
+    let mut hist = [[0u32; BUCKETS]; 2];
     for &k in keys.iter() {
-        counts[bucket(k) + 1] += 1;
+        hist[0][digit(k, 0)] += 1;
+        hist[1][digit(k, 1)] += 1;
     }
-    for b in 1..counts.len() {
-        counts[b] += counts[b - 1];
+    for h in hist.iter_mut() {
+        let mut sum = 0;
+        for c in h.iter_mut() {
+            let count = *c;
+            *c = sum;
+            sum += count;
+        }
     }
     tmp.clear();
     tmp.resize(n, 0);
     for &k in keys.iter() {
-        let slot = &mut counts[bucket(k)];
+        let slot = &mut hist[0][digit(k, 0)];
         tmp[*slot as usize] = k;
         *slot += 1;
     }
-    // `counts[b]` is now the end of bucket b (and the start of bucket b + 1). Keys are
-    // out of order only within their bucket: one insertion pass over everything when
-    // buckets are small (its comparisons are predictable, unlike a branch per bucket),
-    // else each bucket is sorted on its own.
-    let mut start = 0;
-    let mut largest = 0;
-    for &end in counts.iter() {
-        largest = largest.max(end as usize - start.min(end as usize));
-        start = start.max(end as usize);
+    for &k in tmp.iter() {
+        let slot = &mut hist[1][digit(k, 1)];
+        keys[*slot as usize] = k;
+        *slot += 1;
     }
-    if largest <= INSERTION_MAX {
-        for i in 1..n {
-            let k = tmp[i];
-            let mut j = i;
-            while j > 0 && tmp[j - 1] > k {
-                tmp[j] = tmp[j - 1];
-                j -= 1;
-            }
-            tmp[j] = k;
+    let mut budget = INSERTION_BUDGET * n;
+    for i in 1..n {
+        let k = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
+            j -= 1;
         }
-    } else {
-        let mut start = 0;
-        for &end in counts.iter() {
-            let end = end as usize;
-            if end > start + 1 {
-                tmp[start..end].sort_unstable();
-            }
-            start = start.max(end);
+        keys[j] = k;
+        budget = budget.saturating_sub(i - j);
+        if budget == 0 {
+            keys.sort_unstable();
+            return;
         }
     }
-    std::mem::swap(keys, tmp);
 }
 
 impl InequalityScratch {
@@ -165,7 +161,6 @@ impl InequalityScratch {
             per_unit: Vec::with_capacity(n),
             keys: Vec::with_capacity(n),
             keys_tmp: Vec::with_capacity(n),
-            counts: Vec::with_capacity(n + 1),
         }
     }
 
@@ -193,17 +188,20 @@ impl InequalityScratch {
             // result is the same bits as sorting the pairs.
             self.keys.clear();
             self.keys.extend(x.iter().map(|&v| order_key(v)));
-            sort_keys(&mut self.keys, &mut self.keys_tmp, &mut self.counts);
+            sort_keys(&mut self.keys, &mut self.keys_tmp);
             // `gini_sorted` with every w = 1 (1·x = x and the running weights are exact
             // integers, so these are the same operations on the same values).
             let total_w = self.keys.len() as f64;
-            let total_y: f64 = self.keys.iter().map(|&k| from_order_key(k)).sum();
+            let (mut total_y, mut acc) = (0.0, 0.0);
+            let mut rank = 1.0;
+            for &k in &self.keys {
+                let xi = from_order_key(k);
+                total_y += xi;
+                acc += xi * (rank - total_w);
+                rank += 2.0;
+            }
             if is_degenerate(total_w, total_y) {
                 return Ok(0.0);
-            }
-            let mut acc = 0.0;
-            for (j, &k) in self.keys.iter().enumerate() {
-                acc += from_order_key(k) * ((2.0 * j as f64 + 1.0) - total_w);
             }
             return Ok(acc / total_w / total_y);
         }
@@ -765,11 +763,28 @@ mod tests {
         x.push(f64::INFINITY);
         x.push(f64::MIN_POSITIVE / 4.0);
         let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-        sort_keys(&mut keys, &mut Vec::new(), &mut Vec::new());
+        sort_keys(&mut keys, &mut Vec::new());
         let got: Vec<u64> = keys.iter().map(|&k| from_order_key(k).to_bits()).collect();
         let mut want = x.clone();
         want.sort_by(f64::total_cmp);
         let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sort_keys_survives_many_keys_sharing_their_top_bits() {
+        // 3,000 distinct values within 1e-9 of each other, in descending order, and one
+        // outlier: every value but one shares the radix digits, so the insertion pass
+        // would be quadratic and hands over to the standard sort.
+        let mut x: Vec<f64> = (0..3000)
+            .map(|i| 1.0 + f64::from(3000 - i) * 1e-13)
+            .collect();
+        x.push(1e10);
+        let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+        sort_keys(&mut keys, &mut Vec::new());
+        let got: Vec<f64> = keys.iter().map(|&k| from_order_key(k)).collect();
+        let mut want = x.clone();
+        want.sort_by(f64::total_cmp);
         assert_eq!(got, want);
     }
 
