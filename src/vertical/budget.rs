@@ -193,22 +193,72 @@ fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> 
 }
 
 /// The linear piece of `g` through scale `s`: `g(t) = fixed + t · slope` for every `t` in
-/// the segment that holds `s`.
+/// the segment that holds `s`. Built by [`SegmentSums`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Segment {
+pub struct Segment {
     /// Money of the regions whose payment does not move with the scale at `s` (on their
     /// floor, on their cap, or with no positive claim).
-    fixed: f64,
+    pub fixed: f64,
     /// `Σ c_i` over the regions strictly between floor and cap at `s`.
-    slope: f64,
+    pub slope: f64,
     /// `Σ f_i` (floors below zero count as 0).
-    floors: f64,
+    pub floors: f64,
 }
 
 impl Segment {
     /// Bitwise equality: two evaluations that classified every region alike.
-    fn same(&self, o: &Segment) -> bool {
+    pub fn same(&self, o: &Segment) -> bool {
         self.fixed.to_bits() == o.fixed.to_bits() && self.slope.to_bits() == o.slope.to_bits()
+    }
+
+    /// The scale at which this segment's line reaches `target`, if it is a usable Newton
+    /// step (positive and finite, the floors below the target, some region free). When
+    /// the segment at the returned scale is [`same`](Self::same) as this one, it is the
+    /// exact answer.
+    pub fn step(&self, target: f64) -> Option<f64> {
+        if !(self.slope > 0.0) || self.floors > target || !target.is_finite() {
+            return None;
+        }
+        let next = (target - self.fixed) / self.slope;
+        (next > 0.0 && next.is_finite()).then_some(next)
+    }
+}
+
+/// Running sums of a [`Segment`] at one scale, region by region. Region `i` of `n` goes to
+/// lane `i % LANES`, except the last `n % LANES` regions, which go to lane 0; every caller
+/// (the solver's own passes and the Monte Carlo kernel, which folds a pass into its claim
+/// and payment loops) uses this order, so their segments have the same bits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SegmentSums {
+    fixed: [f64; LANES],
+    slope: [f64; LANES],
+    floors: [f64; LANES],
+}
+
+impl SegmentSums {
+    /// Add region (`c`, `f`, `u`) at scale `s` to `lane`.
+    #[inline(always)]
+    pub fn add(&mut self, lane: usize, c: f64, f: f64, u: f64, s: f64) {
+        let (a, b, d) = segment_terms(c, f, u, s);
+        let k = lane % LANES;
+        self.fixed[k] += a;
+        self.slope[k] += b;
+        self.floors[k] += d;
+    }
+
+    /// The lane of region `i` of `n`.
+    #[inline(always)]
+    pub fn lane(i: usize, n: usize) -> usize {
+        if i < n - n % LANES { i % LANES } else { 0 }
+    }
+
+    pub fn finish(&self) -> Segment {
+        let total = |v: [f64; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
+        Segment {
+            fixed: total(self.fixed),
+            slope: total(self.slope),
+            floors: total(self.floors),
+        }
     }
 }
 
@@ -233,37 +283,23 @@ fn segment_terms(c: f64, f: f64, u: f64, s: f64) -> (f64, f64, f64) {
     (if free { 0.0 } else { x }, if free { c } else { 0.0 }, f)
 }
 
-/// [`Segment`] at scale `s ≥ 0`, in one branch-free pass over [`LANES`] partial sums.
 fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
-    let mut fixed = [0.0; LANES];
-    let mut slope = [0.0; LANES];
-    let mut fl = [0.0; LANES];
+    let mut sums = SegmentSums::default();
     let mut chunks = claims
         .chunks_exact(LANES)
         .zip(floors.chunks_exact(LANES))
         .zip(caps.chunks_exact(LANES));
     for ((c, f), u) in &mut chunks {
         for k in 0..LANES {
-            let (a, b, d) = segment_terms(c[k], f[k], u[k], s);
-            fixed[k] += a;
-            slope[k] += b;
-            fl[k] += d;
+            sums.add(k, c[k], f[k], u[k], s);
         }
     }
     for i in n - n % LANES..n {
-        let (a, b, d) = segment_terms(claims[i], floors[i], caps[i], s);
-        fixed[0] += a;
-        slope[0] += b;
-        fl[0] += d;
+        sums.add(0, claims[i], floors[i], caps[i], s);
     }
-    let total = |v: [f64; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
-    Segment {
-        fixed: total(fixed),
-        slope: total(slope),
-        floors: total(fl),
-    }
+    sums.finish()
 }
 
 /// Most segments [`solve_scale_from`] visits before it hands over to [`solve_scale`].
@@ -284,16 +320,12 @@ pub fn solve_scale_from(
     start: f64,
     scratch: &mut Vec<(f64, f64)>,
 ) -> BudgetSolution {
-    if start.is_finite() && start > 0.0 && target.is_finite() {
+    if start.is_finite() && start > 0.0 {
         let mut seg = segment_at(claims, floors, caps, start);
         for _ in 0..WARM_START_STEPS {
-            if !(seg.slope > 0.0) || seg.floors > target {
+            let Some(next) = seg.step(target) else {
                 break;
-            }
-            let next = (target - seg.fixed) / seg.slope;
-            if !(next > 0.0 && next.is_finite()) {
-                break;
-            }
+            };
             let at = segment_at(claims, floors, caps, next);
             if at.same(&seg) {
                 return BudgetSolution {
@@ -414,6 +446,55 @@ mod tests {
         let (sol, _) = solve(&[0.0, 0.0], &[1.0, 0.0], &[INF, INF], 3.0);
         assert_eq!(sol.status, SolveStatus::Saturated);
         assert_relative_eq!(sol.unallocated(3.0), 2.0);
+    }
+
+    #[test]
+    fn warm_start_gives_the_same_bits_from_any_start() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..50 {
+            let n = 1 + case * 37;
+            let c: Vec<f64> = (0..n).map(|_| next() * 10.0).collect();
+            let f: Vec<f64> = c
+                .iter()
+                .map(|&ci| {
+                    if next() < 0.2 {
+                        ci * (0.5 + next())
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let u: Vec<f64> = c
+                .iter()
+                .map(|&ci| {
+                    if next() < 0.2 {
+                        ci * (0.5 + next())
+                    } else {
+                        INF
+                    }
+                })
+                .collect();
+            let t = c.iter().sum::<f64>() * (0.8 + 0.4 * next());
+            let mut scratch = Vec::new();
+            let want = solve_scale(&c, &f, &u, t, &mut scratch);
+            for start in [1e-6, 0.3, 0.9, 1.0, 1.1, 3.0, 1e6, f64::NAN, -1.0] {
+                let got = solve_scale_from(&c, &f, &u, t, start, &mut scratch);
+                assert_eq!(got.status, want.status, "case {case} start {start}");
+                assert_eq!(
+                    got.scale.to_bits(),
+                    want.scale.to_bits(),
+                    "case {case} start {start}: {} vs {}",
+                    got.scale,
+                    want.scale
+                );
+            }
+        }
     }
 
     #[test]

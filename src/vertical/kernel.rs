@@ -54,6 +54,10 @@ pub struct Kernel {
     /// [`Kernel::new`]. Fixed for the kernel's life, so a draw's result depends only on
     /// the draw.
     start: f64,
+    /// Σ S' of the inputs given to [`Kernel::new`]: a draw starts its budget solve at
+    /// `start · point_claims / Σ S'(draw)`, the point scale moved by how much the draw's
+    /// claims grew or shrank, which saves about one Newton step per draw.
+    point_claims: f64,
 }
 
 /// Per-draw buffers of a [`Kernel`], reused across draws.
@@ -64,6 +68,8 @@ pub struct KernelScratch {
     /// `S · (1 − cut)`, for the reward and deduction money.
     net: Vec<f64>,
     q: Vec<f64>,
+    /// Σ claims of the last [`Kernel::claims`] call.
+    claims_total: f64,
     ws: Workspace,
     alloc: Allocation,
 }
@@ -138,9 +144,10 @@ impl Kernel {
             pool_unallocated: 0.0,
             rates: [0.0; 7],
             start: f64::NAN,
+            point_claims: f64::NAN,
         };
         k.refresh(formula, data, budget);
-        k.start = k.point_scale(data, budget);
+        (k.start, k.point_claims) = k.point_scale(data, budget);
         k
     }
 
@@ -263,13 +270,13 @@ impl Kernel {
     }
 
     /// The scale of the budget solve on `data` itself (NaN when there is none to start
-    /// from: open mode, or a budget the fast path does not handle).
-    fn point_scale(&self, data: &RegionData, budget: &Budget) -> f64 {
+    /// from: open mode, or a budget the fast path does not handle), and Σ S' there.
+    fn point_scale(&self, data: &RegionData, budget: &Budget) -> (f64, f64) {
         let mut ratio = Vec::new();
         self_sufficiency_into(data, &mut ratio);
         let mut scratch = KernelScratch::default();
         self.claims(data, &ratio, &mut scratch);
-        match budget.mode {
+        let scale = match budget.mode {
             BudgetMode::Open => f64::NAN,
             BudgetMode::Fixed => {
                 let target = (budget.total.unwrap_or(0.0) - self.pool_unallocated).max(0.0);
@@ -285,6 +292,17 @@ impl Kernel {
                     _ => f64::NAN,
                 }
             }
+        };
+        (scale, scratch.claims_total)
+    }
+
+    /// Where a draw whose claims sum to `claims_total` starts its budget solve.
+    fn draw_start(&self, claims_total: f64) -> f64 {
+        let moved = self.start * (self.point_claims / claims_total);
+        if moved.is_finite() && moved > 0.0 {
+            moved
+        } else {
+            self.start
         }
     }
 
@@ -326,6 +344,7 @@ impl Kernel {
             r[..7].copy_from_slice(&self.rates);
             r
         };
+        let mut claims_total = 0.0;
         for i in 0..n {
             // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`
             // (a zero gap gives 0 · band · factor = 0; without a key, factor is 0). The
@@ -339,12 +358,15 @@ impl Kernel {
             let lc = lambda * damage[i];
             let cut = if lc < max_cut { lc } else { max_cut };
             let c = total * (1.0 + q) * (1.0 - cut);
-            claim[i] = if c > 0.0 { c } else { 0.0 };
+            let c = if c > 0.0 { c } else { 0.0 };
+            claim[i] = c;
+            claims_total += c;
             net[i] = total * (1.0 - cut);
             qs[i] = q;
             let waived = waivable[i] & ((g < 3) | (damage[i] > 0.0));
             fl[i] = if waived { 0.0 } else { floor[i] };
         }
+        s.claims_total = claims_total;
     }
 
     /// Allocate one draw: `data` holds the draw's regions (only [`PER_DRAW_COLUMNS`] may
@@ -379,7 +401,7 @@ impl Kernel {
                     &s.floor,
                     &self.cap,
                     target,
-                    self.start,
+                    self.draw_start(s.claims_total),
                     &mut s.ws.events,
                 );
                 if sol.status != SolveStatus::Exact {
