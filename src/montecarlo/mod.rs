@@ -110,12 +110,17 @@ struct RunAcc {
 }
 
 impl RunAcc {
-    fn merge(&mut self, o: &RunAcc) {
-        if let (Some(a), Some(b)) = (self.vertical.as_mut(), o.vertical.as_ref()) {
-            a.merge(b);
+    /// Merge a wave's block accumulators in block order, the vertical outputs in parallel
+    /// chunks on the current pool ([`VerticalAcc::merge_all`]).
+    fn merge_wave(&mut self, parts: &[RunAcc]) {
+        if let Some(a) = self.vertical.as_mut() {
+            let vs: Vec<&VerticalAcc> = parts.iter().filter_map(|p| p.vertical.as_ref()).collect();
+            a.merge_all(&vs);
         }
-        for (a, b) in self.agreements.iter_mut().zip(&o.agreements) {
-            a.merge(b);
+        for p in parts {
+            for (a, b) in self.agreements.iter_mut().zip(&p.agreements) {
+                a.merge(b);
+            }
         }
     }
 }
@@ -240,9 +245,8 @@ pub fn run_with(
                 })
                 .collect()
         });
-        for r in results {
-            total.merge(&r?);
-        }
+        let parts = results.into_iter().collect::<Result<Vec<RunAcc>>>()?;
+        pool.install(|| total.merge_wave(&parts));
         b0 = b1;
         progress((b0 * block).min(settings.draws));
     }

@@ -117,6 +117,57 @@ impl VerticalAcc {
         n * formulas + 5 * formulas
     }
 
+    /// Merge `parts` in order, as `merge` on each would, with the per-region outputs split
+    /// into chunks merged in parallel on the current rayon pool (each chunk still takes
+    /// the parts in order, so the result is the same bits). The merge runs on the calling
+    /// thread between waves of blocks; done serially it kept the second core idle.
+    pub fn merge_all(&mut self, parts: &[&VerticalAcc]) {
+        use rayon::prelude::*;
+        /// Outputs per parallel task.
+        const CHUNK: usize = 256;
+        fn each<T: Send + Sync>(
+            mine: &mut [T],
+            parts: &[&VerticalAcc],
+            field: fn(&VerticalAcc) -> &[T],
+            merge: fn(&mut T, &T),
+        ) {
+            mine.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let off = c * CHUNK;
+                    for p in parts {
+                        let theirs = &field(p)[off..off + chunk.len()];
+                        chunk.iter_mut().zip(theirs).for_each(|(a, b)| merge(a, b));
+                    }
+                });
+        }
+        if parts
+            .iter()
+            .any(|p| p.x.len() != self.x.len() || p.diff.len() != self.diff.len())
+        {
+            parts.iter().for_each(|p| self.merge(p));
+            return;
+        }
+        each(&mut self.x, parts, |p| &p.x, |a, b| a.merge(b));
+        each(&mut self.diff, parts, |p| &p.diff, |a, b| a.merge(b));
+        for (mine, field) in [
+            (
+                &mut self.gain,
+                (|p: &VerticalAcc| &p.gain[..]) as fn(&VerticalAcc) -> &[Probability],
+            ),
+            (&mut self.deduction, |p: &VerticalAcc| &p.deduction[..]),
+            (&mut self.floor, |p: &VerticalAcc| &p.floor[..]),
+            (&mut self.cap, |p: &VerticalAcc| &p.cap[..]),
+        ] {
+            for p in parts {
+                mine.iter_mut().zip(field(p)).for_each(|(a, b)| a.merge(b));
+            }
+        }
+        for p in parts {
+            self.merge_small(p);
+        }
+    }
+
     pub fn merge(&mut self, o: &VerticalAcc) {
         let zip = |a: &mut [Acc], b: &[Acc]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
         let zipp = |a: &mut [Probability], b: &[Probability]| {
@@ -131,6 +182,12 @@ impl VerticalAcc {
         zipp(&mut self.deduction, &o.deduction);
         zipp(&mut self.floor, &o.floor);
         zipp(&mut self.cap, &o.cap);
+        self.merge_small(o);
+    }
+
+    /// The per-formula and kept outputs of [`merge`](Self::merge).
+    fn merge_small(&mut self, o: &VerticalAcc) {
+        let zip = |a: &mut [Acc], b: &[Acc]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
         zip(&mut self.deducted, &o.deducted);
         zip(&mut self.rewarded, &o.rewarded);
         zip(&mut self.floor_paid, &o.floor_paid);
