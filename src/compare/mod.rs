@@ -235,7 +235,7 @@ pub fn compare(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::montecarlo::vertical::{VerticalAcc, VerticalModel};
+    use crate::montecarlo::vertical::VerticalModel;
     use approx::assert_relative_eq;
     use std::path::Path;
 

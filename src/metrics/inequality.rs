@@ -93,7 +93,7 @@ fn from_order_key(k: u64) -> f64 {
 /// that only moves keys sharing those bits; if that pass exceeds its budget (many
 /// distinct keys within one 1/65,536 of the range), the standard sort finishes the job.
 /// Exact for any input.
-fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+fn sort_keys(keys: &mut [u64], tmp: &mut Vec<u64>) {
     const BUCKETS: usize = 1 << RADIX_BITS;
     let n = keys.len();
     let (lo, hi) = keys

@@ -216,7 +216,8 @@ impl Segment {
     /// the segment at the returned scale is [`same`](Self::same) as this one, it is the
     /// exact answer.
     pub fn step(&self, target: f64) -> Option<f64> {
-        if !(self.slope > 0.0) || self.floors > target || !target.is_finite() {
+        let usable = self.slope > 0.0 && self.floors <= target && target.is_finite();
+        if !usable {
             return None;
         }
         let next = (target - self.fixed) / self.slope;

@@ -239,11 +239,9 @@ impl Kernel {
         let prior = col(Column::PriorAllocation);
         self.floor.clear();
         self.waivable.clear();
-        for i in 0..n {
+        for (&p, &hh) in prior.iter().zip(&data.hold_harmless).take(n) {
             let (base, waivable) = match &f.floor {
-                Some(fl) if data.hold_harmless[i] => {
-                    ((fl.h * prior[i]).max(0.0), fl.waived_on_violation)
-                }
+                Some(fl) if hh => ((fl.h * p).max(0.0), fl.waived_on_violation),
                 _ => (0.0, false),
             };
             self.floor.push(base);
