@@ -1,7 +1,7 @@
 //! Puts the components, grades, reverse linkage and budget solve together
 //! (MODEL.md §1.2–§1.5).
 
-use super::budget::{SolveStatus, pay, solve_scale};
+use super::budget::{SolveStatus, pay, solve_scale_from};
 use super::components;
 use super::formula::{Budget, BudgetMode, Formula, OnInfeasible};
 use super::quality::{self, Grade};
@@ -153,7 +153,7 @@ fn fit<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
 ///    If `Σ f > T'`, [`OnInfeasible::Error`] returns [`Error::InfeasibleFloors`] and
 ///    [`OnInfeasible::ScaleFloors`] pays `f · T'/Σf` (`scale = T'/Σf`,
 ///    `floors_scaled = true`, `floor_binds` set wherever `f > 0`). Otherwise `s` solves
-///    `Σ clamp(s · S', f, u) = T'` exactly ([`solve_scale`]); when even `s → ∞` cannot
+///    `Σ clamp(s · S', f, u) = T'` exactly ([`solve_scale_from`]); when even `s → ∞` cannot
 ///    reach `T'`, everyone is paid their maximum and the rest is `cap_unallocated`.
 ///    Open mode: `s = 1`.
 ///
@@ -317,7 +317,18 @@ pub fn allocate(
         BudgetMode::Open => out.scale = 1.0,
         BudgetMode::Fixed => {
             let target = (budget.total.unwrap_or(0.0) - out.pool_unallocated).max(0.0);
-            let sol = solve_scale(&out.claim, &out.floor, &out.cap, target, &mut ws.events);
+            // Newton steps from the unconstrained scale T'/ΣS' (streaming passes, which
+            // keep the cost linear where the quickselect's partitions fall out of cache),
+            // with the same bits as the quickselect it falls back to.
+            let claims: f64 = out.claim.iter().sum();
+            let sol = solve_scale_from(
+                &out.claim,
+                &out.floor,
+                &out.cap,
+                target,
+                target / claims,
+                &mut ws.events,
+            );
             match sol.status {
                 SolveStatus::FloorsExceedTarget => match budget.on_infeasible {
                     OnInfeasible::Error => {

@@ -18,12 +18,14 @@ use super::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool};
 /// bands) the multiplier is 1.0.
 #[inline]
 pub fn band_multiplier(bands: &[(f64, f64)], ratio: f64) -> f64 {
-    // Bands are short (a handful of steps); a reverse linear scan beats a binary search.
-    bands
-        .iter()
-        .rev()
-        .find(|(lower, _)| *lower <= ratio)
-        .map_or(1.0, |&(_, m)| m)
+    // Bands are short (a handful of steps) and sorted, so the last band whose bound is
+    // ≤ ratio is the one that applies: a forward scan of selects, without the branches of
+    // a search (regions' ratios are in no order, so those branches mispredict).
+    let mut m = 1.0;
+    for &(lower, mult) in bands {
+        m = if lower <= ratio { mult } else { m };
+    }
+    m
 }
 
 /// The importance multiplier m of a region with tag bit set `tags`: the **maximum** over

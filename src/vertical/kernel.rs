@@ -22,6 +22,7 @@ use super::allocate::{Allocation, Workspace, allocate};
 use super::budget::{SolveStatus, solve_scale_from};
 use super::components;
 use super::formula::{Budget, BudgetMode, Formula};
+use super::quality::grade_index;
 use crate::compare::metrics::{BudgetFlows, budget_flows};
 use crate::error::Result;
 use crate::region::{Column, RegionData};
@@ -105,29 +106,6 @@ pub fn self_sufficiency_into(data: &RegionData, out: &mut Vec<f64>) {
             .zip(e)
             .map(|(&r, &e)| components::self_sufficiency(r, e)),
     );
-}
-
-/// Grade level + 3 (0 = markedly worse … 6 = markedly better) of `dq`, without branches;
-/// the same grade as [`super::quality::Grade::from_change`] (tested below).
-#[inline]
-fn grade_index(dq: f64, t: &[f64; 3]) -> usize {
-    let better = usize::from(dq >= t[0]) + usize::from(dq >= t[1]) + usize::from(dq >= t[2]);
-    let worse = usize::from(dq <= -t[0]) + usize::from(dq <= -t[1]) + usize::from(dq <= -t[2]);
-    // `from_change` tests the better grades first.
-    let worse = if better > 0 { 0 } else { worse };
-    3 + better - worse
-}
-
-/// [`components::band_multiplier`] without branches: bands are sorted by strictly
-/// increasing lower bound, so the last band whose bound is ≤ `ratio` is the one the
-/// reverse scan finds (1 below every bound, and for NaN).
-#[inline]
-fn band_of(bands: &[(f64, f64)], ratio: f64) -> f64 {
-    let mut m = 1.0;
-    for &(lower, mult) in bands {
-        m = if lower <= ratio { mult } else { m };
-    }
-    m
 }
 
 impl Kernel {
@@ -349,7 +327,7 @@ impl Kernel {
             // inputs are never NaN, so compares stand in for `max`/`min` with equal values.
             let gap = need[i] - revenue[i];
             let gap = if gap > 0.0 { gap } else { 0.0 };
-            let key = gap * band_of(bands, ratio[i]) * factor[i];
+            let key = gap * components::band_multiplier(bands, ratio[i]) * factor[i];
             let total = key + rest[i];
             let g = grade_index(dq[i], &t);
             let q = rates[g & 7];

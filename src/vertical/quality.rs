@@ -71,11 +71,38 @@ impl Grade {
     }
 }
 
+/// Grade level + 3 (0 = markedly worse … 6 = markedly better) of `dq` under thresholds
+/// `t`, without branches: the same grade as [`Grade::from_change`] (tested), for the hot
+/// loops of the allocator and the Monte Carlo kernel.
+#[inline]
+pub fn grade_index(dq: f64, t: &[f64; 3]) -> usize {
+    let better = usize::from(dq >= t[0]) + usize::from(dq >= t[1]) + usize::from(dq >= t[2]);
+    let worse = usize::from(dq <= -t[0]) + usize::from(dq <= -t[1]) + usize::from(dq <= -t[2]);
+    // `from_change` tests the better grades first.
+    let worse = if better > 0 { 0 } else { worse };
+    3 + better - worse
+}
+
+/// The grade of level + 3 `k` ([`grade_index`]).
+#[inline]
+pub fn grade_of_index(k: usize) -> Grade {
+    const GRADES: [Grade; 7] = [
+        Grade::MarkedlyWorse,
+        Grade::GenerallyWorse,
+        Grade::SlightlyWorse,
+        Grade::Stable,
+        Grade::SlightlyBetter,
+        Grade::GenerallyBetter,
+        Grade::MarkedlyBetter,
+    ];
+    GRADES[k.min(6)]
+}
+
 /// Grade and rate of a change `dq`; `(Stable, 0)` when the formula has no quality table.
 pub fn grade_and_rate(dq: f64, quality: Option<&Quality>) -> (Grade, f64) {
     match quality {
         Some(q) => {
-            let g = Grade::from_change(dq, q);
+            let g = grade_of_index(grade_index(dq, &q.thresholds));
             (g, g.rate(q))
         }
         None => (Grade::Stable, 0.0),
