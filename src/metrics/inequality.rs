@@ -74,6 +74,11 @@ const RADIX_BITS: u32 = 8;
 /// nearly sorted keys to the standard sort (many distinct keys sharing their top bits).
 const INSERTION_BUDGET: usize = 8;
 
+/// Total weight `W = Σ w` and total value `Y = Σ w·x` of `(x, w)` pairs, summed in order.
+fn totals(pairs: impl Iterator<Item = (f64, f64)>) -> (f64, f64) {
+    pairs.fold((0.0, 0.0), |(tw, ty), (xi, wi)| (tw + wi, ty + wi * xi))
+}
+
 /// A key whose unsigned order is `f64::total_cmp`'s order.
 #[inline]
 fn order_key(x: f64) -> u64 {
@@ -171,13 +176,7 @@ impl InequalityScratch {
         self.pairs
             .extend(x.iter().enumerate().map(|(i, &xi)| (xi, weight_at(w, i))));
         self.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let mut total_w = 0.0;
-        let mut total_y = 0.0;
-        for &(xi, wi) in &self.pairs {
-            total_w += wi;
-            total_y += wi * xi;
-        }
-        (total_w, total_y)
+        totals(self.pairs.iter().copied())
     }
 
     /// Weighted Gini coefficient; see [`gini`].
@@ -225,11 +224,7 @@ impl InequalityScratch {
                 .map(|(&v, &d)| (v, if d > 0.0 && d.is_finite() { d } else { 0.0 })),
         );
         self.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let (mut total_w, mut total_y) = (0.0, 0.0);
-        for &(xi, wi) in &self.pairs {
-            total_w += wi;
-            total_y += wi * xi;
-        }
+        let (total_w, total_y) = totals(self.pairs.iter().copied());
         Ok(gini_sorted(&self.pairs, total_w, total_y))
     }
 
@@ -350,12 +345,7 @@ pub fn top_share(x: &[f64], w: Option<&[f64]>, p: f64) -> Result<f64, MetricsErr
 /// O(n), no sort. Returns 0 for degenerate input; NaN if a value is negative.
 pub fn theil(x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
     check_weights(x.len(), w)?;
-    let (mut total_w, mut total_y) = (0.0, 0.0);
-    for (i, &xi) in x.iter().enumerate() {
-        let wi = weight_at(w, i);
-        total_w += wi;
-        total_y += wi * xi;
-    }
+    let (total_w, total_y) = totals(x.iter().enumerate().map(|(i, &xi)| (xi, weight_at(w, i))));
     Ok(theil_part(
         x.iter().enumerate().map(|(i, &xi)| (xi, weight_at(w, i))),
         total_w,
@@ -380,12 +370,7 @@ pub fn theil_decomposed(
 /// Returns 0 for degenerate input, including a zero mean (all zeros for non-negative data).
 pub fn coefficient_of_variation(x: &[f64], w: Option<&[f64]>) -> Result<f64, MetricsError> {
     check_weights(x.len(), w)?;
-    let (mut total_w, mut total_y) = (0.0, 0.0);
-    for (i, &xi) in x.iter().enumerate() {
-        let wi = weight_at(w, i);
-        total_w += wi;
-        total_y += wi * xi;
-    }
+    let (total_w, total_y) = totals(x.iter().enumerate().map(|(i, &xi)| (xi, weight_at(w, i))));
     if total_w.partial_cmp(&0.0) != Some(Ordering::Greater) {
         return Ok(0.0);
     }
@@ -463,11 +448,7 @@ fn theil_part(items: impl Iterator<Item = (f64, f64)>, total_w: f64, total_y: f6
 
 /// Theil decomposition from `(group, x, w)` triples sorted by group.
 fn theil_grouped(grouped: &[(u32, f64, f64)]) -> TheilDecomposition {
-    let (mut total_w, mut total_y) = (0.0, 0.0);
-    for &(_, xi, wi) in grouped {
-        total_w += wi;
-        total_y += wi * xi;
-    }
+    let (total_w, total_y) = totals(grouped.iter().map(|&(_, xi, wi)| (xi, wi)));
     if is_degenerate(total_w, total_y) {
         return TheilDecomposition::default();
     }

@@ -193,21 +193,21 @@ fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> 
 }
 
 /// The linear piece of `g` through scale `s`: `g(t) = fixed + t · slope` for every `t` in
-/// the segment that holds `s`. Built by [`SegmentSums`].
+/// the segment that holds `s`. Built by [`segment_at`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Segment {
+struct Segment {
     /// Money of the regions whose payment does not move with the scale at `s` (on their
     /// floor, on their cap, or with no positive claim).
-    pub fixed: f64,
+    fixed: f64,
     /// `Σ c_i` over the regions strictly between floor and cap at `s`.
-    pub slope: f64,
+    slope: f64,
     /// `Σ f_i` (floors below zero count as 0).
-    pub floors: f64,
+    floors: f64,
 }
 
 impl Segment {
     /// Bitwise equality: two evaluations that classified every region alike.
-    pub fn same(&self, o: &Segment) -> bool {
+    fn same(&self, o: &Segment) -> bool {
         self.fixed.to_bits() == o.fixed.to_bits() && self.slope.to_bits() == o.slope.to_bits()
     }
 
@@ -215,7 +215,7 @@ impl Segment {
     /// step (positive and finite, the floors below the target, some region free). When
     /// the segment at the returned scale is [`same`](Self::same) as this one, it is the
     /// exact answer.
-    pub fn step(&self, target: f64) -> Option<f64> {
+    fn step(&self, target: f64) -> Option<f64> {
         let usable = self.slope > 0.0 && self.floors <= target && target.is_finite();
         if !usable {
             return None;
@@ -225,12 +225,9 @@ impl Segment {
     }
 }
 
-/// Running sums of a [`Segment`] at one scale, region by region. Region `i` of `n` goes to
-/// lane `i % LANES`, except the last `n % LANES` regions, which go to lane 0; every caller
-/// (the solver's own passes and the Monte Carlo kernel, which folds a pass into its claim
-/// and payment loops) uses this order, so their segments have the same bits.
+/// Running sums of a [`Segment`] at one scale, in [`LANES`] independent partial sums.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SegmentSums {
+struct SegmentSums {
     fixed: [f64; LANES],
     slope: [f64; LANES],
     floors: [f64; LANES],
@@ -239,7 +236,7 @@ pub struct SegmentSums {
 impl SegmentSums {
     /// Add region (`c`, `f`, `u`) at scale `s` to `lane`.
     #[inline(always)]
-    pub fn add(&mut self, lane: usize, c: f64, f: f64, u: f64, s: f64) {
+    fn add(&mut self, lane: usize, c: f64, f: f64, u: f64, s: f64) {
         let (a, b, d) = segment_terms(c, f, u, s);
         let k = lane % LANES;
         self.fixed[k] += a;
@@ -247,13 +244,7 @@ impl SegmentSums {
         self.floors[k] += d;
     }
 
-    /// The lane of region `i` of `n`.
-    #[inline(always)]
-    pub fn lane(i: usize, n: usize) -> usize {
-        if i < n - n % LANES { i % LANES } else { 0 }
-    }
-
-    pub fn finish(&self) -> Segment {
+    fn finish(&self) -> Segment {
         let total = |v: [f64; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
         Segment {
             fixed: total(self.fixed),
@@ -279,11 +270,21 @@ fn segment_terms(c: f64, f: f64, u: f64, s: f64) -> (f64, f64, f64) {
     // A zero claim earns 0 even at an overflowed scale (∞·0 would be NaN), as in `pay`.
     let raw = if c > 0.0 { s * c } else { 0.0 };
     let free = (raw > f) & (raw < u);
-    let capped = if raw < u { raw } else { u };
-    let x = if f > capped { f } else { capped };
+    let x = clamp_pay(raw, f, u);
     (if free { 0.0 } else { x }, if free { c } else { 0.0 }, f)
 }
 
+/// `max(f, min(raw, u))` for inputs that are never NaN, as two compares: the same value as
+/// [`pay`]'s NaN-aware `max`/`min` there, at a fraction of the instructions. For the hot
+/// loops (the segment passes here and the Monte Carlo kernel's payment).
+#[inline(always)]
+pub fn clamp_pay(raw: f64, f: f64, u: f64) -> f64 {
+    let capped = if raw < u { raw } else { u };
+    if f > capped { f } else { capped }
+}
+
+/// [`Segment`] at scale `s ≥ 0`, in one branch-free pass: region `i` goes to lane
+/// `i % LANES`, the last `n % LANES` regions to lane 0.
 fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);

@@ -19,7 +19,7 @@
 //! that under- or overflows) is handed to [`allocate`] itself.
 
 use super::allocate::{Allocation, Workspace, allocate};
-use super::budget::{SolveStatus, solve_scale_from};
+use super::budget::{SolveStatus, clamp_pay, solve_scale_from};
 use super::components;
 use super::formula::{Budget, BudgetMode, Formula};
 use super::quality::grade_index;
@@ -71,6 +71,8 @@ pub struct KernelScratch {
     q: Vec<f64>,
     /// Σ claims of the last [`Kernel::claims`] call.
     claims_total: f64,
+    /// A claim of the last [`Kernel::claims`] call overflowed to +∞.
+    overflow: bool,
     ws: Workspace,
     alloc: Allocation,
 }
@@ -321,6 +323,7 @@ impl Kernel {
             r
         };
         let mut claims_total = 0.0;
+        let mut overflow = false;
         for i in 0..n {
             // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`
             // (a zero gap gives 0 · band · factor = 0; without a key, factor is 0). The
@@ -337,12 +340,14 @@ impl Kernel {
             let c = if c > 0.0 { c } else { 0.0 };
             claim[i] = c;
             claims_total += c;
+            overflow |= c == f64::INFINITY;
             net[i] = total * (1.0 - cut);
             qs[i] = q;
             let waived = waivable[i] & ((g < 3) | (damage[i] > 0.0));
             fl[i] = if waived { 0.0 } else { floor[i] };
         }
         s.claims_total = claims_total;
+        s.overflow = overflow;
     }
 
     /// Allocate one draw: `data` holds the draw's regions (only [`PER_DRAW_COLUMNS`] may
@@ -365,7 +370,7 @@ impl Kernel {
             return self.fallback(data, budget, s, x, out);
         }
         self.claims(data, ratio, s);
-        if s.claim.iter().any(|c| !c.is_finite()) {
+        if s.overflow {
             return self.fallback(data, budget, s, x, out);
         }
         let (scale, target) = match budget.mode {
@@ -407,9 +412,7 @@ impl Kernel {
         for i in 0..n {
             let (c, f, u, q) = (claim[i], floor[i], cap[i], qs[i]);
             let raw = scale * c;
-            let paid = if c > 0.0 { raw } else { 0.0 };
-            let capped = if paid < u { paid } else { u };
-            let xi = if f > capped { f } else { capped };
+            let xi = clamp_pay(if c > 0.0 { raw } else { 0.0 }, f, u);
             x[i] = xi;
             let fb = f > (if raw < u { raw } else { u });
             let cb = (u >= f) & (u < raw);
