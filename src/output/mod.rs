@@ -44,24 +44,39 @@ impl Staging {
     /// Create a staging folder for `target`. Fails early if the target's parent cannot be
     /// created or written, or if `target` exists and is not an ecocomp output folder.
     pub fn new(target: &Path) -> Result<Staging> {
-        if target.exists() {
-            if !target.is_dir() {
+        // One look at the folder, tolerant of another run swapping it in or out meanwhile
+        // (checking `exists`, then the listing, then the marker separately raced with a
+        // concurrent commit that renamed the folder aside between the checks).
+        match std::fs::metadata(target) {
+            Ok(m) if !m.is_dir() => {
                 return Err(Error::Runtime(format!(
                     "output path {} exists and is not a directory",
                     target.display()
                 )));
             }
-            let empty = std::fs::read_dir(target)
-                .map_err(|e| io_err(target, e))?
-                .next()
-                .is_none();
-            if !empty && !target.join(MARKER).is_file() {
-                return Err(Error::Runtime(format!(
-                    "output directory {} is not empty and holds no {MARKER}: it does not look like \
-                     ecocomp output, so it will not be replaced; choose another --out",
-                    target.display()
-                )));
-            }
+            Ok(_) => match std::fs::read_dir(target) {
+                Ok(entries) => {
+                    let (mut empty, mut marked) = (true, false);
+                    for entry in entries {
+                        let entry = entry.map_err(|e| io_err(target, e))?;
+                        empty = false;
+                        marked |= entry.file_name() == MARKER
+                            && entry.file_type().is_ok_and(|t| t.is_file());
+                    }
+                    if !empty && !marked {
+                        return Err(Error::Runtime(format!(
+                            "output directory {} is not empty and holds no {MARKER}: it does \
+                             not look like ecocomp output, so it will not be replaced; choose \
+                             another --out",
+                            target.display()
+                        )));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(target, e)),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(target, e)),
         }
         let name = target
             .file_name()
