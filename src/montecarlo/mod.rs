@@ -222,6 +222,20 @@ pub fn run_with(
             .collect(),
     };
     let mut total = new_acc(limit);
+    // Each pool thread keeps one vertical worker from block to block (its buffers and, in
+    // sketch mode, its own sketches of the region amounts). What a block computes does not
+    // depend on which worker runs it: a worker's buffers are overwritten every draw and its
+    // sketches are merged, order-free, at the end.
+    let threads = pool.current_num_threads().max(1);
+    let workers: Vec<std::sync::Mutex<Option<vertical::Worker>>> =
+        (0..threads).map(|_| std::sync::Mutex::new(None)).collect();
+    let new_worker = |m: &VerticalModel| {
+        let mut w = m.worker();
+        if sketch {
+            w.keep_sketches(n * nf);
+        }
+        w
+    };
     let blocks = settings.draws.div_ceil(block);
     let mut b0 = 0u64;
     while b0 < blocks {
@@ -236,14 +250,24 @@ pub fn run_with(
                     let mut acc = new_acc(block_limit);
                     let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
                     if let (Some(m), Some(va)) = (&model, acc.vertical.as_mut()) {
-                        let mut w = m.worker();
-                        for d in d0..d1 {
-                            m.draw(settings.seed, d, &mut w, va)?;
-                            if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
-                                m.finish_block(&mut w, va);
+                        let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
+                        let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+                        let w = guard.get_or_insert_with(|| new_worker(m));
+                        let mut run = || -> Result<()> {
+                            for d in d0..d1 {
+                                m.draw(settings.seed, d, w, va)?;
+                                if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
+                                    m.finish_block(w, va);
+                                }
                             }
+                            m.finish_block(w, va);
+                            Ok(())
+                        };
+                        if let Err(e) = run() {
+                            // Leave no half-summarised buffer behind for the next block.
+                            *guard = None;
+                            return Err(e);
                         }
-                        m.finish_block(&mut w, va);
                     }
                     for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
                         let mut w = m.worker();
@@ -259,6 +283,15 @@ pub fn run_with(
         pool.install(|| total.merge_wave(&parts));
         b0 = b1;
         progress((b0 * block).min(settings.draws));
+    }
+    if let Some(total) = total.vertical.as_mut() {
+        let done: Vec<vertical::Worker> = workers
+            .into_iter()
+            .filter_map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let sketches: Vec<&[crate::stats::Quantiles]> =
+            done.iter().map(|w| &w.sketches[..]).collect();
+        pool.install(|| total.merge_sketches(&sketches));
     }
     let draws_csv = if settings.save_draws {
         Some(draws::draws_csv(

@@ -185,6 +185,23 @@ impl VerticalAcc {
         self.merge_small(o);
     }
 
+    /// Merge workers' own sketches of the region amounts ([`Worker::keep_sketches`]) into
+    /// the amounts' quantiles, in parallel chunks. Sketch merges are exact integer sums, so
+    /// the order of the workers does not matter.
+    pub fn merge_sketches(&mut self, workers: &[&[Quantiles]]) {
+        use rayon::prelude::*;
+        const CHUNK: usize = 256;
+        self.x
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for w in workers {
+                    let theirs = w.get(c * CHUNK..).unwrap_or(&[]);
+                    chunk.iter_mut().zip(theirs).for_each(|(a, b)| a.q.merge(b));
+                }
+            });
+    }
+
     /// The per-formula and kept outputs of [`merge`](Self::merge).
     fn merge_small(&mut self, o: &VerticalAcc) {
         let zip = |a: &mut [Acc], b: &[Acc]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
@@ -241,6 +258,20 @@ pub struct Worker {
     pub metrics: crate::compare::metrics::MetricScratch,
     /// The block's per-draw region amounts, summarised at [`VerticalModel::finish_block`].
     pub block: BlockBuf,
+    /// Quantile sketches of the region amounts, kept by the worker across blocks
+    /// ([`Worker::keep_sketches`]); empty when the block accumulators hold them.
+    pub sketches: Vec<Quantiles>,
+}
+
+impl Worker {
+    /// Sketch the region amounts into the worker's own [`Worker::sketches`] instead of
+    /// each block's accumulator, for runs whose totals end in sketch mode. A sketch
+    /// depends only on the multiset of its values, so merging the workers' sketches at the
+    /// end ([`VerticalAcc::merge_sketches`]) gives the same bits as merging every block's,
+    /// without building and merging 8,400 sketches per block.
+    pub fn keep_sketches(&mut self, outputs: usize) {
+        self.sketches = vec![Quantiles::new(0, crate::stats::sketch::DEFAULT_ALPHA); outputs];
+    }
 }
 
 /// The region amounts of one block of draws, draw-major (`rows[j · k + f · n + i]`), plus
@@ -254,7 +285,12 @@ pub struct BlockBuf {
     deduction: Vec<u32>,
     floor: Vec<u32>,
     cap: Vec<u32>,
+    /// Scratch: one output's values in the buffered draws.
+    col: Vec<f64>,
 }
+
+/// Outputs ahead whose sketch counts [`VerticalModel::finish_block`] prefetches.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Regions per tile of [`VerticalModel::finish_block`]: a tile of a 256-draw block is
 /// 256 KiB, within the L2 cache.
@@ -397,6 +433,7 @@ impl<'a> VerticalModel<'a> {
             group_sums: vec![0.0; self.v.regions.meta.groups.len()],
             metrics: Default::default(),
             block: BlockBuf::default(),
+            sketches: Vec::new(),
         }
     }
 
@@ -576,16 +613,26 @@ impl<'a> VerticalModel<'a> {
         let r = rows.len().checked_div(k).unwrap_or(0);
         if r > 0 {
             let b = &mut w.block;
+            // One column of the rows, for its quantile sketch.
+            let mut col = std::mem::take(&mut b.col);
             for f in 0..nf {
                 for i0 in (0..n).step_by(TILE) {
                     let width = TILE.min(n - i0);
                     let (c0, bc0) = (f * n + i0, self.baseline * n + i0);
                     summarise_tile(&rows, k, r, c0, bc0, width, acc);
                     for t in 0..width {
-                        let q = &mut acc.x[c0 + t].q;
-                        for row in rows.chunks_exact(k) {
-                            q.push(row[c0 + t]);
+                        // The sketches' counts are scattered over the heap and were last
+                        // touched 32 draws ago: fetch a few outputs ahead.
+                        if let Some(q) = w.sketches.get(c0 + t + PREFETCH_AHEAD) {
+                            q.prefetch();
                         }
+                        col.clear();
+                        col.extend(rows.chunks_exact(k).map(|row| row[c0 + t]));
+                        let q = match w.sketches.get_mut(c0 + t) {
+                            Some(q) => q,
+                            None => &mut acc.x[c0 + t].q,
+                        };
+                        q.push_slice(&col);
                     }
                 }
             }
@@ -599,6 +646,7 @@ impl<'a> VerticalModel<'a> {
             counts(&mut acc.deduction, &mut b.deduction);
             counts(&mut acc.floor, &mut b.floor);
             counts(&mut acc.cap, &mut b.cap);
+            b.col = col;
         }
         w.block.rows = rows;
         w.block.rows.clear();

@@ -14,6 +14,21 @@ pub use moments::{Moments, Probability};
 pub use quantiles::{DEFAULT_EXACT_LIMIT, Quantiles};
 pub use sketch::Sketch;
 
+/// Hint the CPU to fetch the cache line holding `x` (the only `unsafe` in the crate: a
+/// prefetch instruction, which cannot fault and changes no value). A no-op off x86-64.
+#[inline(always)]
+pub fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `x` is a valid reference, and `prefetcht0` never faults or writes memory;
+    // SSE is part of the x86-64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// The probabilities reported for every output.
 pub const SUMMARY_PROBS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
 

@@ -122,6 +122,32 @@ impl Quantiles {
         }
     }
 
+    /// [`push`](Self::push) every value of `xs`, in sketch mode as one
+    /// [`Sketch::add_slice`].
+    pub fn push_slice(&mut self, xs: &[f64]) {
+        match &mut self.mode {
+            Mode::Sketch(s) if xs.iter().all(|x| x.is_finite()) => {
+                // Finite values: plain compares give the NaN-aware min/max's values.
+                let (mut lo, mut hi) = (self.min, self.max);
+                for &x in xs {
+                    lo = if x < lo { x } else { lo };
+                    hi = if x > hi { x } else { hi };
+                }
+                (self.min, self.max) = (lo, hi);
+                s.add_slice(xs);
+            }
+            _ => xs.iter().for_each(|&x| self.push(x)),
+        }
+    }
+
+    /// Hint the CPU to bring the sketch's counts into cache (a no-op in exact mode).
+    #[inline]
+    pub fn prefetch(&self) {
+        if let Mode::Sketch(s) = &self.mode {
+            s.prefetch();
+        }
+    }
+
     /// Add `other`'s values. The combined estimator is exact iff the combined count is at
     /// most this one's limit.
     pub fn merge(&mut self, other: &Quantiles) {
@@ -267,6 +293,22 @@ mod tests {
             assert_eq!(seq.is_sketch(), merged.is_sketch());
             let (a, b) = (seq.quantiles(&PS), merged.quantiles(&PS));
             assert!(a.iter().zip(&b).all(|(u, v)| u.to_bits() == v.to_bits()));
+        }
+    }
+
+    #[test]
+    fn push_slice_matches_push() {
+        let mut r = stream(9, 0, 0);
+        let mut x: Vec<f64> = (0..3_000).map(|_| 3.0 + std_normal(&mut r)).collect();
+        x[100] = f64::NAN;
+        for limit in [10_000, 500, 0] {
+            for xs in [&x[..], &x[200..]] {
+                let mut each = Quantiles::new(limit, DEFAULT_ALPHA);
+                xs.iter().for_each(|v| each.push(*v));
+                let mut slices = Quantiles::new(limit, DEFAULT_ALPHA);
+                xs.chunks(32).for_each(|c| slices.push_slice(c));
+                assert_eq!(each, slices, "limit {limit}");
+            }
         }
     }
 
