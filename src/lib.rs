@@ -32,6 +32,7 @@ pub mod region;
 pub mod sampling;
 pub mod scenario;
 pub mod sensitivity;
+pub mod simd;
 pub mod stats;
 pub mod synth;
 pub mod vertical;

@@ -13,6 +13,8 @@
 //! Breakpoints at `s = 0` (no floor) and at `s = ∞` (no cap) are never stored, so the
 //! search covers only the regions whose floors or caps can bind.
 
+use crate::simd::F64x4;
+
 /// How [`solve_scale`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SolveStatus {
@@ -289,15 +291,26 @@ fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
     let mut sums = SegmentSums::default();
-    let mut chunks = claims
+    // `segment_terms` on four lanes at once (the same operations, lane by lane).
+    let (zero, sv) = (F64x4::splat(0.0), F64x4::splat(s));
+    let (mut fixed, mut slope, mut fl) = (zero, zero, zero);
+    let chunks = claims
         .chunks_exact(LANES)
         .zip(floors.chunks_exact(LANES))
         .zip(caps.chunks_exact(LANES));
-    for ((c, f), u) in &mut chunks {
-        for k in 0..LANES {
-            sums.add(k, c[k], f[k], u[k], s);
-        }
+    for ((c, f), u) in chunks {
+        let (c, f, u) = (F64x4::load(c), F64x4::load(f), F64x4::load(u));
+        let positive = c.gt(zero);
+        let c = c.and(positive);
+        let f = f.max_gt(zero);
+        let raw = (sv * c).and(positive);
+        let free = raw.gt(f) & raw.lt(u);
+        let x = f.max_gt(raw.min_lt(u));
+        fixed = fixed + free.select(zero, x);
+        slope = slope + c.and(free);
+        fl = fl + f;
     }
+    (sums.fixed, sums.slope, sums.floors) = (fixed.to_array(), slope.to_array(), fl.to_array());
     for i in n - n % LANES..n {
         sums.add(0, claims[i], floors[i], caps[i], s);
     }
