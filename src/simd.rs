@@ -216,6 +216,36 @@ mod portable {
 #[cfg(not(target_arch = "x86_64"))]
 use portable as imp;
 
+/// The lane a running sum over `n` values puts value `i` in: `i % 4`, and lane 0 for the
+/// last `n % 4` values (the tail a four-lane loop leaves). Sums written lane by lane this
+/// way and finished with [`reduce`] have the same bits whether the loop runs on vectors or
+/// on scalars.
+#[inline(always)]
+pub fn lane_of(i: usize, n: usize) -> usize {
+    if i < n - n % LANES { i % LANES } else { 0 }
+}
+
+/// The total of four lane sums: `(l0 + l1) + (l2 + l3)`.
+#[inline(always)]
+pub fn reduce(l: [f64; 4]) -> f64 {
+    (l[0] + l[1]) + (l[2] + l[3])
+}
+
+/// `Σ xs` in four lanes ([`lane_of`], [`reduce`]).
+pub fn sum4(xs: &[f64]) -> f64 {
+    let mut acc = F64x4::splat(0.0);
+    let chunks = xs.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        acc = acc + F64x4::load(c);
+    }
+    let mut l = acc.to_array();
+    for &x in tail {
+        l[0] += x;
+    }
+    reduce(l)
+}
+
 impl F64x4 {
     #[inline(always)]
     pub fn splat(x: f64) -> Self {
@@ -433,11 +463,24 @@ mod tests {
                     assert_eq!(mx[k].to_bits(), want.to_bits());
                     assert_eq!(flags[k], u8::from(x > y));
                     assert_eq!(ones[k], if x >= y { 1.0 } else { 0.0 });
-                    assert_eq!((not >> k) & 1, u8::from(x.partial_cmp(&y).is_none_or(|o| o.is_lt())));
+                    assert_eq!(
+                        (not >> k) & 1,
+                        u8::from(x.partial_cmp(&y).is_none_or(|o| o.is_lt()))
+                    );
                     assert_eq!(((va + vb).to_array()[k]).to_bits(), (x + y).to_bits());
                 }
                 assert_eq!(va.eq(vb).any(), (0..4).any(|k| a[k] == b[k]));
             }
+        }
+        for n in 0..11 {
+            let xs: Vec<f64> = (0..n)
+                .map(|i| 0.1 * f64::from(i) + 1e15 * f64::from(i % 3))
+                .collect();
+            let mut l = [0.0; 4];
+            for (i, x) in xs.iter().enumerate() {
+                l[lane_of(i, xs.len())] += x;
+            }
+            assert_eq!(sum4(&xs).to_bits(), reduce(l).to_bits(), "n = {n}");
         }
         let mut s = [9.0; 6];
         F64x4::load(&[1.0, 2.0, 3.0, 4.0, 5.0]).store(&mut s[1..]);

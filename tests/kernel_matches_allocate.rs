@@ -74,7 +74,7 @@ fn check(case: &str, kernel: &Kernel, data: &RegionData, budget: &Budget) -> boo
 fn kernel_matches_allocate_on_perturbed_draws() {
     let mut floors_bound = 0;
     let (mut fast, mut handed) = (0, 0);
-    for (n, seed) in [(1, 3), (7, 4), (60, 5), (900, 6)] {
+    for (n, seed) in [(1, 3), (7, 4), (60, 5), (203, 7), (900, 6)] {
         let regions = synth_regions(n, 5.min(n), seed);
         let formulas = synth_formulas(&regions.meta);
         let fixed = synth_budget(&regions);

@@ -122,7 +122,12 @@ pub struct BudgetFlows {
 pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     let s = if a.floors_scaled { 0.0 } else { a.scale };
     let mut out = BudgetFlows::default();
-    for i in 0..a.x.len() {
+    // Money sums run in four lanes ([`crate::simd::lane_of`]), the order of the Monte
+    // Carlo kernel's vector loop, so that both give the same bits.
+    let (mut deducted, mut rewarded, mut floor_paid) = ([0.0; 4], [0.0; 4], [0.0; 4]);
+    let n = a.x.len();
+    for i in 0..n {
+        let k = crate::simd::lane_of(i, n);
         let claims = crate::vertical::components::claim_sum(
             a.key[i],
             a.pa[i],
@@ -132,17 +137,20 @@ pub fn budget_flows(a: &Allocation) -> BudgetFlows {
         );
         let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
         if a.q[i] < 0.0 {
-            out.deducted -= q_money;
+            deducted[k] -= q_money;
         } else if a.q[i] > 0.0 {
-            out.rewarded += q_money;
+            rewarded[k] += q_money;
         }
         if a.floor_binds[i] {
-            out.floor_paid += a.x[i] - s * a.claim[i];
+            floor_paid[k] += a.x[i] - s * a.claim[i];
         }
         if a.cap_binds[i] {
             out.capped += 1;
         }
     }
+    out.deducted = crate::simd::reduce(deducted);
+    out.rewarded = crate::simd::reduce(rewarded);
+    out.floor_paid = crate::simd::reduce(floor_paid);
     out
 }
 

@@ -160,7 +160,7 @@ fn fit<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
 /// `floor_binds[i]` is true when the floor lifted the amount (`f > min(s·S', u)`), and
 /// `cap_binds[i]` when the cap cut it (`x = u < s·S'`; when saturated, every region with a
 /// positive claim that is paid its cap, since it is the caps that leave money over).
-/// `total = Σ x`.
+/// `total = Σ x` (summed in four lanes, [`crate::simd::sum4`]).
 ///
 /// Errors on infeasible floors with `OnInfeasible::Error`, and with [`Error::Runtime`] when
 /// a region column's length differs from `regions.n` (a broken [`RegionData`]).
@@ -353,7 +353,7 @@ pub fn allocate(
                             out.floor_binds[i] = out.floor[i] > 0.0;
                             out.cap_binds[i] = false;
                         }
-                        out.total = out.x.iter().sum();
+                        out.total = crate::simd::sum4(&out.x);
                         return Ok(());
                     }
                 },
@@ -380,7 +380,7 @@ pub fn allocate(
         out.floor_binds[i] = f > raw.min(u);
         out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
     }
-    out.total = out.x.iter().sum();
+    out.total = crate::simd::sum4(&out.x);
     if let Some(target) = exact_target {
         rescue_underflowed_scale(out, target);
     }
@@ -446,7 +446,7 @@ fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
             }
         }
     }
-    out.total = out.x.iter().sum();
+    out.total = crate::simd::sum4(&out.x);
     // Money left only when every region is capped (MODEL.md §1.5).
     out.cap_unallocated = if (0..n).any(|i| free[i]) {
         0.0

@@ -26,6 +26,7 @@ use super::quality::grade_index;
 use crate::compare::metrics::{BudgetFlows, budget_flows};
 use crate::error::Result;
 use crate::region::{Column, RegionData};
+use crate::simd::{F64x4, LANES};
 
 /// Columns a [`Kernel`] reads fresh on every draw; noise on any other column that the
 /// allocator uses requires [`Kernel::refresh`] per draw (see [`Kernel::depends_on`]).
@@ -44,8 +45,9 @@ pub struct Kernel {
     rest: Vec<f64>,
     /// Floor before any waiver: `max(0, h·prior)` for hold-harmless regions, else 0.
     floor: Vec<f64>,
-    /// The floor is waived on a violation (hold-harmless region, `waived_on_violation`).
-    waivable: Vec<bool>,
+    /// 1.0 when the floor is waived on a violation (hold-harmless region,
+    /// `waived_on_violation`), else 0.0.
+    waivable: Vec<f64>,
     /// Cap u (+∞ when none).
     cap: Vec<f64>,
     pool_unallocated: f64,
@@ -225,7 +227,7 @@ impl Kernel {
                 _ => (0.0, false),
             };
             self.floor.push(base);
-            self.waivable.push(waivable);
+            self.waivable.push(if waivable { 1.0 } else { 0.0 });
         }
         self.cap.clear();
         self.cap.extend(prior.iter().map(|&p| match f.cap {
@@ -322,9 +324,52 @@ impl Kernel {
             r[..7].copy_from_slice(&self.rates);
             r
         };
-        let mut claims_total = 0.0;
-        let mut overflow = false;
-        for i in 0..n {
+        // Four regions at a time ([`F64x4`]): lane by lane the same operations as
+        // `claim_one` below, which takes the last `n % 4` regions.
+        let v = F64x4::splat;
+        let (zero, one) = (v(0.0), v(1.0));
+        let (vt, vnt) = (t.map(v), t.map(|x| v(-x)));
+        let (vlambda, vmax_cut) = (v(lambda), v(max_cut));
+        let (mut total_lanes, mut over) = (zero, zero.lt(zero));
+        let vector = n - n % LANES;
+        for i in (0..vector).step_by(LANES) {
+            let r = i..i + LANES;
+            let gap =
+                (F64x4::load(&need[r.clone()]) - F64x4::load(&revenue[r.clone()])).max_gt(zero);
+            let ratio = F64x4::load(&ratio[r.clone()]);
+            let mut band = one;
+            for &(lower, mult) in bands {
+                band = v(lower).le(ratio).select(v(mult), band);
+            }
+            let key = gap * band * F64x4::load(&factor[r.clone()]);
+            let total = key + F64x4::load(&rest[r.clone()]);
+            // `grade_index`: 3 + better − worse, the worse grades only when none is better.
+            let dq = F64x4::load(&dq[r.clone()]);
+            let better = dq.ge(vt[0]).ones() + dq.ge(vt[1]).ones() + dq.ge(vt[2]).ones();
+            let worse = dq.le(vnt[0]).ones() + dq.le(vnt[1]).ones() + dq.le(vnt[2]).ones();
+            let worse = better.gt(zero).select(zero, worse);
+            let g = v(3.0) + better - worse;
+            let mut q = zero;
+            for (k, &rate) in rates[..7].iter().enumerate() {
+                q = g.eq(v(k as f64)).select(v(rate), q);
+            }
+            let damage = F64x4::load(&damage[r.clone()]);
+            let cut = (vlambda * damage).min_lt(vmax_cut);
+            let c = (total * (one + q) * (one - cut)).max_gt(zero);
+            c.store(&mut claim[r.clone()]);
+            total_lanes = total_lanes + c;
+            over = over | c.eq(v(f64::INFINITY));
+            (total * (one - cut)).store(&mut net[r.clone()]);
+            q.store(&mut qs[r.clone()]);
+            let violated = g.lt(v(3.0)) | damage.gt(zero);
+            let waived = F64x4::load(&waivable[r.clone()]).gt(zero) & violated;
+            waived
+                .select(zero, F64x4::load(&floor[r.clone()]))
+                .store(&mut fl[r]);
+        }
+        let mut claims_total = crate::simd::reduce(total_lanes.to_array());
+        let mut overflow = over.any();
+        for i in vector..n {
             // K = max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r), as `key_subsidy`
             // (a zero gap gives 0 · band · factor = 0; without a key, factor is 0). The
             // inputs are never NaN, so compares stand in for `max`/`min` with equal values.
@@ -343,7 +388,7 @@ impl Kernel {
             overflow |= c == f64::INFINITY;
             net[i] = total * (1.0 - cut);
             qs[i] = q;
-            let waived = waivable[i] & ((g < 3) | (damage[i] > 0.0));
+            let waived = (waivable[i] > 0.0) & ((g < 3) | (damage[i] > 0.0));
             fl[i] = if waived { 0.0 } else { floor[i] };
         }
         s.claims_total = claims_total;
@@ -403,13 +448,43 @@ impl Kernel {
             &mut out.deduction[..n],
         );
         let x = &mut x[..n];
-        let mut flows = BudgetFlows::default();
-        let mut total = 0.0;
-        // `pay`, the flags of `allocate` and the sums of `budget_flows`, without branches:
-        // claims, floors and caps are never NaN here and floors are ≥ 0, so compares give
-        // the same values as the NaN-aware `max`/`min`, and adding a zero term leaves a
-        // running sum's bits unchanged.
-        for i in 0..n {
+        // `pay`, the flags of `allocate` and the sums of `budget_flows`, without branches,
+        // four regions at a time: claims, floors and caps are never NaN here and floors are
+        // ≥ 0, so compares give the same values as the NaN-aware `max`/`min`, and adding a
+        // zero term leaves a running sum's bits unchanged. The sums run in the four lanes
+        // of [`crate::simd::lane_of`], as `budget_flows` and `allocate` sum them.
+        let v = F64x4::splat;
+        let (zero, vs) = (v(0.0), v(scale));
+        let (mut ded_l, mut rew_l, mut floor_l, mut total_l) = (zero, zero, zero, zero);
+        let mut capped = 0usize;
+        let vector = n - n % LANES;
+        for i in (0..vector).step_by(LANES) {
+            let r = i..i + LANES;
+            let (c, f, u, q) = (
+                F64x4::load(&claim[r.clone()]),
+                F64x4::load(&floor[r.clone()]),
+                F64x4::load(&cap[r.clone()]),
+                F64x4::load(&qs[r.clone()]),
+            );
+            let raw = vs * c;
+            let capped_raw = raw.min_lt(u);
+            let xi = f.max_gt(raw.and(c.gt(zero)).min_lt(u));
+            xi.store(&mut x[r.clone()]);
+            let fb = f.gt(capped_raw);
+            let cb = u.ge(f) & u.lt(raw);
+            let (qneg, qpos) = (q.lt(zero), q.gt(zero));
+            fbs[r.clone()].copy_from_slice(&fb.to_u8());
+            cbs[r.clone()].copy_from_slice(&cb.to_u8());
+            ded[r.clone()].copy_from_slice(&qneg.to_u8());
+            let q_money = F64x4::load(&net[r]) * q * vs;
+            ded_l = ded_l - q_money.and(qneg);
+            rew_l = rew_l + q_money.and(qpos);
+            floor_l = floor_l + (xi - raw).and(fb);
+            capped += cb.bits().count_ones() as usize;
+            total_l = total_l + xi;
+        }
+        let mut lanes = [ded_l, rew_l, floor_l, total_l].map(F64x4::to_array);
+        for i in vector..n {
             let (c, f, u, q) = (claim[i], floor[i], cap[i], qs[i]);
             let raw = scale * c;
             let xi = clamp_pay(if c > 0.0 { raw } else { 0.0 }, f, u);
@@ -420,12 +495,19 @@ impl Kernel {
             cbs[i] = u8::from(cb);
             ded[i] = u8::from(q < 0.0);
             let q_money = net[i] * q * scale;
-            flows.deducted -= if q < 0.0 { q_money } else { 0.0 };
-            flows.rewarded += if q > 0.0 { q_money } else { 0.0 };
-            flows.floor_paid += if fb { xi - scale * c } else { 0.0 };
-            flows.capped += usize::from(cb);
-            total += xi;
+            lanes[0][0] -= if q < 0.0 { q_money } else { 0.0 };
+            lanes[1][0] += if q > 0.0 { q_money } else { 0.0 };
+            lanes[2][0] += if fb { xi - raw } else { 0.0 };
+            capped += usize::from(cb);
+            lanes[3][0] += xi;
         }
+        let [deducted, rewarded, floor_paid, total] = lanes.map(crate::simd::reduce);
+        let flows = BudgetFlows {
+            deducted,
+            rewarded,
+            floor_paid,
+            capped,
+        };
         // `allocate` repairs a scale that under- or overflowed; hand such draws to it.
         if let Some(t) = target
             && (total - t).abs() > 1e-12 * t
