@@ -67,9 +67,13 @@ pub struct InequalityScratch {
 /// Below this many values the unweighted Gini sorts with the standard sort; above it, a
 /// radix pass is cheaper (the Monte Carlo engine computes a Gini of every draw).
 const RADIX_MIN: usize = 512;
-/// Bits per radix digit; two digits order the keys by the top 16 bits of their offset
-/// from the smallest key.
-const RADIX_BITS: u32 = 8;
+/// Bits of a radix digit (a 16 KiB histogram): the keys are bucketed by the top 12 bits
+/// of their offset from the smallest key, or by the top 24 in two passes above
+/// [`ONE_PASS_MAX`] keys, then sorted within buckets.
+const RADIX_BITS: u32 = 12;
+/// Most keys sorted with one radix pass (at 2,800 keys the buckets hold about one key
+/// each; at 30,000 the second pass is cheaper than insertion within crowded buckets).
+const ONE_PASS_MAX: usize = 8192;
 /// Element moves the insertion fix-up may make per key before it gives up and hands the
 /// nearly sorted keys to the standard sort (many distinct keys sharing their top bits).
 const INSERTION_BUDGET: usize = 8;
@@ -93,13 +97,13 @@ fn from_order_key(k: u64) -> f64 {
     f64::from_bits(b ^ ((((b as i64) >> 63) as u64) >> 1))
 }
 
-/// Sort `keys` ascending: two LSD radix passes on the top 16 bits of `key − min` (so the
-/// digits cover the keys' actual range, not the whole float range), then an insertion pass
-/// that only moves keys sharing those bits; if that pass exceeds its budget (many
-/// distinct keys within one 1/65,536 of the range), the standard sort finishes the job.
-/// Exact for any input.
-fn sort_keys(keys: &mut [u64], tmp: &mut Vec<u64>) {
-    const BUCKETS: usize = 1 << RADIX_BITS;
+/// Sort `keys` ascending (the sorted keys end in `keys`; `tmp` is scratch): counting
+/// passes on the top bits of `key − min` (so the buckets cover the keys' actual range, not
+/// the whole float range), one pass of [`RADIX_BITS`] bits up to [`ONE_PASS_MAX`] keys and
+/// two LSD passes of [`RADIX_BITS`] bits above, then an insertion pass that only moves
+/// keys within a bucket; if that pass exceeds its budget (many distinct keys within one
+/// bucket), the standard sort finishes the job. Exact for any input.
+fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
     let n = keys.len();
     let (lo, hi) = keys
         .iter()
@@ -108,33 +112,15 @@ fn sort_keys(keys: &mut [u64], tmp: &mut Vec<u64>) {
         return;
     }
     let span_bits = 64 - (hi - lo).leading_zeros();
-    let shift = span_bits.saturating_sub(2 * RADIX_BITS);
-    let mask = (BUCKETS - 1) as u64;
-    let digit = |k: u64, p: u32| (((k - lo) >> (shift + p * RADIX_BITS)) & mask) as usize;
-    let mut hist = [[0u32; BUCKETS]; 2];
-    for &k in keys.iter() {
-        hist[0][digit(k, 0)] += 1;
-        hist[1][digit(k, 1)] += 1;
-    }
-    for h in hist.iter_mut() {
-        let mut sum = 0;
-        for c in h.iter_mut() {
-            let count = *c;
-            *c = sum;
-            sum += count;
-        }
-    }
     tmp.clear();
     tmp.resize(n, 0);
-    for &k in keys.iter() {
-        let slot = &mut hist[0][digit(k, 0)];
-        tmp[*slot as usize] = k;
-        *slot += 1;
-    }
-    for &k in tmp.iter() {
-        let slot = &mut hist[1][digit(k, 1)];
-        keys[*slot as usize] = k;
-        *slot += 1;
+    if n <= ONE_PASS_MAX {
+        radix_pass(keys, tmp, lo, span_bits.saturating_sub(RADIX_BITS));
+        std::mem::swap(keys, tmp);
+    } else {
+        let shift = span_bits.saturating_sub(2 * RADIX_BITS);
+        radix_pass(keys, tmp, lo, shift);
+        radix_pass(tmp, keys, lo, shift + RADIX_BITS);
     }
     let mut budget = INSERTION_BUDGET * n;
     for i in 1..n {
@@ -150,6 +136,28 @@ fn sort_keys(keys: &mut [u64], tmp: &mut Vec<u64>) {
             keys.sort_unstable();
             return;
         }
+    }
+}
+
+/// One stable counting pass: `src` into `dst` by the [`RADIX_BITS`] bits of `key − lo`
+/// from bit `shift` up.
+fn radix_pass(src: &[u64], dst: &mut [u64], lo: u64, shift: u32) {
+    const BUCKETS: usize = 1 << RADIX_BITS;
+    let bucket = |k: u64| ((k - lo) >> shift) as usize & (BUCKETS - 1);
+    let mut hist = [0u32; BUCKETS];
+    for &k in src {
+        hist[bucket(k)] += 1;
+    }
+    let mut sum = 0;
+    for c in hist.iter_mut() {
+        let count = *c;
+        *c = sum;
+        sum += count;
+    }
+    for &k in src {
+        let slot = &mut hist[bucket(k)];
+        dst[*slot as usize] = k;
+        *slot += 1;
     }
 }
 
