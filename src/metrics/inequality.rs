@@ -123,7 +123,7 @@ fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
         lo
     };
     let span_bits = 64 - (hi - lo).leading_zeros();
-    tmp.clear();
+    // Every slot is written by the first pass.
     tmp.resize(n, 0);
     if n <= ONE_PASS_MAX {
         radix_pass(keys, tmp, lo, span_bits.saturating_sub(RADIX_BITS));

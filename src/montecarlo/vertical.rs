@@ -281,6 +281,8 @@ impl Worker {
 #[derive(Debug, Clone, Default)]
 pub struct BlockBuf {
     rows: Vec<f64>,
+    /// Values of `rows` holding draws of the current block (the rest is old scratch).
+    filled: usize,
     /// Per output: draws of the block with a deduction, a binding floor, a binding cap.
     deduction: Vec<u32>,
     floor: Vec<u32>,
@@ -498,8 +500,12 @@ impl<'a> VerticalModel<'a> {
         let n = self.v.regions.data.n;
         let nf = w.kernels.len();
         let k = n * nf;
-        let row0 = w.block.rows.len();
-        w.block.rows.resize(row0 + k, 0.0);
+        // The row is overwritten by the kernels: the buffer grows on the first block only.
+        let row0 = w.block.filled;
+        if w.block.rows.len() < row0 + k {
+            w.block.rows.resize(row0 + k, 0.0);
+        }
+        w.block.filled = row0 + k;
         self_sufficiency_into(&w.data, &mut w.ratio);
         for f in 0..nf {
             if self.sample_formula(seed, d, f, w) || self.refresh_all {
@@ -609,7 +615,8 @@ impl<'a> VerticalModel<'a> {
         let n = self.v.regions.data.n;
         let nf = w.allocs.len();
         let k = n * nf;
-        let rows = std::mem::take(&mut w.block.rows);
+        let all = std::mem::take(&mut w.block.rows);
+        let rows = &all[..w.block.filled.min(all.len())];
         let r = rows.len().checked_div(k).unwrap_or(0);
         if r > 0 {
             let b = &mut w.block;
@@ -619,7 +626,7 @@ impl<'a> VerticalModel<'a> {
                 for i0 in (0..n).step_by(TILE) {
                     let width = TILE.min(n - i0);
                     let (c0, bc0) = (f * n + i0, self.baseline * n + i0);
-                    summarise_tile(&rows, k, r, c0, bc0, width, acc);
+                    summarise_tile(rows, k, r, c0, bc0, width, acc);
                     for t in 0..width {
                         // The sketches' counts are scattered over the heap and were last
                         // touched 32 draws ago: fetch a few outputs ahead.
@@ -648,8 +655,8 @@ impl<'a> VerticalModel<'a> {
             counts(&mut acc.cap, &mut b.cap);
             b.col = col;
         }
-        w.block.rows = rows;
-        w.block.rows.clear();
+        w.block.rows = all;
+        w.block.filled = 0;
     }
 }
 

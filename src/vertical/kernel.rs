@@ -294,8 +294,8 @@ impl Kernel {
         let dq = &data.col(Column::EqiChange)[..n];
         let damage = &data.col(Column::DamageIndex)[..n];
         let ratio = &ratio[..n];
+        // Every slot is written below: resize only, no zeroing per draw.
         for v in [&mut s.claim, &mut s.floor, &mut s.net, &mut s.q] {
-            v.clear();
             v.resize(n, 0.0);
         }
         let bands: &[(f64, f64)] = f.key.as_ref().map_or(&[], |k| &k.bands);
@@ -436,8 +436,8 @@ impl Kernel {
                 (sol.scale, Some(target))
             }
         };
+        // Every flag is written below: resize only, no zeroing per draw.
         for v in [&mut out.deduction, &mut out.floor_binds, &mut out.cap_binds] {
-            v.clear();
             v.resize(n, 0);
         }
         let (claim, floor, cap) = (&s.claim[..n], &s.floor[..n], &self.cap[..n]);
