@@ -38,6 +38,9 @@ fn bench_gini(c: &mut Criterion) {
     group.finish();
 }
 
+/// Perturbed allocations the `synth_draws` case cycles through.
+const PERTURBED_DRAWS: usize = 64;
+
 /// The point allocation of the synthetic scenario's first formula (`ecocomp synth`).
 fn synth_allocation(n: usize) -> Vec<f64> {
     let regions = ecocomp::synth::synth_regions(n, 31, 1);
@@ -63,6 +66,23 @@ fn bench_gini_unweighted(c: &mut Criterion) {
         let x = synth_allocation(n);
         group.bench_with_input(BenchmarkId::new("synth", n), &n, |b, _| {
             b.iter(|| scratch.gini(black_box(&x), None))
+        });
+        // As in a Monte Carlo run: a different draw each call (the amounts moved by a few
+        // percent), so that the branch predictor cannot learn one vector's order.
+        let mut rng = ecocomp::sampling::rng::stream(5, 0, 0);
+        let draws: Vec<Vec<f64>> = (0..PERTURBED_DRAWS)
+            .map(|_| {
+                x.iter()
+                    .map(|&v| v * (0.03 * ecocomp::sampling::rng::std_normal(&mut rng)).exp())
+                    .collect()
+            })
+            .collect();
+        let mut d = 0;
+        group.bench_with_input(BenchmarkId::new("synth_draws", n), &n, |b, _| {
+            b.iter(|| {
+                d = (d + 1) % draws.len();
+                scratch.gini(black_box(&draws[d]), None)
+            })
         });
     }
     group.finish();

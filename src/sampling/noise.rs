@@ -159,9 +159,13 @@ impl NoiseModel {
         let s = (1.0 - rho * rho).max(0.0).sqrt();
         let n = out.len().min(base.len());
         let (out, base) = (&mut out[..n], &base[..n]);
+        // A local copy of the generator stays in registers through the loop (through the
+        // `&mut` it is reloaded and stored around every normal); the same draws either way.
+        let mut local = rng.clone();
         for o in out.iter_mut() {
-            *o = std_normal(rng);
+            *o = std_normal(&mut local);
         }
+        *rng = local;
         // Group term ρ·Z_g of region i (0 for a region without a valid group).
         let group = |i: usize| {
             group_idx

@@ -125,19 +125,22 @@ impl Quantiles {
     /// [`push`](Self::push) every value of `xs`, in sketch mode as one
     /// [`Sketch::add_slice`].
     pub fn push_slice(&mut self, xs: &[f64]) {
-        match &mut self.mode {
-            Mode::Sketch(s) if xs.iter().all(|x| x.is_finite()) => {
-                // Finite values: plain compares give the NaN-aware min/max's values.
-                let (mut lo, mut hi) = (self.min, self.max);
-                for &x in xs {
-                    lo = if x < lo { x } else { lo };
-                    hi = if x > hi { x } else { hi };
-                }
+        if let Mode::Sketch(s) = &mut self.mode {
+            // One branch-free pass: extremes by plain compares (the NaN-aware min/max's
+            // values when every value is finite) and whether every value is.
+            let (mut lo, mut hi, mut finite) = (self.min, self.max, true);
+            for &x in xs {
+                finite &= x.is_finite();
+                lo = if x < lo { x } else { lo };
+                hi = if x > hi { x } else { hi };
+            }
+            if finite {
                 (self.min, self.max) = (lo, hi);
                 s.add_slice(xs);
+                return;
             }
-            _ => xs.iter().for_each(|&x| self.push(x)),
         }
+        xs.iter().for_each(|&x| self.push(x));
     }
 
     /// Hint the CPU to bring the sketch's counts into cache (a no-op in exact mode).
