@@ -266,6 +266,11 @@ pub fn allocate(
     let dq = regions.col(Column::EqiChange);
     let damage = regions.col(Column::DamageIndex);
     let prior = regions.col(Column::PriorAllocation);
+    // Σ S' (the solve's starting point only) and the first overflowed claim, in the same
+    // pass (a separate pass each costs as much as the arithmetic at county scale, where
+    // the vectors no longer fit in cache).
+    let mut claims = 0.0;
+    let mut overflowed = None;
     for i in 0..n {
         let (grade, q) = quality::grade_and_rate(dq[i], formula.quality.as_ref());
         let cut = formula
@@ -282,7 +287,12 @@ pub fn allocate(
         out.grade[i] = grade;
         out.q[i] = q;
         out.cut[i] = cut;
-        out.claim[i] = (s * (1.0 + q) * (1.0 - cut)).max(0.0);
+        let c = (s * (1.0 + q) * (1.0 - cut)).max(0.0);
+        out.claim[i] = c;
+        claims += c;
+        if !c.is_finite() && overflowed.is_none() {
+            overflowed = Some(i);
+        }
 
         (out.floor[i], out.floor_waived[i]) = match &formula.floor {
             Some(floor) if regions.hold_harmless[i] => {
@@ -303,7 +313,7 @@ pub fn allocate(
     // Money inputs near f64's limit (~1e308) can overflow a claim to +∞ (found by the
     // `allocator` fuzz target with gaps near 1e300 times multipliers): a clear error, never
     // an infinite payment.
-    if let Some(i) = out.claim.iter().position(|c| !c.is_finite()) {
+    if let Some(i) = overflowed {
         return Err(Error::Runtime(format!(
             "formula '{}': the claim of region {} overflows a 64-bit float (inputs near \
              1e300); express money in a larger unit (e.g. 亿元 instead of 元)",
@@ -320,7 +330,6 @@ pub fn allocate(
             // Newton steps from the unconstrained scale T'/ΣS' (streaming passes, which
             // keep the cost linear where the quickselect's partitions fall out of cache),
             // with the same bits as the quickselect it falls back to.
-            let claims: f64 = out.claim.iter().sum();
             let sol = solve_scale_from(
                 &out.claim,
                 &out.floor,
@@ -372,15 +381,18 @@ pub fn allocate(
     }
 
     let s = out.scale;
+    // Σ x in the lanes of `simd::sum4`, in the same pass.
+    let mut lanes = [0.0; 4];
     for i in 0..n {
         let (f, u) = (out.floor[i], out.cap[i]);
         let raw = s * out.claim[i];
         let x = pay(out.claim[i], f, u, s);
         out.x[i] = x;
+        lanes[crate::simd::lane_of(i, n)] += x;
         out.floor_binds[i] = f > raw.min(u);
         out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
     }
-    out.total = crate::simd::sum4(&out.x);
+    out.total = crate::simd::reduce(lanes);
     if let Some(target) = exact_target {
         rescue_underflowed_scale(out, target);
     }
