@@ -197,7 +197,32 @@ impl NoiseModel {
             }
         }
         let mut impossible = 0;
-        if self.min > f64::NEG_INFINITY || self.max < f64::INFINITY {
+        let window = self.min > f64::NEG_INFINITY || self.max < f64::INFINITY;
+        if let (true, Sigma::Const(sigma), NoiseKind::Additive) = (window, &self.sigma, self.kind) {
+            // The common truncated case (a damage index at its window's edge redraws about
+            // every other region), with the plain redraws inline and the generator in a
+            // local: the same draws and the same arithmetic as `redraw`.
+            let mut local = rng.clone();
+            for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
+                if self.inside(*o) {
+                    continue;
+                }
+                let g = group(i);
+                let mut hit = None;
+                for _ in 0..NOISE_REJECTION_TRIES {
+                    let v = b + sigma * (g + s * std_normal(&mut local));
+                    if self.inside(v) {
+                        hit = Some(v);
+                        break;
+                    }
+                }
+                *o = match hit {
+                    Some(v) => v,
+                    None => self.redraw_exact(b, *sigma, g, s, &mut local, &mut impossible),
+                };
+            }
+            *rng = local;
+        } else if window {
             for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
                 if !self.inside(*o) {
                     *o = self.redraw(b, sigma_at(i), group(i), s, rng, &mut impossible);
@@ -224,6 +249,22 @@ impl NoiseModel {
                 return v;
             }
         }
+        self.redraw_exact(b, sigma, g, s, rng, impossible)
+    }
+
+    /// After [`NOISE_REJECTION_TRIES`] plain redraws: one exact draw of Z_i from the normal
+    /// restricted to its window, or the base moved into the window when no Z_i can reach
+    /// it (counted in `impossible`).
+    #[cold]
+    fn redraw_exact(
+        &self,
+        b: f64,
+        sigma: f64,
+        g: f64,
+        s: f64,
+        rng: &mut Rng,
+        impossible: &mut usize,
+    ) -> f64 {
         // ε = σ(g + s·z) ∈ [elo, ehi]  ⇔  z ∈ [(elo/σ − g)/s, (ehi/σ − g)/s].
         let (elo, ehi) = self.eps_window(b, sigma);
         let scale = sigma * s;
