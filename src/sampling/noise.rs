@@ -21,7 +21,7 @@
 
 use crate::region::Column;
 use crate::sampling::rng::{Rng, open01, std_normal};
-use crate::sampling::special::{norm_mass, truncated_std_normal};
+use crate::sampling::special::{exp, exp_in_place, norm_mass, truncated_std_normal};
 
 /// Plain redraws of Z_i before the exact inverse-CDF draw. Most draws of a sensible window
 /// succeed on the first try; 8 keeps the common path cheap and the rare path bounded.
@@ -98,7 +98,7 @@ impl NoiseModel {
     fn value(&self, base: f64, eps: f64, sigma: f64) -> f64 {
         match self.kind {
             NoiseKind::Additive => base + eps,
-            NoiseKind::Multiplicative => base * (eps - 0.5 * sigma * sigma).exp(),
+            NoiseKind::Multiplicative => base * exp(eps - 0.5 * sigma * sigma),
         }
     }
 
@@ -184,9 +184,15 @@ impl NoiseModel {
                 }
             }
             (Sigma::Const(sigma), NoiseKind::Multiplicative) => {
+                // The exponents first, then `exp` over the column in one pass that
+                // vectorises ([`exp_in_place`]), then the bases.
                 let half = 0.5 * sigma * sigma;
-                for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
-                    *o = b * (sigma * (group(i) + s * *o) - half).exp();
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = sigma * (group(i) + s * *o) - half;
+                }
+                exp_in_place(out);
+                for (o, &b) in out.iter_mut().zip(base) {
+                    *o *= b;
                 }
             }
             _ => {
