@@ -7,7 +7,9 @@ use ecocomp::compare::metrics::budget_flows;
 use ecocomp::region::{Column, RegionData};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
-use ecocomp::vertical::kernel::{DrawOut, Kernel, KernelScratch, self_sufficiency_into};
+use ecocomp::vertical::kernel::{
+    DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into,
+};
 use ecocomp::vertical::{Allocation, Budget, BudgetMode, OnInfeasible, Workspace, allocate};
 
 /// Perturb revenue, ΔQ and the damage index of `base` as a Monte Carlo draw would.
@@ -30,8 +32,15 @@ fn perturb(base: &RegionData, seed: u64, draw: u64) -> RegionData {
     d
 }
 
-/// Returns whether the kernel's own path produced the draw.
-fn check(case: &str, kernel: &Kernel, data: &RegionData, budget: &Budget) -> bool {
+/// Returns whether the kernel's own path produced the draw. With `shared`, the kernel runs
+/// with the draw's shared band and grade terms ([`Kernel::run_shared`]).
+fn check(
+    case: &str,
+    kernel: &Kernel,
+    data: &RegionData,
+    budget: &Budget,
+    shared: Option<&mut SharedTerms>,
+) -> bool {
     let f = kernel.formula();
     let mut want = Allocation::default();
     let expected = allocate(f, data, budget, &mut Workspace::default(), &mut want);
@@ -39,14 +48,11 @@ fn check(case: &str, kernel: &Kernel, data: &RegionData, budget: &Budget) -> boo
     self_sufficiency_into(data, &mut ratio);
     let mut x = vec![f64::NAN; data.n];
     let mut out = DrawOut::default();
-    let got = kernel.run(
-        data,
-        &ratio,
-        budget,
-        &mut KernelScratch::default(),
-        &mut x,
-        &mut out,
-    );
+    let mut scratch = KernelScratch::default();
+    let got = match shared {
+        Some(sh) => kernel.run_shared(data, &ratio, budget, &mut scratch, sh, &mut x, &mut out),
+        None => kernel.run(data, &ratio, budget, &mut scratch, &mut x, &mut out),
+    };
     match (expected, got) {
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{case}"),
         (Ok(()), Ok(())) => {
@@ -113,6 +119,7 @@ fn kernel_matches_allocate_on_perturbed_draws() {
                         &kernel,
                         &data,
                         budget,
+                        None,
                     );
                     if own {
                         fast += 1;
@@ -135,4 +142,37 @@ fn kernel_matches_allocate_on_perturbed_draws() {
     // The comparison covered regions lifted by their floors, not only free ones.
     assert!(floors_bound > 100, "only {floors_bound} floors bound");
     assert!(fast > 0 && handed > 0, "fast {fast}, handed over {handed}");
+}
+
+#[test]
+fn shared_band_and_grade_terms_give_the_same_bits() {
+    // Every formula of a draw in turn with one set of shared terms, as the Monte Carlo
+    // engine runs them: the synthetic formulas share their bands and thresholds; an extra
+    // formula with other thresholds, placed second, must compute its own.
+    let regions = synth_regions(203, 5, 11);
+    let mut formulas = synth_formulas(&regions.meta);
+    let mut other = formulas[0].clone();
+    if let Some(q) = other.quality.as_mut() {
+        q.thresholds = [0.5, 1.5, 2.5];
+    }
+    formulas.insert(1, other);
+    let budget = synth_budget(&regions);
+    let kernels: Vec<Kernel> = formulas
+        .iter()
+        .map(|f| Kernel::new(f, &regions.data, &budget))
+        .collect();
+    let mut shared = SharedTerms::default();
+    for draw in 0..20 {
+        let data = perturb(&regions.data, 11, draw);
+        shared.begin_draw();
+        for (k, kernel) in kernels.iter().enumerate() {
+            check(
+                &format!("shared terms, draw {draw}, formula {k}"),
+                kernel,
+                &data,
+                &budget,
+                Some(&mut shared),
+            );
+        }
+    }
 }

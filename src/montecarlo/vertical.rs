@@ -8,7 +8,7 @@ use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
 use crate::scenario::{UncertainParam, Vertical};
 use crate::stats::{Moments, Probability, Quantiles};
-use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, self_sufficiency_into};
+use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into};
 use crate::vertical::params::Target;
 use crate::vertical::{Allocation, Budget, Formula, Workspace, allocate};
 
@@ -247,6 +247,8 @@ pub struct Worker {
     /// The formulas' kernels (refreshed per draw only when inputs they precompute vary).
     pub kernels: Vec<Kernel>,
     pub kscratch: KernelScratch,
+    /// The draw's band and grade terms, shared by formulas with the same tables.
+    pub shared: SharedTerms,
     /// Per formula: flags, flows and totals of the current draw.
     pub outs: Vec<DrawOut>,
     /// The draw's self-sufficiency ratios, shared by the formulas.
@@ -428,6 +430,7 @@ impl<'a> VerticalModel<'a> {
             ws: Workspace::default(),
             kernels: self.kernels.clone(),
             kscratch: KernelScratch::default(),
+            shared: SharedTerms::default(),
             outs: vec![DrawOut::default(); self.v.formulas.len()],
             ratio: Vec::new(),
             z_group: Vec::new(),
@@ -507,17 +510,19 @@ impl<'a> VerticalModel<'a> {
         }
         w.block.filled = row0 + k;
         self_sufficiency_into(&w.data, &mut w.ratio);
+        w.shared.begin_draw();
         for f in 0..nf {
             if self.sample_formula(seed, d, f, w) || self.refresh_all {
                 w.kernels[f].refresh(&w.formulas[f], &w.data, &w.budget);
             }
             let x = &mut w.block.rows[row0 + f * n..row0 + (f + 1) * n];
             w.kernels[f]
-                .run(
+                .run_shared(
                     &w.data,
                     &w.ratio,
                     &w.budget,
                     &mut w.kscratch,
+                    &mut w.shared,
                     x,
                     &mut w.outs[f],
                 )

@@ -79,6 +79,88 @@ pub struct KernelScratch {
     alloc: Allocation,
 }
 
+/// Per-region terms that depend only on the draw and on tables that formulas often share:
+/// the self-sufficiency band multiplier (by the key subsidy's bands) and the quality grade
+/// index (by the thresholds). [`Kernel::run_shared`] computes them for the first formula of
+/// a draw and reuses them for every later formula with the same bands and thresholds (the
+/// three formulas of the synthetic scenarios, and most real comparisons), instead of each
+/// formula evaluating them again. The same operations, so the same bits.
+#[derive(Debug, Clone, Default)]
+pub struct SharedTerms {
+    band: Vec<f64>,
+    /// Grade level + 3 as a float (0 … 6).
+    grade: Vec<f64>,
+    bands: Vec<(f64, f64)>,
+    thresholds: [f64; 3],
+    filled: bool,
+}
+
+impl SharedTerms {
+    /// Forget the last draw's terms: call before the first formula of every draw.
+    pub fn begin_draw(&mut self) {
+        self.filled = false;
+    }
+
+    /// True when the terms were computed with these tables.
+    fn matches(&self, bands: &[(f64, f64)], t: &[f64; 3]) -> bool {
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+        self.filled
+            && self.bands.len() == bands.len()
+            && self
+                .bands
+                .iter()
+                .zip(bands)
+                .all(|(a, b)| same(a.0, b.0) && same(a.1, b.1))
+            && self.thresholds.iter().zip(t).all(|(a, b)| same(*a, *b))
+    }
+
+    /// Compute the band and grade of every region for `bands` and thresholds `t`.
+    fn fill(&mut self, bands: &[(f64, f64)], t: &[f64; 3], ratio: &[f64], dq: &[f64]) {
+        let n = ratio.len().min(dq.len());
+        self.bands.clear();
+        self.bands.extend_from_slice(bands);
+        self.thresholds = *t;
+        self.band.resize(n, 0.0);
+        self.grade.resize(n, 0.0);
+        let v = F64x4::splat;
+        let (zero, one) = (v(0.0), v(1.0));
+        let (vt, vnt) = (t.map(v), t.map(|x| v(-x)));
+        let vector = n - n % LANES;
+        for i in (0..vector).step_by(LANES) {
+            let r = i..i + LANES;
+            band_lanes(bands, F64x4::load(&ratio[r.clone()]), one).store(&mut self.band[r.clone()]);
+            grade_lanes(F64x4::load(&dq[r.clone()]), &vt, &vnt, zero).store(&mut self.grade[r]);
+        }
+        for i in vector..n {
+            self.band[i] = components::band_multiplier(bands, ratio[i]);
+            self.grade[i] = grade_index(dq[i], t) as f64;
+        }
+        self.filled = true;
+    }
+}
+
+/// [`components::band_multiplier`] on four lanes.
+#[inline(always)]
+fn band_lanes(bands: &[(f64, f64)], ratio: F64x4, one: F64x4) -> F64x4 {
+    let mut band = one;
+    for &(lower, mult) in bands {
+        band = F64x4::splat(lower)
+            .le(ratio)
+            .select(F64x4::splat(mult), band);
+    }
+    band
+}
+
+/// [`grade_index`] on four lanes, as a float: 3 + better − worse, the worse grades only
+/// when none is better. `vt` holds the thresholds, `vnt` their negatives.
+#[inline(always)]
+fn grade_lanes(dq: F64x4, vt: &[F64x4; 3], vnt: &[F64x4; 3], zero: F64x4) -> F64x4 {
+    let better = dq.ge(vt[0]).ones() + dq.ge(vt[1]).ones() + dq.ge(vt[2]).ones();
+    let worse = dq.le(vnt[0]).ones() + dq.le(vnt[1]).ones() + dq.le(vnt[2]).ones();
+    let worse = better.gt(zero).select(zero, worse);
+    F64x4::splat(3.0) + better - worse
+}
+
 /// What one draw of one formula produced besides the amounts.
 #[derive(Debug, Clone, Default)]
 pub struct DrawOut {
@@ -255,7 +337,7 @@ impl Kernel {
         let mut ratio = Vec::new();
         self_sufficiency_into(data, &mut ratio);
         let mut scratch = KernelScratch::default();
-        self.claims(data, &ratio, &mut scratch);
+        self.claims(data, &ratio, &mut scratch, None);
         let scale = match budget.mode {
             BudgetMode::Open => f64::NAN,
             BudgetMode::Fixed => {
@@ -287,7 +369,13 @@ impl Kernel {
     }
 
     /// Claims S', floors after waivers, `S·(1 − cut)` and q of every region into `s`.
-    fn claims(&self, data: &RegionData, ratio: &[f64], s: &mut KernelScratch) {
+    fn claims(
+        &self,
+        data: &RegionData,
+        ratio: &[f64],
+        s: &mut KernelScratch,
+        shared: Option<&mut SharedTerms>,
+    ) {
         let n = data.n;
         let f = &self.formula;
         let revenue = &data.col(Column::StdRevenue)[..n];
@@ -309,6 +397,15 @@ impl Kernel {
             .reverse_linkage
             .as_ref()
             .map_or((0.0, 0.0), |r| (r.lambda, r.max_cut));
+        // Band and grade from the draw's shared terms when they were computed with this
+        // formula's tables (computing them now if this is the draw's first formula).
+        let shared = shared.and_then(|sh| {
+            if !sh.filled {
+                sh.fill(bands, &t, ratio, dq);
+            }
+            let ok = sh.matches(bands, &t) && sh.band.len() == n && sh.grade.len() == n;
+            ok.then_some(&*sh)
+        });
         let (need, factor, rest) = (&self.need[..n], &self.factor[..n], &self.rest[..n]);
         let (floor, waivable) = (&self.floor[..n], &self.waivable[..n]);
         let (claim, net, qs, fl) = (
@@ -336,19 +433,18 @@ impl Kernel {
             let r = i..i + LANES;
             let gap =
                 (F64x4::load(&need[r.clone()]) - F64x4::load(&revenue[r.clone()])).max_gt(zero);
-            let ratio = F64x4::load(&ratio[r.clone()]);
-            let mut band = one;
-            for &(lower, mult) in bands {
-                band = v(lower).le(ratio).select(v(mult), band);
-            }
+            let (band, g) = match shared {
+                Some(sh) => (
+                    F64x4::load(&sh.band[r.clone()]),
+                    F64x4::load(&sh.grade[r.clone()]),
+                ),
+                None => (
+                    band_lanes(bands, F64x4::load(&ratio[r.clone()]), one),
+                    grade_lanes(F64x4::load(&dq[r.clone()]), &vt, &vnt, zero),
+                ),
+            };
             let key = gap * band * F64x4::load(&factor[r.clone()]);
             let total = key + F64x4::load(&rest[r.clone()]);
-            // `grade_index`: 3 + better − worse, the worse grades only when none is better.
-            let dq = F64x4::load(&dq[r.clone()]);
-            let better = dq.ge(vt[0]).ones() + dq.ge(vt[1]).ones() + dq.ge(vt[2]).ones();
-            let worse = dq.le(vnt[0]).ones() + dq.le(vnt[1]).ones() + dq.le(vnt[2]).ones();
-            let worse = better.gt(zero).select(zero, worse);
-            let g = v(3.0) + better - worse;
             let mut q = zero;
             for (k, &rate) in rates[..7].iter().enumerate() {
                 q = g.eq(v(k as f64)).select(v(rate), q);
@@ -375,9 +471,15 @@ impl Kernel {
             // inputs are never NaN, so compares stand in for `max`/`min` with equal values.
             let gap = need[i] - revenue[i];
             let gap = if gap > 0.0 { gap } else { 0.0 };
-            let key = gap * components::band_multiplier(bands, ratio[i]) * factor[i];
+            let (band, g) = match shared {
+                Some(sh) => (sh.band[i], sh.grade[i] as usize),
+                None => (
+                    components::band_multiplier(bands, ratio[i]),
+                    grade_index(dq[i], &t),
+                ),
+            };
+            let key = gap * band * factor[i];
             let total = key + rest[i];
-            let g = grade_index(dq[i], &t);
             let q = rates[g & 7];
             let lc = lambda * damage[i];
             let cut = if lc < max_cut { lc } else { max_cut };
@@ -410,11 +512,43 @@ impl Kernel {
         x: &mut [f64],
         out: &mut DrawOut,
     ) -> Result<()> {
+        self.run_with(data, ratio, budget, s, None, x, out)
+    }
+
+    /// [`run`](Self::run) with the draw's [`SharedTerms`]: the band and grade of every
+    /// region are taken from `shared` when it holds them for this formula's tables (and
+    /// computed into it by the draw's first formula). Call [`SharedTerms::begin_draw`]
+    /// before the first formula of each draw. Same results as [`run`](Self::run).
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_shared(
+        &self,
+        data: &RegionData,
+        ratio: &[f64],
+        budget: &Budget,
+        s: &mut KernelScratch,
+        shared: &mut SharedTerms,
+        x: &mut [f64],
+        out: &mut DrawOut,
+    ) -> Result<()> {
+        self.run_with(data, ratio, budget, s, Some(shared), x, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_with(
+        &self,
+        data: &RegionData,
+        ratio: &[f64],
+        budget: &Budget,
+        s: &mut KernelScratch,
+        shared: Option<&mut SharedTerms>,
+        x: &mut [f64],
+        out: &mut DrawOut,
+    ) -> Result<()> {
         let n = data.n;
         if ratio.len() < n || x.len() != n || self.rest.len() != n {
             return self.fallback(data, budget, s, x, out);
         }
-        self.claims(data, ratio, s);
+        self.claims(data, ratio, s, shared);
         if s.overflow {
             return self.fallback(data, budget, s, x, out);
         }
