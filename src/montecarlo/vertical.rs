@@ -123,18 +123,16 @@ impl VerticalAcc {
     /// thread between waves of blocks; done serially it kept the second core idle.
     pub fn merge_all(&mut self, parts: &[&VerticalAcc]) {
         use rayon::prelude::*;
-        /// Outputs per parallel task.
-        const CHUNK: usize = 256;
         fn each<T: Send + Sync>(
             mine: &mut [T],
             parts: &[&VerticalAcc],
             field: fn(&VerticalAcc) -> &[T],
             merge: fn(&mut T, &T),
         ) {
-            mine.par_chunks_mut(CHUNK)
+            mine.par_chunks_mut(MERGE_CHUNK)
                 .enumerate()
                 .for_each(|(c, chunk)| {
-                    let off = c * CHUNK;
+                    let off = c * MERGE_CHUNK;
                     for p in parts {
                         let theirs = &field(p)[off..off + chunk.len()];
                         chunk.iter_mut().zip(theirs).for_each(|(a, b)| merge(a, b));
@@ -190,13 +188,12 @@ impl VerticalAcc {
     /// the order of the workers does not matter.
     pub fn merge_sketches(&mut self, workers: &[&[Quantiles]]) {
         use rayon::prelude::*;
-        const CHUNK: usize = 256;
         self.x
-            .par_chunks_mut(CHUNK)
+            .par_chunks_mut(MERGE_CHUNK)
             .enumerate()
             .for_each(|(c, chunk)| {
                 for w in workers {
-                    let theirs = w.get(c * CHUNK..).unwrap_or(&[]);
+                    let theirs = w.get(c * MERGE_CHUNK..).unwrap_or(&[]);
                     chunk.iter_mut().zip(theirs).for_each(|(a, b)| a.q.merge(b));
                 }
             });
@@ -292,6 +289,10 @@ pub struct BlockBuf {
     /// Scratch: one output's values in the buffered draws.
     col: Vec<f64>,
 }
+
+/// Outputs per parallel task of the merges ([`VerticalAcc::merge_all`],
+/// [`VerticalAcc::merge_sketches`]).
+const MERGE_CHUNK: usize = 256;
 
 /// Outputs ahead whose sketch counts [`VerticalModel::finish_block`] prefetches.
 const PREFETCH_AHEAD: usize = 4;

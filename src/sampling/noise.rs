@@ -203,43 +203,23 @@ impl NoiseModel {
             }
         }
         let mut impossible = 0;
-        let window = self.min > f64::NEG_INFINITY || self.max < f64::INFINITY;
-        if let (true, Sigma::Const(sigma), NoiseKind::Additive) = (window, &self.sigma, self.kind) {
-            // The common truncated case (a damage index at its window's edge redraws about
-            // every other region), with the plain redraws inline and the generator in a
-            // local: the same draws and the same arithmetic as `redraw`.
+        if self.min > f64::NEG_INFINITY || self.max < f64::INFINITY {
+            // The generator in a local (kept in registers through the loop) and the plain
+            // redraws inlined: a damage index at its window's edge redraws about every
+            // other region.
             let mut local = rng.clone();
             for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
-                if self.inside(*o) {
-                    continue;
+                if !self.inside(*o) {
+                    *o = self.redraw(b, sigma_at(i), group(i), s, &mut local, &mut impossible);
                 }
-                let g = group(i);
-                let mut hit = None;
-                for _ in 0..NOISE_REJECTION_TRIES {
-                    let v = b + sigma * (g + s * std_normal(&mut local));
-                    if self.inside(v) {
-                        hit = Some(v);
-                        break;
-                    }
-                }
-                *o = match hit {
-                    Some(v) => v,
-                    None => self.redraw_exact(b, *sigma, g, s, &mut local, &mut impossible),
-                };
             }
             *rng = local;
-        } else if window {
-            for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
-                if !self.inside(*o) {
-                    *o = self.redraw(b, sigma_at(i), group(i), s, rng, &mut impossible);
-                }
-            }
         }
         impossible
     }
 
-    /// Redraw Z_i for a value that fell outside the window (cold path).
-    #[cold]
+    /// Redraw Z_i for a value that fell outside the window.
+    #[inline]
     fn redraw(
         &self,
         b: f64,
