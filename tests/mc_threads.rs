@@ -6,7 +6,7 @@
 use assert_cmd::Command;
 use std::path::Path;
 
-/// Draws: more than one wave of blocks at 300 regions × 3 formulas, and past the exact
+/// Draws: several blocks (more than one merge window on 1 thread) at 300 regions × 3 formulas, and past the exact
 /// quantile limit, so both the block merge order and the sketch path are exercised.
 const DRAWS: &str = "1000";
 

@@ -4,12 +4,12 @@
 //! `(seed, d, substream)` ([`crate::sampling::rng::stream`]). Draws are grouped in blocks
 //! whose size depends only on the scenario's output count, never on the thread count; each
 //! block is accumulated sequentially by one worker, and blocks are merged into the run's
-//! totals strictly in block order, a wave of up to [`WAVE_BLOCKS`] blocks at a time. So the
+//! totals strictly in block order as they finish ([`Schedule`]). So the
 //! arithmetic, and hence every output bit, is the same on 1 thread or 64.
 //!
 //! Memory is bounded: accumulators hold moments and a quantile estimator per output that is
 //! exact up to a limit chosen from [`EXACT_VALUES_BUDGET`] and a fixed-size sketch above it,
-//! and at most one wave of block accumulators exists at a time.
+//! and at most [`WAVE_BLOCKS`] block accumulators exist at a time.
 
 pub mod draws;
 pub mod horizontal;
@@ -19,18 +19,17 @@ use crate::error::{Error, Result};
 use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use crate::scenario::Scenario;
 use horizontal::{AgreementAcc, AgreementModel};
-use rayon::prelude::*;
 use vertical::{VerticalAcc, VerticalModel};
 
-/// Most blocks computed in parallel before they are merged in order: two per thread, at
-/// most this many. The wave size bounds memory only; results do not depend on it.
+/// Most blocks handed out but not yet merged: two per thread, at most this many. It bounds
+/// memory only; results do not depend on it.
 pub const WAVE_BLOCKS: usize = 8;
 /// Total number of raw values kept for exact quantiles across all outputs (8 bytes each:
 /// 32 MiB). Past it, each output's quantiles come from its sketch.
 pub const EXACT_VALUES_BUDGET: usize = 4_000_000;
 /// Most draws in a block; fewer for scenarios with many outputs.
 pub const MAX_BLOCK_DRAWS: u64 = 256;
-/// Values a block accumulator may hold in exact mode (bounds a wave's memory).
+/// Values a block accumulator may hold in exact mode (bounds the memory of the blocks in flight).
 const BLOCK_VALUES_BUDGET: u64 = 1_000_000;
 /// Values a block may buffer in sketch mode, where it keeps no raw values past the block
 /// (its per-draw amounts matrix: 32 MiB per worker). Larger blocks mean fewer block
@@ -117,17 +116,139 @@ struct RunAcc {
 }
 
 impl RunAcc {
-    /// Merge a wave's block accumulators in block order, the vertical outputs in parallel
-    /// chunks on the current pool ([`VerticalAcc::merge_all`]).
-    fn merge_wave(&mut self, parts: &[RunAcc]) {
-        if let Some(a) = self.vertical.as_mut() {
-            let vs: Vec<&VerticalAcc> = parts.iter().filter_map(|p| p.vertical.as_ref()).collect();
-            a.merge_all(&vs);
+    /// Merge the next block's accumulator (blocks are merged in block order).
+    fn merge_block(&mut self, part: &RunAcc) {
+        if let (Some(a), Some(b)) = (self.vertical.as_mut(), part.vertical.as_ref()) {
+            a.merge(b);
         }
-        for p in parts {
-            for (a, b) in self.agreements.iter_mut().zip(&p.agreements) {
-                a.merge(b);
+        for (a, b) in self.agreements.iter_mut().zip(&part.agreements) {
+            a.merge(b);
+        }
+    }
+}
+
+/// Hands out blocks in order and merges their results in order, as they finish, with at
+/// most `window` blocks taken but not yet merged (which bounds memory like a wave did,
+/// without making threads wait for each other at a wave's end).
+struct Schedule {
+    blocks: u64,
+    window: u64,
+    state: std::sync::Mutex<ScheduleState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct ScheduleState {
+    /// Next block to hand out, and next block to merge.
+    next: u64,
+    merged: u64,
+    /// Finished blocks waiting for an earlier one.
+    pending: std::collections::BTreeMap<u64, RunAcc>,
+    /// A thread is merging (merges are serial, in block order).
+    merging: bool,
+    /// Draws merged so far.
+    draws: u64,
+    /// The failure of the lowest failed block, if any; no block is handed out after one.
+    error: Option<(u64, Error)>,
+    /// Every worker has returned.
+    closed: bool,
+}
+
+impl Schedule {
+    fn new(blocks: u64, window: u64) -> Self {
+        Schedule {
+            blocks,
+            window: window.max(1),
+            state: Default::default(),
+            changed: Default::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ScheduleState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next block to run, waiting while the window is full; `None` when every block is
+    /// handed out, a block has failed, or the run is interrupted.
+    fn take(&self) -> Option<u64> {
+        let mut st = self.lock();
+        loop {
+            if crate::interrupt::interrupted() && st.error.is_none() {
+                st.error = Some((u64::MAX, Error::Interrupted));
+                self.changed.notify_all();
             }
+            if st.error.is_some() || st.next >= self.blocks {
+                return None;
+            }
+            if st.next < st.merged + self.window {
+                st.next += 1;
+                return Some(st.next - 1);
+            }
+            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Block `b` is done: merge it, and any finished blocks after it, if it is the next in
+    /// order and no other thread is merging. `merge(k, acc)` merges block k and returns the
+    /// draws done once it is merged.
+    fn finish(&self, b: u64, acc: RunAcc, merge: impl Fn(u64, RunAcc) -> u64) {
+        let mut st = self.lock();
+        st.pending.insert(b, acc);
+        if st.merging {
+            return;
+        }
+        st.merging = true;
+        loop {
+            let m = st.merged;
+            let Some(next) = st.pending.remove(&m) else {
+                break;
+            };
+            drop(st);
+            let draws = merge(m, next);
+            st = self.lock();
+            st.merged += 1;
+            st.draws = draws;
+            self.changed.notify_all();
+        }
+        st.merging = false;
+    }
+
+    /// Block `b` failed: stop handing out blocks and keep the failure of the lowest block
+    /// (the same one whatever the thread count, since blocks are handed out in order and
+    /// every block handed out runs to its end).
+    fn fail(&self, b: u64, e: Error) {
+        let mut st = self.lock();
+        if st.error.as_ref().is_none_or(|(k, _)| b < *k) {
+            st.error = Some((b, e));
+        }
+        self.changed.notify_all();
+    }
+
+    /// Every worker has returned.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Wait until more than `shown` draws are merged, or the run ends (`None`).
+    fn wait_progress(&self, shown: u64) -> Option<u64> {
+        let mut st = self.lock();
+        loop {
+            if st.draws > shown {
+                return Some(st.draws);
+            }
+            if st.closed {
+                return None;
+            }
+            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The run's failure, if any.
+    fn result(&self) -> Result<()> {
+        match self.lock().error.take() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
         }
     }
 }
@@ -141,7 +262,7 @@ pub struct RunOptions {
 }
 
 /// Run `settings.draws` draws. `progress` is called from the calling thread after each
-/// wave with the number of draws done.
+/// block merged with the number of draws done.
 pub fn run(
     scn: &Scenario,
     settings: &Settings,
@@ -205,7 +326,7 @@ pub fn run_with(
     let sketch = settings.draws > limit as u64;
     let block_limit = if sketch { 0 } else { limit };
     let block = block_draws(outputs, sketch);
-    let wave = (2 * settings.threads.max(1)).min(WAVE_BLOCKS) as u64;
+    let window = (2 * settings.threads.max(1)).min(WAVE_BLOCKS) as u64;
     let new_acc = |limit: usize| RunAcc {
         vertical: model.as_ref().map(|m| {
             let acc = VerticalAcc::new(n, nf, limit).with_extras(m, limit);
@@ -221,14 +342,7 @@ pub fn run_with(
             .map(|a| AgreementAcc::new(a, limit))
             .collect(),
     };
-    let mut total = new_acc(limit);
-    // Each pool thread keeps one vertical worker from block to block (its buffers and, in
-    // sketch mode, its own sketches of the region amounts). What a block computes does not
-    // depend on which worker runs it: a worker's buffers are overwritten every draw and its
-    // sketches are merged, order-free, at the end.
-    let threads = pool.current_num_threads().max(1);
-    let workers: Vec<std::sync::Mutex<Option<vertical::Worker>>> =
-        (0..threads).map(|_| std::sync::Mutex::new(None)).collect();
+    let total = std::sync::Mutex::new(new_acc(limit));
     let new_worker = |m: &VerticalModel| {
         let mut w = m.worker();
         if sketch {
@@ -237,58 +351,70 @@ pub fn run_with(
         w
     };
     let blocks = settings.draws.div_ceil(block);
-    let mut b0 = 0u64;
-    while b0 < blocks {
-        if crate::interrupt::interrupted() {
-            return Err(Error::Interrupted);
+    let sched = Schedule::new(blocks, window);
+    // One accumulator per block, merged into `total` strictly in block order.
+    let run_block = |b: u64, w: Option<&mut vertical::Worker>| -> Result<RunAcc> {
+        let mut acc = new_acc(block_limit);
+        let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
+        if let (Some(m), Some(w), Some(va)) = (&model, w, acc.vertical.as_mut()) {
+            for d in d0..d1 {
+                m.draw(settings.seed, d, w, va)?;
+                if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
+                    m.finish_block(w, va);
+                }
+            }
+            m.finish_block(w, va);
         }
-        let b1 = (b0 + wave).min(blocks);
-        let results: Vec<Result<RunAcc>> = pool.install(|| {
-            (b0..b1)
-                .into_par_iter()
-                .map(|b| {
-                    let mut acc = new_acc(block_limit);
-                    let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
-                    if let (Some(m), Some(va)) = (&model, acc.vertical.as_mut()) {
-                        let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
-                        let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
-                        let w = guard.get_or_insert_with(|| new_worker(m));
-                        let mut run = || -> Result<()> {
-                            for d in d0..d1 {
-                                m.draw(settings.seed, d, w, va)?;
-                                if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
-                                    m.finish_block(w, va);
-                                }
-                            }
-                            m.finish_block(w, va);
-                            Ok(())
-                        };
-                        if let Err(e) = run() {
-                            // Leave no half-summarised buffer behind for the next block.
-                            *guard = None;
-                            return Err(e);
+        for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
+            let mut w = m.worker();
+            for d in d0..d1 {
+                m.draw(settings.seed, d, &mut w, aa);
+            }
+        }
+        Ok(acc)
+    };
+    // Each pool thread takes the next block, runs it with its own worker (kept across
+    // blocks, with its own sketches), and hands the result to the schedule. Whichever
+    // thread completes the run of finished blocks after the last merged one merges them,
+    // while the other threads go on drawing: no thread waits at a barrier.
+    let done: Vec<Option<vertical::Worker>> = std::thread::scope(|s| {
+        let workers = s.spawn(|| {
+            let done = pool.broadcast(|_| {
+                let mut w = model.as_ref().map(new_worker);
+                while let Some(b) = sched.take() {
+                    match run_block(b, w.as_mut()) {
+                        Ok(acc) => sched.finish(b, acc, |k, acc| {
+                            total
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .merge_block(&acc);
+                            ((k + 1) * block).min(settings.draws)
+                        }),
+                        Err(e) => {
+                            // The worker may hold half a block: it is not used again.
+                            w = None;
+                            sched.fail(b, e);
                         }
                     }
-                    for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
-                        let mut w = m.worker();
-                        for d in d0..d1 {
-                            m.draw(settings.seed, d, &mut w, aa);
-                        }
-                    }
-                    Ok(acc)
-                })
-                .collect()
+                }
+                w
+            });
+            sched.close();
+            done
         });
-        let parts = results.into_iter().collect::<Result<Vec<RunAcc>>>()?;
-        pool.install(|| total.merge_wave(&parts));
-        b0 = b1;
-        progress((b0 * block).min(settings.draws));
-    }
+        let mut shown = 0;
+        while let Some(d) = sched.wait_progress(shown) {
+            shown = d;
+            progress(d);
+        }
+        workers
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
+    sched.result()?;
+    let mut total = total.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(total) = total.vertical.as_mut() {
-        let done: Vec<vertical::Worker> = workers
-            .into_iter()
-            .filter_map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .collect();
+        let done: Vec<vertical::Worker> = done.into_iter().flatten().collect();
         let sketches: Vec<&[crate::stats::Quantiles]> =
             done.iter().map(|w| &w.sketches[..]).collect();
         pool.install(|| total.merge_sketches(&sketches));
@@ -338,4 +464,69 @@ pub fn noise_models(
             max: s.max,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn empty() -> RunAcc {
+        RunAcc {
+            vertical: None,
+            agreements: Vec::new(),
+        }
+    }
+
+    /// Several threads finishing blocks out of order (block b takes longer the smaller
+    /// `b % 3` is): merges still come in block order, never more than `window` blocks are
+    /// out at once, and progress ends at the last block.
+    #[test]
+    fn schedule_merges_in_block_order_within_its_window() {
+        let (blocks, window) = (40, 3);
+        let sched = Schedule::new(blocks, window);
+        let order = std::sync::Mutex::new(Vec::new());
+        let out = AtomicU64::new(0);
+        let most = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    while let Some(b) = sched.take() {
+                        let now = out.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_micros(200 * (3 - b % 3)));
+                        sched.finish(b, empty(), |k, _| {
+                            order.lock().unwrap().push(k);
+                            out.fetch_sub(1, Ordering::SeqCst);
+                            k + 1
+                        });
+                    }
+                });
+            }
+        });
+        sched.close();
+        assert_eq!(*order.lock().unwrap(), (0..blocks).collect::<Vec<_>>());
+        assert_eq!(sched.wait_progress(0), Some(blocks));
+        assert_eq!(sched.wait_progress(blocks), None);
+        assert!(most.load(Ordering::SeqCst) <= window, "window exceeded");
+        assert!(sched.result().is_ok());
+    }
+
+    /// The reported failure is the lowest failed block's, even when a later block fails
+    /// first, and no block is handed out after a failure.
+    #[test]
+    fn schedule_reports_the_lowest_failed_block() {
+        let sched = Schedule::new(10, 4);
+        let taken: Vec<u64> = (0..4).map(|_| sched.take().unwrap()).collect();
+        assert_eq!(taken, [0, 1, 2, 3]);
+        sched.fail(3, Error::Runtime("block 3".into()));
+        assert_eq!(sched.take(), None);
+        sched.fail(1, Error::Runtime("block 1".into()));
+        sched.fail(2, Error::Runtime("block 2".into()));
+        sched.finish(0, empty(), |_, _| 1);
+        match sched.result() {
+            Err(Error::Runtime(m)) => assert_eq!(m, "block 1"),
+            other => panic!("expected block 1's error, got {other:?}"),
+        }
+    }
 }

@@ -117,55 +117,6 @@ impl VerticalAcc {
         n * formulas + 5 * formulas
     }
 
-    /// Merge `parts` in order, as `merge` on each would, with the per-region outputs split
-    /// into chunks merged in parallel on the current rayon pool (each chunk still takes
-    /// the parts in order, so the result is the same bits). The merge runs on the calling
-    /// thread between waves of blocks; done serially it kept the second core idle.
-    pub fn merge_all(&mut self, parts: &[&VerticalAcc]) {
-        use rayon::prelude::*;
-        fn each<T: Send + Sync>(
-            mine: &mut [T],
-            parts: &[&VerticalAcc],
-            field: fn(&VerticalAcc) -> &[T],
-            merge: fn(&mut T, &T),
-        ) {
-            mine.par_chunks_mut(MERGE_CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let off = c * MERGE_CHUNK;
-                    for p in parts {
-                        let theirs = &field(p)[off..off + chunk.len()];
-                        chunk.iter_mut().zip(theirs).for_each(|(a, b)| merge(a, b));
-                    }
-                });
-        }
-        if parts
-            .iter()
-            .any(|p| p.x.len() != self.x.len() || p.diff.len() != self.diff.len())
-        {
-            parts.iter().for_each(|p| self.merge(p));
-            return;
-        }
-        each(&mut self.x, parts, |p| &p.x, |a, b| a.merge(b));
-        each(&mut self.diff, parts, |p| &p.diff, |a, b| a.merge(b));
-        for (mine, field) in [
-            (
-                &mut self.gain,
-                (|p: &VerticalAcc| &p.gain[..]) as fn(&VerticalAcc) -> &[Probability],
-            ),
-            (&mut self.deduction, |p: &VerticalAcc| &p.deduction[..]),
-            (&mut self.floor, |p: &VerticalAcc| &p.floor[..]),
-            (&mut self.cap, |p: &VerticalAcc| &p.cap[..]),
-        ] {
-            for p in parts {
-                mine.iter_mut().zip(field(p)).for_each(|(a, b)| a.merge(b));
-            }
-        }
-        for p in parts {
-            self.merge_small(p);
-        }
-    }
-
     pub fn merge(&mut self, o: &VerticalAcc) {
         let zip = |a: &mut [Acc], b: &[Acc]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
         let zipp = |a: &mut [Probability], b: &[Probability]| {
@@ -290,8 +241,7 @@ pub struct BlockBuf {
     col: Vec<f64>,
 }
 
-/// Outputs per parallel task of the merges ([`VerticalAcc::merge_all`],
-/// [`VerticalAcc::merge_sketches`]).
+/// Outputs per parallel task of [`VerticalAcc::merge_sketches`].
 const MERGE_CHUNK: usize = 256;
 
 /// Outputs ahead whose sketch counts [`VerticalModel::finish_block`] prefetches.
