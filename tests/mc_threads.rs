@@ -6,8 +6,9 @@
 use assert_cmd::Command;
 use std::path::Path;
 
-/// Draws: several blocks (more than one merge window on 1 thread) at 300 regions × 3 formulas, and past the exact
-/// quantile limit, so both the block merge order and the sketch path are exercised.
+/// Draws: several blocks at 300 regions × 3 formulas (more than the merge window on 1
+/// thread), and past the exact quantile limit, so both the block merge order and the
+/// sketch path are exercised.
 const DRAWS: &str = "1000";
 
 fn ecocomp() -> Command {
