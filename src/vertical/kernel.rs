@@ -317,18 +317,7 @@ impl Kernel {
             _ => f64::INFINITY,
         }));
 
-        self.rates = match &f.quality {
-            Some(q) => [
-                -q.deduction[2],
-                -q.deduction[1],
-                -q.deduction[0],
-                0.0,
-                q.reward[0],
-                q.reward[1],
-                q.reward[2],
-            ],
-            None => [0.0; 7],
-        };
+        self.rates = super::quality::rate_table(f.quality.as_ref());
     }
 
     /// The scale of the budget solve on `data` itself (NaN when there is none to start

@@ -98,6 +98,25 @@ pub fn grade_of_index(k: usize) -> Grade {
     GRADES[k.min(6)]
 }
 
+/// The rate of each grade level + 3 ([`grade_index`]): `table[k]` is
+/// `grade_of_index(k).rate(q)` (all 0 without a quality table), so the hot loops look the
+/// rate up instead of branching on the grade (grades come in no order, so branches
+/// mispredict).
+pub fn rate_table(quality: Option<&Quality>) -> [f64; 7] {
+    match quality {
+        Some(q) => [
+            -q.deduction[2],
+            -q.deduction[1],
+            -q.deduction[0],
+            0.0,
+            q.reward[0],
+            q.reward[1],
+            q.reward[2],
+        ],
+        None => [0.0; 7],
+    }
+}
+
 /// Grade and rate of a change `dq`; `(Stable, 0)` when the formula has no quality table.
 pub fn grade_and_rate(dq: f64, quality: Option<&Quality>) -> (Grade, f64) {
     match quality {
@@ -147,6 +166,20 @@ mod tests {
         for (dq, want) in cases {
             assert_eq!(Grade::from_change(dq, &q), want, "dq = {dq}");
         }
+    }
+
+    #[test]
+    fn rate_table_matches_rate_of_every_grade() {
+        let q = table();
+        let t = rate_table(Some(&q));
+        for (k, &r) in t.iter().enumerate() {
+            assert_eq!(
+                r.to_bits(),
+                grade_of_index(k).rate(&q).to_bits(),
+                "level {k}"
+            );
+        }
+        assert_eq!(rate_table(None), [0.0; 7]);
     }
 
     #[test]
