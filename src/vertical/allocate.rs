@@ -67,6 +67,8 @@ impl Allocation {
 pub struct Workspace {
     pub(crate) weights: Vec<f64>,
     pub(crate) events: Vec<(f64, f64)>,
+    /// The tag column that every entry of `tag_cache` was evaluated over.
+    tags: Vec<u64>,
     tag_cache: Vec<TagValues>,
 }
 
@@ -83,30 +85,41 @@ enum TagRule {
     Guidance,
 }
 
-/// One tag table evaluated for every region of one tag column.
+/// One tag table evaluated for every region of [`Workspace::tags`].
 #[derive(Debug, Clone)]
 struct TagValues {
     rule: TagRule,
     table: Vec<(u32, f64)>,
-    tags: Vec<u64>,
     values: Vec<f64>,
 }
 
 impl Workspace {
-    /// Index into `tag_cache` of `rule` with `table` evaluated over `tags`, computing it on
-    /// a miss. The key is the full table and tag column, so a hit is always exact.
-    fn tag_values(&mut self, rule: TagRule, table: &[(u32, f64)], tags: &[u64]) -> usize {
+    /// Keep the cached tag tables only if they were evaluated over `tags`: one comparison
+    /// of the tag column per [`allocate`] call, however many tables it looks up.
+    fn use_tags(&mut self, tags: &[u64]) {
+        if self.tags != tags {
+            self.tags.clear();
+            self.tags.extend_from_slice(tags);
+            self.tag_cache.clear();
+        }
+    }
+
+    /// Index into `tag_cache` of `rule` with `table` evaluated over the tag column of the
+    /// last [`use_tags`](Self::use_tags), computing it on a miss. The key is the full table
+    /// and (through `use_tags`) the full tag column, so a hit is always exact.
+    fn tag_values(&mut self, rule: TagRule, table: &[(u32, f64)]) -> usize {
         if let Some(k) = self
             .tag_cache
             .iter()
-            .position(|c| c.rule == rule && c.table == table && c.tags == tags)
+            .position(|c| c.rule == rule && c.table == table)
         {
             return k;
         }
         if self.tag_cache.len() >= TAG_CACHE_ENTRIES {
             self.tag_cache.clear();
         }
-        let values = tags
+        let values = self
+            .tags
             .iter()
             .map(|&t| match rule {
                 TagRule::Importance => components::importance_multiplier(table, t),
@@ -116,7 +129,6 @@ impl Workspace {
         self.tag_cache.push(TagValues {
             rule,
             table: table.to_vec(),
-            tags: tags.to_vec(),
             values,
         });
         self.tag_cache.len() - 1
@@ -213,7 +225,8 @@ pub fn allocate(
     let tags = &regions.tags;
 
     // Per-region components K, G, F.
-    let gk = ws.tag_values(TagRule::Guidance, &formula.guidance, tags);
+    ws.use_tags(tags);
+    let gk = ws.tag_values(TagRule::Guidance, &formula.guidance);
     out.guidance.copy_from_slice(&ws.tag_cache[gk].values);
     let rangers = regions.col(Column::Rangers);
     for (o, &c) in out.rangers.iter_mut().zip(rangers) {
@@ -221,7 +234,7 @@ pub fn allocate(
     }
     match &formula.key {
         Some(key) => {
-            let mk = ws.tag_values(TagRule::Importance, &formula.importance, tags);
+            let mk = ws.tag_values(TagRule::Importance, &formula.importance);
             let imp = &ws.tag_cache[mk].values;
             for i in 0..n {
                 let r = components::coverage(area[i], redline[i]);
@@ -500,6 +513,37 @@ mod tests {
         Floor, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
     };
     use approx::assert_relative_eq;
+
+    /// A reused workspace never answers from tag tables evaluated over other tags or for
+    /// another table: every call matches a fresh workspace's, bit for bit.
+    #[test]
+    fn tag_cache_follows_changed_tags_and_tables() {
+        let mut f = key_only();
+        f.importance = vec![(0, 2.0), (1, 3.0)];
+        f.guidance = vec![(1, 5.0)];
+        let mut d = regions();
+        let mut ws = Workspace::default();
+        let fresh = |f: &Formula, d: &RegionData| {
+            let mut a = Allocation::default();
+            allocate(f, d, &open(), &mut Workspace::default(), &mut a).unwrap();
+            a
+        };
+        for step in 0..4 {
+            match step {
+                1 => d.tags[0] = 0b10,
+                2 => f.importance[1].1 = 7.0,
+                3 => d.tags = vec![0b01, 0b11, 0],
+                _ => {}
+            }
+            let mut a = Allocation::default();
+            allocate(&f, &d, &open(), &mut ws, &mut a).unwrap();
+            assert_eq!(a, fresh(&f, &d), "step {step}");
+        }
+        // The last step's region 1 carries both tags: importance 7, guidance 5.
+        let a = fresh(&f, &d);
+        assert_eq!(a.guidance, [0.0, 5.0, 0.0]);
+        assert!(a.key[1] > a.key[0]);
+    }
 
     /// Three regions with a fiscal gap of 10, 20 and 30, no protected areas.
     fn regions() -> RegionData {
