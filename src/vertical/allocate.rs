@@ -1,7 +1,7 @@
 //! Puts the components, grades, reverse linkage and budget solve together
 //! (MODEL.md §1.2–§1.5).
 
-use super::budget::{SolveStatus, pay, solve_scale_from};
+use super::budget::{Segment, SegmentLanes, SolveStatus, pay, solve_scale_from, warm_step};
 use super::components;
 use super::formula::{Budget, BudgetMode, Formula, OnInfeasible};
 use super::quality::{self, Grade};
@@ -362,21 +362,43 @@ pub fn allocate(
     }
     let mut saturated = false;
     let mut exact_target = None;
+    // Σ x when the solve's confirming pass already paid everyone at the final scale.
+    let mut paid = None;
+    let mut start_again = 0.0;
     match budget.mode {
         BudgetMode::Open => out.scale = 1.0,
         BudgetMode::Fixed => {
             let target = (budget.total.unwrap_or(0.0) - out.pool_unallocated).max(0.0);
             // Newton steps from the unconstrained scale T'/ΣS' (streaming passes, which
             // keep the cost linear where the quickselect's partitions fall out of cache),
-            // with the same bits as the quickselect it falls back to.
-            let sol = solve_scale_from(
-                &out.claim,
-                &out.floor,
-                &out.cap,
-                target,
-                target / claims,
-                &mut ws.events,
-            );
+            // with the same bits as the quickselect it falls back to. The first step is
+            // usually the answer: the payment pass at its scale confirms it, which saves
+            // a pass over claims, floors and caps.
+            let start = target / claims;
+            let mut sol = None;
+            if let Some(step) = warm_step(&out.claim, &out.floor, &out.cap, target, start) {
+                let (seg, total) = pay_and_segment(out, step.scale);
+                sol = step.confirm(seg);
+                match sol {
+                    Some(_) => paid = Some(total),
+                    None => start_again = step.scale,
+                }
+            }
+            let sol = sol.unwrap_or_else(|| {
+                let from = if start_again > 0.0 {
+                    start_again
+                } else {
+                    start
+                };
+                solve_scale_from(
+                    &out.claim,
+                    &out.floor,
+                    &out.cap,
+                    target,
+                    from,
+                    &mut ws.events,
+                )
+            });
             match sol.status {
                 SolveStatus::FloorsExceedTarget => match budget.on_infeasible {
                     OnInfeasible::Error => {
@@ -420,22 +442,74 @@ pub fn allocate(
     }
 
     let s = out.scale;
-    // Σ x in the lanes of `simd::sum4`, in the same pass.
-    let mut lanes = [0.0; 4];
-    for i in 0..n {
-        let (f, u) = (out.floor[i], out.cap[i]);
-        let raw = s * out.claim[i];
-        let x = pay(out.claim[i], f, u, s);
-        out.x[i] = x;
-        lanes[crate::simd::lane_of(i, n)] += x;
-        out.floor_binds[i] = f > raw.min(u);
-        out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
-    }
-    out.total = crate::simd::reduce(lanes);
+    out.total = match paid {
+        Some(total) => total,
+        None => {
+            // Σ x in the lanes of `simd::sum4`, in the same pass.
+            let mut lanes = [0.0; 4];
+            for i in 0..n {
+                let (f, u) = (out.floor[i], out.cap[i]);
+                let raw = s * out.claim[i];
+                let x = pay(out.claim[i], f, u, s);
+                out.x[i] = x;
+                lanes[crate::simd::lane_of(i, n)] += x;
+                out.floor_binds[i] = f > raw.min(u);
+                out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
+            }
+            crate::simd::reduce(lanes)
+        }
+    };
     if let Some(target) = exact_target {
         rescue_underflowed_scale(out, target);
     }
     Ok(())
+}
+
+/// The payment pass of [`allocate`] at scale `s` for a budget that is not saturated (`x`,
+/// `floor_binds`, `cap_binds` as the plain pass writes them), four regions at a time, with
+/// the sums of the solver's segment at `s` in the same pass ([`SegmentLanes`]). Returns
+/// that segment and `Σ x` in the lanes of [`crate::simd::sum4`]. Claims, floors and caps
+/// are never NaN here, so the compares give `pay`'s values.
+fn pay_and_segment(out: &mut Allocation, s: f64) -> (Segment, f64) {
+    use crate::simd::{F64x4, LANES};
+    let n = out.x.len();
+    let vector = n - n % LANES;
+    let mut seg = SegmentLanes::new(s);
+    let mut total = F64x4::splat(0.0);
+    let sv = F64x4::splat(s);
+    for i in (0..vector).step_by(LANES) {
+        let r = i..i + LANES;
+        let (c, f, u) = (
+            F64x4::load(&out.claim[r.clone()]),
+            F64x4::load(&out.floor[r.clone()]),
+            F64x4::load(&out.cap[r.clone()]),
+        );
+        let x = seg.add4(c, f, u);
+        x.store(&mut out.x[r.clone()]);
+        total = total + x;
+        let raw = sv * c;
+        let (fb, cb) = (f.gt(raw.min_lt(u)).to_u8(), (u.ge(f) & u.lt(raw)).to_u8());
+        for k in 0..LANES {
+            out.floor_binds[i + k] = fb[k] != 0;
+            out.cap_binds[i + k] = cb[k] != 0;
+        }
+    }
+    let mut lanes = total.to_array();
+    for i in vector..n {
+        let (c, f, u) = (out.claim[i], out.floor[i], out.cap[i]);
+        let raw = s * c;
+        let x = pay(c, f, u, s);
+        out.x[i] = x;
+        lanes[0] += x;
+        out.floor_binds[i] = f > raw.min(u);
+        out.cap_binds[i] = u >= f && u < raw;
+    }
+    let seg = seg.finish(
+        &out.claim[vector..],
+        &out.floor[vector..],
+        &out.cap[vector..],
+    );
+    (seg, crate::simd::reduce(lanes))
 }
 
 /// When claims and the budget are more than ~1e308 apart, `s = T/ΣS'` under- or
@@ -543,6 +617,56 @@ mod tests {
         let a = fresh(&f, &d);
         assert_eq!(a.guidance, [0.0, 5.0, 0.0]);
         assert!(a.key[1] > a.key[0]);
+    }
+
+    /// The payment pass fused with the solver's confirming pass writes what the plain pass
+    /// writes, bit for bit: payments, flags and their four-lane total, for region counts on
+    /// and off a multiple of four, zero claims, binding floors, binding caps and caps below
+    /// floors.
+    #[test]
+    fn fused_payment_pass_matches_the_plain_pass() {
+        let mut r = crate::sampling::rng::stream(11, 0, 0);
+        for n in [1usize, 4, 7, 203] {
+            let mut out = Allocation {
+                claim: (0..n)
+                    .map(|i| match i % 9 {
+                        0 => 0.0,
+                        _ => crate::sampling::rng::std_normal(&mut r).exp() * 10.0,
+                    })
+                    .collect(),
+                floor: (0..n).map(|i| if i % 5 == 0 { 8.0 } else { 0.0 }).collect(),
+                // Every 35th region has a cap below its floor (the floor wins).
+                cap: (0..n)
+                    .map(|i| match (i % 7, i % 5) {
+                        (0, 0) => 6.0,
+                        (0, _) => 12.0,
+                        _ => f64::INFINITY,
+                    })
+                    .collect(),
+                x: vec![0.0; n],
+                floor_binds: vec![false; n],
+                cap_binds: vec![false; n],
+                ..Allocation::default()
+            };
+            for s in [0.5, 1.0, 1.7] {
+                let (_, total) = pay_and_segment(&mut out, s);
+                let mut lanes = [0.0; 4];
+                for i in 0..n {
+                    let (c, f, u) = (out.claim[i], out.floor[i], out.cap[i]);
+                    let x = pay(c, f, u, s);
+                    assert_eq!(out.x[i].to_bits(), x.to_bits(), "n {n} s {s} region {i}");
+                    lanes[crate::simd::lane_of(i, n)] += x;
+                    assert_eq!(out.floor_binds[i], f > (s * c).min(u), "floor flag {i}");
+                    assert_eq!(out.cap_binds[i], u >= f && u < s * c, "cap flag {i}");
+                }
+                assert_eq!(total.to_bits(), crate::simd::reduce(lanes).to_bits());
+                if n == 203 {
+                    // The case exercises both kinds of binding.
+                    assert!(out.floor_binds.iter().any(|&b| b));
+                    assert!(out.cap_binds.iter().any(|&b| b));
+                }
+            }
+        }
     }
 
     /// Three regions with a fiscal gap of 10, 20 and 30, no protected areas.

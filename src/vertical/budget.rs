@@ -197,7 +197,7 @@ fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> 
 /// The linear piece of `g` through scale `s`: `g(t) = fixed + t · slope` for every `t` in
 /// the segment that holds `s`. Built by [`segment_at`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Segment {
+pub struct Segment {
     /// Money of the regions whose payment does not move with the scale at `s` (on their
     /// floor, on their cap, or with no positive claim).
     fixed: f64,
@@ -290,31 +290,110 @@ pub fn clamp_pay(raw: f64, f: f64, u: f64) -> f64 {
 fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
-    let mut sums = SegmentSums::default();
-    // `segment_terms` on four lanes at once (the same operations, lane by lane).
-    let (zero, sv) = (F64x4::splat(0.0), F64x4::splat(s));
-    let (mut fixed, mut slope, mut fl) = (zero, zero, zero);
+    let mut lanes = SegmentLanes::new(s);
     let chunks = claims
         .chunks_exact(LANES)
         .zip(floors.chunks_exact(LANES))
         .zip(caps.chunks_exact(LANES));
     for ((c, f), u) in chunks {
-        let (c, f, u) = (F64x4::load(c), F64x4::load(f), F64x4::load(u));
+        lanes.add4(F64x4::load(c), F64x4::load(f), F64x4::load(u));
+    }
+    let tail = n - n % LANES;
+    lanes.finish(&claims[tail..], &floors[tail..], &caps[tail..])
+}
+
+/// The sums of [`segment_at`] at one scale, for a caller's own pass over the regions (a
+/// payment pass that also confirms a Newton step, see [`warm_step`]): regions in fours
+/// through [`add4`](Self::add4), in order, then the last `n % 4` through
+/// [`finish`](Self::finish). The same operations as `segment_at`, so the same bits.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentLanes {
+    s: f64,
+    fixed: F64x4,
+    slope: F64x4,
+    floors: F64x4,
+}
+
+impl SegmentLanes {
+    pub fn new(s: f64) -> Self {
+        let zero = F64x4::splat(0.0);
+        SegmentLanes {
+            s,
+            fixed: zero,
+            slope: zero,
+            floors: zero,
+        }
+    }
+
+    /// Add four regions (claims `c`, floors `f`, caps `u`; never NaN) and return their
+    /// payments `pay(c, f, u, s)` ([`segment_terms`] on four lanes).
+    #[inline(always)]
+    pub fn add4(&mut self, c: F64x4, f: F64x4, u: F64x4) -> F64x4 {
+        let zero = F64x4::splat(0.0);
         let positive = c.gt(zero);
         let c = c.and(positive);
         let f = f.max_gt(zero);
-        let raw = (sv * c).and(positive);
+        let raw = (F64x4::splat(self.s) * c).and(positive);
         let free = raw.gt(f) & raw.lt(u);
         let x = f.max_gt(raw.min_lt(u));
-        fixed = fixed + free.select(zero, x);
-        slope = slope + c.and(free);
-        fl = fl + f;
+        self.fixed = self.fixed + free.select(zero, x);
+        self.slope = self.slope + c.and(free);
+        self.floors = self.floors + f;
+        x
     }
-    (sums.fixed, sums.slope, sums.floors) = (fixed.to_array(), slope.to_array(), fl.to_array());
-    for i in n - n % LANES..n {
-        sums.add(0, claims[i], floors[i], caps[i], s);
+
+    /// The segment, after adding the last regions (fewer than four) to lane 0.
+    pub fn finish(self, claims: &[f64], floors: &[f64], caps: &[f64]) -> Segment {
+        let mut sums = SegmentSums {
+            fixed: self.fixed.to_array(),
+            slope: self.slope.to_array(),
+            floors: self.floors.to_array(),
+        };
+        for ((&c, &f), &u) in claims.iter().zip(floors).zip(caps) {
+            sums.add(0, c, f, u, self.s);
+        }
+        sums.finish()
     }
-    sums.finish()
+}
+
+/// The first Newton step of [`solve_scale_from`] from `start`, for a caller that confirms
+/// it in a pass of its own ([`SegmentLanes`]), typically the payment pass at the step's
+/// scale, instead of a separate pass over the regions. `None` where `solve_scale_from`
+/// would take no step from `start`.
+#[derive(Debug, Clone, Copy)]
+pub struct WarmStep {
+    seg: Segment,
+    /// The scale the step lands on.
+    pub scale: f64,
+}
+
+/// One pass at `start` and the Newton step from it (see [`WarmStep`]).
+pub fn warm_step(
+    claims: &[f64],
+    floors: &[f64],
+    caps: &[f64],
+    target: f64,
+    start: f64,
+) -> Option<WarmStep> {
+    if !(start.is_finite() && start > 0.0) {
+        return None;
+    }
+    let seg = segment_at(claims, floors, caps, start);
+    seg.step(target).map(|scale| WarmStep { seg, scale })
+}
+
+impl WarmStep {
+    /// The exact solution, when `at` (the segment at [`scale`](Self::scale)) is the segment
+    /// the step was computed from: the answer, and the bits, [`solve_scale_from`] gives.
+    /// Otherwise `None`: call `solve_scale_from` (starting at `scale` saves a pass).
+    pub fn confirm(&self, at: Segment) -> Option<BudgetSolution> {
+        at.same(&self.seg).then_some(BudgetSolution {
+            scale: self.scale,
+            paid_total: at.fixed + self.scale * at.slope,
+            floors_total: at.floors,
+            status: SolveStatus::Exact,
+        })
+    }
 }
 
 /// Most segments [`solve_scale_from`] visits before it hands over to [`solve_scale`].
@@ -472,6 +551,7 @@ mod tests {
             state ^= state << 17;
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
+        let mut confirmed = 0;
         for case in 0..50 {
             let n = 1 + case * 37;
             let c: Vec<f64> = (0..n).map(|_| next() * 10.0).collect();
@@ -499,6 +579,14 @@ mod tests {
             let mut scratch = Vec::new();
             let want = solve_scale(&c, &f, &u, t, &mut scratch);
             for start in [1e-6, 0.3, 0.9, 1.0, 1.1, 3.0, 1e6, f64::NAN, -1.0] {
+                // A confirmed first step (the caller's own pass) is the same answer.
+                if let Some(step) = warm_step(&c, &f, &u, t, start)
+                    && let Some(sol) = step.confirm(segment_at(&c, &f, &u, step.scale))
+                {
+                    assert_eq!(sol.scale.to_bits(), want.scale.to_bits(), "case {case}");
+                    assert_eq!(sol.status, SolveStatus::Exact);
+                    confirmed += 1;
+                }
                 let got = solve_scale_from(&c, &f, &u, t, start, &mut scratch);
                 assert_eq!(got.status, want.status, "case {case} start {start}");
                 assert_eq!(
@@ -510,6 +598,7 @@ mod tests {
                 );
             }
         }
+        assert!(confirmed > 0, "no first step was confirmed");
     }
 
     #[test]
