@@ -126,7 +126,15 @@ fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
     // Every slot is written by the first pass.
     tmp.resize(n, 0);
     if n <= ONE_PASS_MAX {
-        radix_pass(keys, tmp, lo, span_bits.saturating_sub(RADIX_BITS));
+        // Buckets spread over the keys' actual range [lo, hi], not the power of two above
+        // it (which left a quarter of the buckets empty on average and crowded the rest):
+        // bucket = ⌊(k − lo) · m / 2⁶⁴⌋ with m = ⌊2⁶⁴ · 2^RADIX_BITS / (hi − lo + 1)⌋, which
+        // is monotone in k and below 2^RADIX_BITS for every k ≤ hi.
+        // (A range under 2^RADIX_BITS would need m ≥ 2⁶⁴: the largest m still maps each
+        // key to its own bucket, k − lo − 1 or 0.)
+        let m = ((1u128 << (64 + RADIX_BITS)) / (u128::from(hi - lo) + 1)).min(u128::from(u64::MAX))
+            as u64;
+        scaled_radix_pass(keys, tmp, lo, m);
         std::mem::swap(keys, tmp);
     } else {
         let shift = span_bits.saturating_sub(2 * RADIX_BITS);
@@ -156,6 +164,30 @@ fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
             keys.sort_unstable();
             return;
         }
+    }
+}
+
+/// One stable counting pass of `src` into `dst` by bucket `⌊(k − lo) · m / 2⁶⁴⌋` (keys
+/// below `lo` in bucket 0); `m` must keep every bucket below `2^RADIX_BITS`.
+fn scaled_radix_pass(src: &[u64], dst: &mut [u64], lo: u64, m: u64) {
+    const BUCKETS: usize = 1 << RADIX_BITS;
+    let bucket = |k: u64| {
+        ((u128::from(k.saturating_sub(lo)) * u128::from(m)) >> 64) as usize & (BUCKETS - 1)
+    };
+    let mut hist = [0u32; BUCKETS];
+    for &k in src {
+        hist[bucket(k)] += 1;
+    }
+    let mut sum = 0;
+    for c in hist.iter_mut() {
+        let count = *c;
+        *c = sum;
+        sum += count;
+    }
+    for &k in src {
+        let slot = &mut hist[bucket(k)];
+        dst[*slot as usize] = k;
+        *slot += 1;
     }
 }
 
@@ -795,6 +827,22 @@ mod tests {
         let mut want = x.clone();
         want.sort_by(f64::total_cmp);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sort_keys_orders_keys_a_few_ulps_apart() {
+        // Ranges of keys narrower than the bucket count, wider, and exactly at it.
+        for span in [3u64, 100, 4095, 4096, 4097, 1 << 20] {
+            let x: Vec<f64> = (0..2000u64)
+                .map(|i| f64::from_bits(1.5f64.to_bits() + (i * 7919) % (span + 1)))
+                .collect();
+            let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+            sort_keys(&mut keys, &mut Vec::new());
+            let got: Vec<f64> = keys.iter().map(|&k| from_order_key(k)).collect();
+            let mut want = x.clone();
+            want.sort_by(f64::total_cmp);
+            assert_eq!(got, want, "span {span}");
+        }
     }
 
     #[test]
