@@ -167,16 +167,14 @@ fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
     }
 }
 
-/// One stable counting pass of `src` into `dst` by bucket `⌊(k − lo) · m / 2⁶⁴⌋` (keys
-/// below `lo` in bucket 0); `m` must keep every bucket below `2^RADIX_BITS`.
-fn scaled_radix_pass(src: &[u64], dst: &mut [u64], lo: u64, m: u64) {
+/// One stable counting pass of `src` into `dst` by the low [`RADIX_BITS`] bits of
+/// `bucket(k)`.
+#[inline(always)]
+fn counting_pass(src: &[u64], dst: &mut [u64], bucket: impl Fn(u64) -> usize) {
     const BUCKETS: usize = 1 << RADIX_BITS;
-    let bucket = |k: u64| {
-        ((u128::from(k.saturating_sub(lo)) * u128::from(m)) >> 64) as usize & (BUCKETS - 1)
-    };
     let mut hist = [0u32; BUCKETS];
     for &k in src {
-        hist[bucket(k)] += 1;
+        hist[bucket(k) & (BUCKETS - 1)] += 1;
     }
     let mut sum = 0;
     for c in hist.iter_mut() {
@@ -185,32 +183,24 @@ fn scaled_radix_pass(src: &[u64], dst: &mut [u64], lo: u64, m: u64) {
         sum += count;
     }
     for &k in src {
-        let slot = &mut hist[bucket(k)];
+        let slot = &mut hist[bucket(k) & (BUCKETS - 1)];
         dst[*slot as usize] = k;
         *slot += 1;
     }
 }
 
-/// One stable counting pass: `src` into `dst` by the [`RADIX_BITS`] bits of `key − lo`
-/// (0 for keys below `lo`) from bit `shift` up.
+/// [`counting_pass`] by bucket `⌊(k − lo) · m / 2⁶⁴⌋` (keys below `lo` in bucket 0); `m`
+/// must keep every bucket below `2^RADIX_BITS`.
+fn scaled_radix_pass(src: &[u64], dst: &mut [u64], lo: u64, m: u64) {
+    counting_pass(src, dst, |k| {
+        ((u128::from(k.saturating_sub(lo)) * u128::from(m)) >> 64) as usize
+    });
+}
+
+/// [`counting_pass`] by the [`RADIX_BITS`] bits of `key − lo` (0 for keys below `lo`) from
+/// bit `shift` up.
 fn radix_pass(src: &[u64], dst: &mut [u64], lo: u64, shift: u32) {
-    const BUCKETS: usize = 1 << RADIX_BITS;
-    let bucket = |k: u64| (k.saturating_sub(lo) >> shift) as usize & (BUCKETS - 1);
-    let mut hist = [0u32; BUCKETS];
-    for &k in src {
-        hist[bucket(k)] += 1;
-    }
-    let mut sum = 0;
-    for c in hist.iter_mut() {
-        let count = *c;
-        *c = sum;
-        sum += count;
-    }
-    for &k in src {
-        let slot = &mut hist[bucket(k)];
-        dst[*slot as usize] = k;
-        *slot += 1;
-    }
+    counting_pass(src, dst, |k| (k.saturating_sub(lo) >> shift) as usize);
 }
 
 impl InequalityScratch {
@@ -786,6 +776,17 @@ mod tests {
         }
     }
 
+    /// `sort_keys` on the order keys of `x` gives `x` sorted by `total_cmp`, bit for bit.
+    fn assert_sorts_like_total_cmp(x: &[f64], what: &str) {
+        let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+        sort_keys(&mut keys, &mut Vec::new());
+        let got: Vec<u64> = keys.iter().map(|&k| from_order_key(k).to_bits()).collect();
+        let mut want = x.to_vec();
+        want.sort_by(f64::total_cmp);
+        let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want, "{what}");
+    }
+
     #[test]
     fn radix_sort_matches_total_order() {
         let mut r = crate::sampling::rng::stream(5, 0, 0);
@@ -803,13 +804,7 @@ mod tests {
             .collect();
         x.push(f64::INFINITY);
         x.push(f64::MIN_POSITIVE / 4.0);
-        let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-        sort_keys(&mut keys, &mut Vec::new());
-        let got: Vec<u64> = keys.iter().map(|&k| from_order_key(k).to_bits()).collect();
-        let mut want = x.clone();
-        want.sort_by(f64::total_cmp);
-        let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
-        assert_eq!(got, want);
+        assert_sorts_like_total_cmp(&x, "");
     }
 
     #[test]
@@ -821,12 +816,7 @@ mod tests {
             .map(|i| 1.0 + f64::from(3000 - i) * 1e-13)
             .collect();
         x.push(1e10);
-        let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-        sort_keys(&mut keys, &mut Vec::new());
-        let got: Vec<f64> = keys.iter().map(|&k| from_order_key(k)).collect();
-        let mut want = x.clone();
-        want.sort_by(f64::total_cmp);
-        assert_eq!(got, want);
+        assert_sorts_like_total_cmp(&x, "");
     }
 
     #[test]
@@ -836,12 +826,7 @@ mod tests {
             let x: Vec<f64> = (0..2000u64)
                 .map(|i| f64::from_bits(1.5f64.to_bits() + (i * 7919) % (span + 1)))
                 .collect();
-            let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-            sort_keys(&mut keys, &mut Vec::new());
-            let got: Vec<f64> = keys.iter().map(|&k| from_order_key(k)).collect();
-            let mut want = x.clone();
-            want.sort_by(f64::total_cmp);
-            assert_eq!(got, want, "span {span}");
+            assert_sorts_like_total_cmp(&x, &format!("span {span}"));
         }
     }
 
@@ -857,12 +842,7 @@ mod tests {
                     _ => (4.0 * crate::sampling::rng::std_normal(&mut r)).exp(),
                 })
                 .collect();
-            let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-            sort_keys(&mut keys, &mut Vec::new());
-            let got: Vec<f64> = keys.iter().map(|&k| from_order_key(k)).collect();
-            let mut want = x.clone();
-            want.sort_by(f64::total_cmp);
-            assert_eq!(got, want, "n = {n}");
+            assert_sorts_like_total_cmp(&x, &format!("n = {n}"));
         }
     }
 
