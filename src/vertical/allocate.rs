@@ -364,7 +364,6 @@ pub fn allocate(
     let mut exact_target = None;
     // Σ x when the solve's confirming pass already paid everyone at the final scale.
     let mut paid = None;
-    let mut start_again = 0.0;
     match budget.mode {
         BudgetMode::Open => out.scale = 1.0,
         BudgetMode::Fixed => {
@@ -374,31 +373,27 @@ pub fn allocate(
             // with the same bits as the quickselect it falls back to. The first step is
             // usually the answer: the payment pass at its scale confirms it, which saves
             // a pass over claims, floors and caps.
-            let start = target / claims;
-            let mut sol = None;
-            if let Some(step) = warm_step(&out.claim, &out.floor, &out.cap, target, start) {
-                let (seg, total) = pay_and_segment(out, step.scale);
-                sol = step.confirm(seg);
-                match sol {
-                    Some(_) => paid = Some(total),
-                    None => start_again = step.scale,
+            let mut from = target / claims;
+            let confirmed =
+                warm_step(&out.claim, &out.floor, &out.cap, target, from).and_then(|step| {
+                    let (seg, total) = pay_and_segment(out, step.scale);
+                    from = step.scale;
+                    step.confirm(seg).map(|sol| (sol, total))
+                });
+            let sol = match confirmed {
+                Some((sol, total)) => {
+                    paid = Some(total);
+                    sol
                 }
-            }
-            let sol = sol.unwrap_or_else(|| {
-                let from = if start_again > 0.0 {
-                    start_again
-                } else {
-                    start
-                };
-                solve_scale_from(
+                None => solve_scale_from(
                     &out.claim,
                     &out.floor,
                     &out.cap,
                     target,
                     from,
                     &mut ws.events,
-                )
-            });
+                ),
+            };
             match sol.status {
                 SolveStatus::FloorsExceedTarget => match budget.on_infeasible {
                     OnInfeasible::Error => {
