@@ -244,16 +244,14 @@ pub struct BlockBuf {
 /// Outputs per parallel task of [`VerticalAcc::merge_sketches`].
 const MERGE_CHUNK: usize = 256;
 
-/// Outputs ahead whose sketch counts [`VerticalModel::finish_block`] prefetches.
-const PREFETCH_AHEAD: usize = 4;
-
 /// Regions per tile of [`VerticalModel::finish_block`]: a tile of a 256-draw block is
 /// 256 KiB, within the L2 cache.
 const TILE: usize = 128;
 
 /// One pass over the block's rows (`r` rows of `k` values) for the `width` columns from
 /// `c0` and their baseline columns from `bc0`: moments of the amounts and of the paired
-/// differences, and the gain counts, merged into `acc`.
+/// differences, and the gain counts, merged into `acc`. Returns each column's smallest and
+/// largest amount.
 fn summarise_tile(
     rows: &[f64],
     k: usize,
@@ -262,7 +260,7 @@ fn summarise_tile(
     bc0: usize,
     width: usize,
     acc: &mut VerticalAcc,
-) {
+) -> ([f64; TILE], [f64; TILE]) {
     let mut kx = [0.0; TILE];
     let mut kd = [0.0; TILE];
     let mut sx = [0.0; TILE];
@@ -333,6 +331,50 @@ fn summarise_tile(
         acc.diff[c].merge(&moments(kd[t], sd[t], qd[t], lod[t], hid[t]));
         acc.gain[c].n += r as u64;
         acc.gain[c].hits += gain[t];
+    }
+    (lox, hix)
+}
+
+/// Add the tile's columns `c0 .. c0 + qs.len()` of the block's rows (`r` rows of `k`
+/// values; column t's extremes `lo[t]`, `hi[t]`) to their quantiles `qs`. Columns whose
+/// sketch takes [`SketchLane`]s are counted row by row, side by side, straight from the
+/// rows in cache (no column copy, no range or sign check per value); the rest (exact mode,
+/// zeros) are copied out column by column into `col` for [`Quantiles::push_slice`]. Both
+/// give the state of pushing each column's values in any order.
+///
+/// [`SketchLane`]: crate::stats::sketch::SketchLane
+#[allow(clippy::too_many_arguments)]
+fn sketch_tile(
+    rows: &[f64],
+    k: usize,
+    r: usize,
+    c0: usize,
+    lo: &[f64; TILE],
+    hi: &[f64; TILE],
+    mut qs: Vec<&mut Quantiles>,
+    col: &mut Vec<f64>,
+) {
+    let width = qs.len();
+    let mut lanes: Vec<_> = qs
+        .iter_mut()
+        .zip(lo.iter().zip(hi))
+        .map(|(q, (&lo, &hi))| q.sketch_lane(lo, hi, r as u64))
+        .collect();
+    if lanes.iter().any(Option::is_some) {
+        for row in rows.chunks_exact(k) {
+            for (lane, &x) in lanes.iter_mut().zip(&row[c0..c0 + width]) {
+                if let Some(lane) = lane {
+                    lane.add(x);
+                }
+            }
+        }
+    }
+    let general: Vec<usize> = (0..width).filter(|&t| lanes[t].is_none()).collect();
+    drop(lanes);
+    for t in general {
+        col.clear();
+        col.extend(rows.chunks_exact(k).map(|row| row[c0 + t]));
+        qs[t].push_slice(col);
     }
 }
 
@@ -580,21 +622,13 @@ impl<'a> VerticalModel<'a> {
                 for i0 in (0..n).step_by(TILE) {
                     let width = TILE.min(n - i0);
                     let (c0, bc0) = (f * n + i0, self.baseline * n + i0);
-                    summarise_tile(rows, k, r, c0, bc0, width, acc);
-                    for t in 0..width {
-                        // The sketches' counts are scattered over the heap and were last
-                        // touched 32 draws ago: fetch a few outputs ahead.
-                        if let Some(q) = w.sketches.get(c0 + t + PREFETCH_AHEAD) {
-                            q.prefetch();
-                        }
-                        col.clear();
-                        col.extend(rows.chunks_exact(k).map(|row| row[c0 + t]));
-                        let q = match w.sketches.get_mut(c0 + t) {
-                            Some(q) => q,
-                            None => &mut acc.x[c0 + t].q,
-                        };
-                        q.push_slice(&col);
-                    }
+                    let (lo, hi) = summarise_tile(rows, k, r, c0, bc0, width, acc);
+                    let cols = c0..c0 + width;
+                    let qs: Vec<&mut Quantiles> = match w.sketches.get_mut(cols.clone()) {
+                        Some(q) => q.iter_mut().collect(),
+                        None => acc.x[cols].iter_mut().map(|a| &mut a.q).collect(),
+                    };
+                    sketch_tile(rows, k, r, c0, &lo, &hi, qs, &mut col);
                 }
             }
             let counts = |ps: &mut [Probability], hits: &mut Vec<u32>| {
@@ -646,7 +680,58 @@ fn draw_error(d: u64, e: Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::group_sums_into;
+    use super::{Quantiles, TILE, group_sums_into, sketch_tile};
+    use crate::stats::sketch::DEFAULT_ALPHA;
+
+    #[test]
+    fn tile_sketches_match_pushing_each_value() {
+        // 33 rows of 7 values; the tile is columns 1..6: positive spread values, a column
+        // with zeros, one with negatives, a constant one, and positive values again.
+        let (k, r, c0, width) = (7, 33, 1, 5);
+        let value = |d: usize, c: usize| {
+            let x = (1.0 + d as f64 * 0.37 + c as f64).powf(1.5);
+            match c {
+                2 if d.is_multiple_of(5) => 0.0,
+                3 => -x,
+                4 => 2.5,
+                _ => x,
+            }
+        };
+        let rows: Vec<f64> = (0..r)
+            .flat_map(|d| (0..k).map(move |c| value(d, c)))
+            .collect();
+        let (mut lo, mut hi) = ([f64::INFINITY; TILE], [f64::NEG_INFINITY; TILE]);
+        for t in 0..width {
+            for d in 0..r {
+                lo[t] = lo[t].min(value(d, c0 + t));
+                hi[t] = hi[t].max(value(d, c0 + t));
+            }
+        }
+        // Sketches holding earlier values (one of them below the tile's range), and one
+        // quantile estimator still in exact mode.
+        let start = |t: usize| {
+            let mut q = Quantiles::new(if t == 4 { 1000 } else { 0 }, DEFAULT_ALPHA);
+            q.push(0.5 + t as f64);
+            q
+        };
+        let mut got: Vec<Quantiles> = (0..width).map(start).collect();
+        let mut want = got.clone();
+        let mut col = Vec::new();
+        sketch_tile(
+            &rows,
+            k,
+            r,
+            c0,
+            &lo,
+            &hi,
+            got.iter_mut().collect(),
+            &mut col,
+        );
+        for (t, q) in want.iter_mut().enumerate() {
+            (0..r).for_each(|d| q.push(value(d, c0 + t)));
+        }
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn group_sums_match_adding_in_region_order() {

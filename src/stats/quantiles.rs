@@ -10,7 +10,7 @@
 //! The mode depends only on the number of values, and both modes depend only on the
 //! multiset of values, so any blocking and merge order gives bit-identical quantiles.
 
-use crate::stats::sketch::{DEFAULT_ALPHA, Sketch};
+use crate::stats::sketch::{DEFAULT_ALPHA, Sketch, SketchLane};
 
 /// Default exact limit: 10,000 values (80 KB) per output. The engine should lower it when
 /// outputs × limit would not fit its memory budget (e.g. 2,800 regions × 3 formulas).
@@ -141,6 +141,22 @@ impl Quantiles {
             }
         }
         xs.iter().for_each(|&x| self.push(x));
+    }
+
+    /// In sketch mode, a [`SketchLane`] for adding `count` finite values whose smallest
+    /// and largest are `lo` and `hi` (see [`Sketch::positive_lane`]); the extremes are
+    /// recorded now. None in exact mode and wherever the sketch needs its general path
+    /// (zeros, negative values): then use [`push_slice`](Self::push_slice). The result is
+    /// the state `push_slice` of the same values gives.
+    pub fn sketch_lane(&mut self, lo: f64, hi: f64, count: u64) -> Option<SketchLane<'_>> {
+        let Mode::Sketch(s) = &mut self.mode else {
+            return None;
+        };
+        let lane = s.positive_lane(lo, hi, count)?;
+        // The values are finite and positive: plain compares give `push_slice`'s extremes.
+        self.min = if lo < self.min { lo } else { self.min };
+        self.max = if hi > self.max { hi } else { self.max };
+        Some(lane)
     }
 
     /// Hint the CPU to bring the sketch's counts into cache (a no-op in exact mode).

@@ -160,6 +160,41 @@ impl Store {
         self.total += added;
     }
 
+    /// Extend the range to cover buckets `lo..=hi` (`lo ≤ hi`) with empty buckets, unless
+    /// that would take more than [`MAX_BUCKETS`] (then nothing changes and the answer is
+    /// false). Adding values at `lo` and `hi` afterwards leaves the range that adding them
+    /// one by one would have: the same state, since a store's range is that of its
+    /// indices when nothing collapsed.
+    fn cover(&mut self, lo: i32, hi: i32) -> bool {
+        if self.counts.is_empty() {
+            let len = i64::from(hi) - i64::from(lo) + 1;
+            if len > MAX_BUCKETS as i64 {
+                return false;
+            }
+            self.offset = lo;
+            self.grow(len as usize);
+            self.counts.resize(len as usize, 0);
+            return true;
+        }
+        let old_hi = self.offset + self.counts.len() as i32 - 1;
+        let (new_lo, new_hi) = (lo.min(self.offset), hi.max(old_hi));
+        if i64::from(new_hi) - i64::from(new_lo) + 1 > MAX_BUCKETS as i64 {
+            return false;
+        }
+        if new_hi > old_hi {
+            let len = (new_hi - self.offset + 1) as usize;
+            self.grow(len - self.counts.len());
+            self.counts.resize(len, 0);
+        }
+        if new_lo < self.offset {
+            let grow = (self.offset - new_lo) as usize;
+            self.grow(grow);
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = new_lo;
+        }
+        true
+    }
+
     /// Ask the CPU to fetch the counts into cache ahead of a batch (a hint only).
     #[inline]
     fn prefetch(&self) {
@@ -208,6 +243,35 @@ fn extremes(idx: &[i32]) -> Option<(usize, usize)> {
 
 /// Values a [`Sketch::add_slice`] indexes at a time.
 const BATCH: usize = 64;
+
+/// Bucket of magnitude `m ≥ MIN_INDEXABLE` for `k = 2^(52 − shift)` buckets per binade:
+/// `⌈k · ℓ(m)⌉`.
+#[inline]
+fn bucket_index(m: f64, shift: u32) -> i32 {
+    // m is normal, so ℓ(m) ∈ [−997, 1024] and |index| ≤ 1024 · 2^40. Ceiling division by
+    // 2^shift: −⌊−L / 2^shift⌋ (arithmetic shift floors).
+    let l = m.to_bits() as i64 - ONE_BITS;
+    (-((-l) >> shift)) as i32
+}
+
+/// Plain increments into a sketch's positive buckets, for values already known to lie
+/// in a covered range ([`Sketch::positive_lane`]): no range check, sign test or
+/// saturation per value, so a caller can feed many sketches side by side, one value each
+/// in turn.
+#[derive(Debug)]
+pub struct SketchLane<'a> {
+    counts: &'a mut [u32],
+    offset: i32,
+    shift: u32,
+}
+
+impl SketchLane<'_> {
+    /// Count `x`, which must lie in the `[lo, hi]` the lane was made for.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.counts[(bucket_index(x, self.shift) - self.offset) as usize] += 1;
+    }
+}
 
 /// The DDSketch for signed values. See the module documentation for the error bound.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,10 +329,7 @@ impl Sketch {
 
     #[inline]
     fn index(&self, m: f64) -> i32 {
-        // m ≥ MIN_INDEXABLE is normal, so ℓ(m) ∈ [−997, 1024] and |index| ≤ 1024 · 2^40.
-        // Ceiling division by 2^shift: −⌊−L / 2^shift⌋ (arithmetic shift floors).
-        let l = m.to_bits() as i64 - ONE_BITS;
-        (-((-l) >> self.shift)) as i32
+        bucket_index(m, self.shift)
     }
 
     /// Add one value. NaN and ±∞ are ignored.
@@ -310,6 +371,31 @@ impl Sketch {
                 chunk.iter().for_each(|&x| self.add(x));
             }
         }
+    }
+
+    /// A [`SketchLane`] for adding `count` values that are all in `[lo, hi]`, with
+    /// `MIN_INDEXABLE ≤ lo ≤ hi < ∞` (positive values whose extremes the caller already
+    /// knows, such as a Monte Carlo output's draws). None when the values need the general
+    /// path: a non-positive or non-finite bound, a range that would collapse buckets, or
+    /// counts that could saturate. The sketch counts the values as added when the lane is
+    /// made; the caller must then [`SketchLane::add`] exactly `count` values in `[lo, hi]`.
+    pub fn positive_lane(&mut self, lo: f64, hi: f64, count: u64) -> Option<SketchLane<'_>> {
+        let fits = lo >= MIN_INDEXABLE && lo <= hi && hi < f64::INFINITY;
+        // No bucket can pass u32::MAX while the store's total (which bounds every count)
+        // stays below it.
+        if !fits || self.pos.total + count > u64::from(u32::MAX) {
+            return None;
+        }
+        let (ilo, ihi) = (self.index(lo), self.index(hi));
+        if !self.pos.cover(ilo, ihi) {
+            return None;
+        }
+        self.pos.total += count;
+        Some(SketchLane {
+            counts: &mut self.pos.counts,
+            offset: self.pos.offset,
+            shift: self.shift,
+        })
     }
 
     /// Hint the CPU to bring the positive values' counts into cache, ahead of an
@@ -513,6 +599,75 @@ mod tests {
             two.add_slice(a);
             assert_eq!(each, two);
         }
+    }
+
+    /// Add `xs` (positive, finite) through a lane made from their extremes; false when the
+    /// sketch refused the lane (and was left as it was).
+    fn add_by_lane(s: &mut Sketch, xs: &[f64]) -> bool {
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let before = s.clone();
+        match s.positive_lane(lo, hi, xs.len() as u64) {
+            Some(mut lane) => {
+                xs.iter().for_each(|&x| lane.add(x));
+                true
+            }
+            None => {
+                assert_eq!(*s, before, "a refused lane changed the sketch");
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_match_adding_each_value() {
+        let mut r = stream(4, 0, 0);
+        let spread: Vec<f64> = (0..500)
+            .map(|_| 10f64.powf(r.random_range(-2.0..3.0)))
+            .collect();
+        let narrow: Vec<f64> = (0..64).map(|_| 40.0 + r.random_range(0.0..1.0)).collect();
+        let low: Vec<f64> = (0..64).map(|_| r.random_range(0.001..0.01)).collect();
+        let high: Vec<f64> = (0..64).map(|_| r.random_range(1e4..1e5)).collect();
+        // Batches into an empty sketch, then batches that widen the range below, above and
+        // on both sides, in every order.
+        for order in [
+            vec![&narrow, &low, &high, &spread],
+            vec![&spread, &narrow, &low, &high],
+            vec![&high, &low, &narrow, &narrow],
+        ] {
+            let (mut each, mut lanes) = (Sketch::default(), Sketch::default());
+            for xs in order {
+                xs.iter().for_each(|&x| each.add(x));
+                assert!(add_by_lane(&mut lanes, xs));
+                assert_eq!(lanes, each);
+                assert_eq!(lanes.quantile(0.5), each.quantile(0.5));
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_refuse_what_needs_the_general_path() {
+        let mut s = Sketch::default();
+        // Zeros, negatives, infinities and subnormals are not lane values.
+        assert!(!add_by_lane(&mut s, &[0.0, 1.0]));
+        assert!(!add_by_lane(&mut s, &[-1.0, 1.0]));
+        assert!(!add_by_lane(&mut s, &[1.0, f64::INFINITY]));
+        assert!(!add_by_lane(&mut s, &[1e-320, 1.0]));
+        assert!(s.positive_lane(2.0, 1.0, 1).is_none());
+        // A range that would collapse buckets (MAX_BUCKETS spans 2^32 at α = 0.5%), in one
+        // batch or on top of earlier counts; just inside the limit, a lane.
+        let (over, under) = (2f64.powf(32.5), 2f64.powf(31.5));
+        assert!(!add_by_lane(&mut s, &[1.0, over]));
+        assert!(add_by_lane(&mut Sketch::default(), &[1.0, under]));
+        assert!(add_by_lane(&mut s, &[1.0, 3.0]));
+        assert!(!add_by_lane(&mut s, &[over]));
+        assert!(!add_by_lane(&mut s, &[3.0 / over]));
+        assert!(add_by_lane(&mut s, &[2f64.powi(20), 2f64.powi(-10)]));
+        assert_eq!(s.count(), 4);
+        // Counts that could pass u32::MAX.
+        s.pos.total = u64::from(u32::MAX) - 1;
+        assert!(!add_by_lane(&mut s, &[1.0, 2.0]));
+        assert!(add_by_lane(&mut s, &[2.0]));
     }
 
     #[test]
