@@ -434,10 +434,9 @@ impl Kernel {
             };
             let key = gap * band * F64x4::load(&factor[r.clone()]);
             let total = key + F64x4::load(&rest[r.clone()]);
-            let mut q = zero;
-            for (k, &rate) in rates[..7].iter().enumerate() {
-                q = g.eq(v(k as f64)).select(v(rate), q);
-            }
+            // The rate by grade level, looked up lane by lane (the level is an exact small
+            // integer): cheaper than selecting among all seven rates.
+            let q = F64x4::from_array(g.to_array().map(|level| rates[level as usize & 7]));
             let damage = F64x4::load(&damage[r.clone()]);
             let cut = (vlambda * damage).min_lt(vmax_cut);
             let c = (total * (one + q) * (one - cut)).max_gt(zero);
