@@ -244,11 +244,13 @@ pub struct BlockBuf {
 /// Outputs per parallel task of [`VerticalAcc::merge_sketches`].
 const MERGE_CHUNK: usize = 256;
 
-/// Regions per tile of [`VerticalModel::finish_block`]: a tile of a 32-draw summary is
-/// 64 KiB, which stays in the L2 cache with its baseline columns and its sketches' counts.
-/// Measured on W1 (perf, summary time relative to the Gini's): 64 and 512 regions were
-/// slower than 128 and 256, and 256 slightly faster than 128.
-const TILE: usize = 256;
+/// Regions per tile of [`VerticalModel::finish_block`]: a tile of a 128-draw summary is
+/// 128 KiB, which stays in the L2 cache with its baseline columns and its sketches' counts
+/// while the moments pass and then the sketch lanes read it. Measured on W1 (perf, summary
+/// time relative to the Gini's): with 32-draw summaries 64 and 512 regions were slower
+/// than 128 and 256; with 128-draw summaries 64, 128 and 256 were within noise, 128 a
+/// little ahead.
+const TILE: usize = 128;
 
 /// One pass over the block's rows (`r` rows of `k` values) for the `width` columns from
 /// `c0` and their baseline columns from `bc0`: moments of the amounts and of the paired
