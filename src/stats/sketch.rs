@@ -94,19 +94,14 @@ impl Store {
         }
         if self.counts.is_empty() {
             self.offset = idx;
-            self.grow(1);
-            self.counts.push(0);
+            self.extend_up(idx);
             self.total = bump(&mut self.counts[0], c);
             return;
         }
         let hi = self.offset + self.counts.len() as i32 - 1;
         let new_hi = hi.max(idx);
         let floor = new_hi - MAX_BUCKETS as i32 + 1;
-        if new_hi > hi {
-            let len = (new_hi - self.offset + 1) as usize;
-            self.grow(len - self.counts.len());
-            self.counts.resize(len, 0);
-        }
+        self.extend_up(new_hi);
         if self.offset < floor {
             // Collapse buckets below the floor into the floor bucket.
             let cut = (floor - self.offset) as usize;
@@ -118,12 +113,7 @@ impl Store {
             self.total -= lumped - kept;
         }
         let idx = idx.max(floor);
-        if idx < self.offset {
-            let grow = (self.offset - idx) as usize;
-            self.grow(grow);
-            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
-            self.offset = idx;
-        }
+        self.extend_down(idx);
         self.total += bump(&mut self.counts[(idx - self.offset) as usize], c);
     }
 
@@ -166,33 +156,41 @@ impl Store {
     /// one by one would have: the same state, since a store's range is that of its
     /// indices when nothing collapsed.
     fn cover(&mut self, lo: i32, hi: i32) -> bool {
-        if self.counts.is_empty() {
-            let len = i64::from(hi) - i64::from(lo) + 1;
-            if len > MAX_BUCKETS as i64 {
-                return false;
-            }
-            self.offset = lo;
-            self.grow(len as usize);
-            self.counts.resize(len as usize, 0);
-            return true;
-        }
-        let old_hi = self.offset + self.counts.len() as i32 - 1;
-        let (new_lo, new_hi) = (lo.min(self.offset), hi.max(old_hi));
+        let (new_lo, new_hi) = match self.counts.is_empty() {
+            true => (lo, hi),
+            false => (
+                lo.min(self.offset),
+                hi.max(self.offset + self.counts.len() as i32 - 1),
+            ),
+        };
         if i64::from(new_hi) - i64::from(new_lo) + 1 > MAX_BUCKETS as i64 {
             return false;
         }
-        if new_hi > old_hi {
-            let len = (new_hi - self.offset + 1) as usize;
+        if self.counts.is_empty() {
+            self.offset = new_lo;
+        }
+        self.extend_up(new_hi);
+        self.extend_down(new_lo);
+        true
+    }
+
+    /// Add empty buckets above the range up to `hi` (none when it already reaches `hi`).
+    fn extend_up(&mut self, hi: i32) {
+        let len = usize::try_from(hi - self.offset + 1).unwrap_or(0);
+        if len > self.counts.len() {
             self.grow(len - self.counts.len());
             self.counts.resize(len, 0);
         }
-        if new_lo < self.offset {
-            let grow = (self.offset - new_lo) as usize;
+    }
+
+    /// Add empty buckets below the range down to `lo` (none when it already starts there).
+    fn extend_down(&mut self, lo: i32) {
+        if lo < self.offset {
+            let grow = (self.offset - lo) as usize;
             self.grow(grow);
             self.counts.splice(0..0, std::iter::repeat_n(0, grow));
-            self.offset = new_lo;
+            self.offset = lo;
         }
-        true
     }
 
     /// Ask the CPU to fetch the counts into cache ahead of a batch (a hint only).
