@@ -18,6 +18,10 @@
 //! tail — no draw of Z_i can satisfy the window: the region then gets its base value moved
 //! to the nearest point of the window, and [`NoiseModel::apply`] counts it in its return
 //! value so the caller can warn. It never loops without bound and never panics.
+//!
+//! An additive model without a group factor (ρ = 0) samples a region exactly on its
+//! window's edge (a damage index of 0 in [0, 1]) without redraws: the window there asks
+//! for Z_i ≥ 0 (≤ 0 at the upper edge), and Z_i given its sign is ±|Z_i|.
 
 use crate::region::Column;
 use crate::sampling::rng::{Rng, open01, std_normal};
@@ -171,6 +175,26 @@ impl NoiseModel {
             *o = std_normal(&mut local);
         }
         *rng = local;
+        if self.rho == 0.0 && self.kind == NoiseKind::Additive {
+            // A region sitting on its window's edge, with no group factor: the window asks
+            // for Z_i ≥ 0 at the lower edge (a damage index of 0 in [0, 1]) and Z_i ≤ 0 at
+            // the upper one. The standard normal is symmetric, so Z_i given its sign is
+            // distributed as ±|Z_i|: the sign is set instead of redrawing half the time.
+            // The same truncated distribution as the redraws, with one normal per region
+            // (values beyond the window's far edge are still redrawn below).
+            // Exactly on the edge: a base a hair inside has an asymmetric window.
+            #[allow(clippy::float_cmp)]
+            for (z, &b) in out.iter_mut().zip(base) {
+                let a = z.abs();
+                *z = if b == self.min {
+                    a
+                } else if b == self.max {
+                    -a
+                } else {
+                    *z
+                };
+            }
+        }
         // Group term ρ·Z_g of region i (0 for a region without a valid group).
         let group = |i: usize| {
             group_idx
@@ -399,6 +423,71 @@ mod tests {
         let mut x1 = column(&d, 1);
         x1.sort_by(f64::total_cmp);
         assert!(x1[10_000] > 0.0 && x1[10_000] < 0.2, "{}", x1[10_000]);
+    }
+
+    #[test]
+    fn regions_on_the_window_edge_take_one_normal_of_the_right_sign() {
+        // A damage index of 0 in [0, ∞) or of 1 in (−∞, 1], no group factor: the value is
+        // the base plus or minus a half-normal, and costs exactly one normal per region
+        // (no redraws).
+        let sigma = 0.3;
+        for (base, min, max, sign) in [
+            (0.0, 0.0, f64::INFINITY, 1.0),
+            (1.0, f64::NEG_INFINITY, 1.0, -1.0),
+        ] {
+            let m = NoiseModel {
+                min,
+                max,
+                ..model(NoiseKind::Additive, sigma, 0.0)
+            };
+            let n = 40_000;
+            let b = vec![base; n];
+            let (mut zg, mut out) = (Vec::new(), vec![0.0; n]);
+            let mut r = stream(3, 0, 0);
+            assert_eq!(m.apply(&b, &[], 1, &mut r, &mut zg, &mut out), 0);
+            let mut plain = stream(3, 0, 0);
+            (0..n).for_each(|_| {
+                std_normal(&mut plain);
+            });
+            assert_eq!(r, plain, "redraws happened");
+            let e: Vec<f64> = out.iter().map(|v| sign * (v - base)).collect();
+            assert!(e.iter().all(|v| *v >= 0.0));
+            // Half-normal: mean σ√(2/π) (se ≈ 0.0009), median 0.6745σ.
+            let mean = e.iter().sum::<f64>() / n as f64;
+            assert_relative_eq!(
+                mean,
+                sigma * (2.0 / std::f64::consts::PI).sqrt(),
+                epsilon = 0.005
+            );
+            let below = e.iter().filter(|v| **v < 0.674_49 * sigma).count() as f64 / n as f64;
+            assert_relative_eq!(below, 0.5, epsilon = 0.01);
+        }
+        // A far edge in reach: values beyond it are redrawn, and the result is the normal
+        // truncated to [0, c] with c = 0.1/σ: E[Z] = (φ(0) − φ(c)) / (Φ(c) − ½).
+        let m = NoiseModel {
+            min: 0.0,
+            max: 0.1,
+            ..model(NoiseKind::Additive, sigma, 0.0)
+        };
+        let n = 40_000;
+        let (mut zg, mut out) = (Vec::new(), vec![0.0; n]);
+        assert_eq!(
+            m.apply(
+                &vec![0.0; n],
+                &[],
+                1,
+                &mut stream(4, 0, 0),
+                &mut zg,
+                &mut out
+            ),
+            0
+        );
+        assert!(out.iter().all(|v| (0.0..=0.1).contains(v)));
+        let c = 0.1 / sigma;
+        let phi = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let want = sigma * (phi(0.0) - phi(c)) / (crate::sampling::special::norm_cdf(c) - 0.5);
+        let mean = out.iter().sum::<f64>() / n as f64;
+        assert_relative_eq!(mean, want, epsilon = 0.0005);
     }
 
     #[test]
