@@ -4,8 +4,10 @@
 //! lane-wise IEEE arithmetic or a compare, so a lane gives the same bits as the scalar
 //! expression it replaces; the loops that use them keep their results bit for bit. On
 //! x86-64 a vector is two SSE2 registers (SSE2 is part of the x86-64 baseline, so the
-//! binary stays portable and needs no runtime detection); elsewhere it is a plain array
-//! (`portable`, also compiled for the tests, which check that both give the same bits).
+//! binary stays portable); elsewhere it is a plain array (`portable`, also compiled for
+//! the tests, which check that both give the same bits). [`with_avx2`] runs a hot loop
+//! through a copy compiled for AVX2 when the CPU has it (detected at run time), where the
+//! same operations can use the wider registers.
 //!
 //! The point is branch-free selects: written as `if` on scalars, LLVM turned the budget
 //! solve's selects into data-dependent branches (one per lane) that mispredicted on

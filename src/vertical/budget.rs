@@ -287,6 +287,7 @@ pub fn clamp_pay(raw: f64, f: f64, u: f64) -> f64 {
 
 /// [`Segment`] at scale `s ≥ 0`, in one branch-free pass: region `i` goes to lane
 /// `i % LANES`, the last `n % LANES` regions to lane 0.
+#[inline(always)]
 fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
@@ -406,6 +407,7 @@ pub const WARM_START_STEPS: usize = 8;
 /// as [`solve_scale`]'s. Falls back to [`solve_scale`] (same result) when `start` is not a
 /// positive number, when no region moves with the scale, or after [`WARM_START_STEPS`]
 /// segments; saturated and infeasible budgets always end there.
+#[inline(always)]
 pub fn solve_scale_from(
     claims: &[f64],
     floors: &[f64],
