@@ -383,7 +383,8 @@ arith!(Div, div, div);
 /// when the CPU has it, else as compiled for the baseline. `f` should be an
 /// `#[inline(always)]` closure around `#[inline(always)]` work: code inlined into the AVX2
 /// copy is compiled for those instructions (VEX encoding, three-operand forms, `shlx`,
-/// wider auto-vectorised loops), which made W1 about 15% faster than the baseline build.
+/// wider auto-vectorised loops). A whole-program build for these features ran W1 6–15%
+/// faster than the baseline build in alternating runs (BENCHMARKS.md, sixth round).
 ///
 /// FMA is not among the features, so no multiply and add are fused: every operation keeps
 /// its IEEE result, and both copies give the same bits (tests run both).
@@ -412,11 +413,15 @@ pub fn avx2_available() -> bool {
     *ON.get_or_init(|| {
         use std::arch::is_x86_feature_detected as has;
         std::env::var_os("ECOCOMP_NO_AVX2").is_none()
+            && has!("avx")
             && has!("avx2")
             && has!("bmi1")
             && has!("bmi2")
             && has!("lzcnt")
             && has!("popcnt")
+            && has!("sse3")
+            && has!("ssse3")
+            && has!("sse4.1")
             && has!("sse4.2")
     })
 }
