@@ -114,7 +114,9 @@ impl SharedTerms {
             && self.thresholds.iter().zip(t).all(|(a, b)| same(*a, *b))
     }
 
-    /// Compute the band and grade of every region for `bands` and thresholds `t`.
+    /// Compute the band and grade of every region for `bands` and thresholds `t`. Inlined
+    /// into the kernel's AVX2 copy ([`Kernel::run_shared`]).
+    #[inline(always)]
     fn fill(&mut self, bands: &[(f64, f64)], t: &[f64; 3], ratio: &[f64], dq: &[f64]) {
         let n = ratio.len().min(dq.len());
         self.bands.clear();
@@ -389,13 +391,17 @@ impl Kernel {
             .map_or((0.0, 0.0), |r| (r.lambda, r.max_cut));
         // Band and grade from the draw's shared terms when they were computed with this
         // formula's tables (computing them now if this is the draw's first formula).
-        let shared = shared.and_then(|sh| {
-            if !sh.filled {
-                sh.fill(bands, &t, ratio, dq);
+        // (A `match`, not a closure, so that `fill` is compiled into the caller's copy.)
+        let shared = match shared {
+            Some(sh) => {
+                if !sh.filled {
+                    sh.fill(bands, &t, ratio, dq);
+                }
+                let ok = sh.matches(bands, &t) && sh.band.len() == n && sh.grade.len() == n;
+                ok.then_some(&*sh)
             }
-            let ok = sh.matches(bands, &t) && sh.band.len() == n && sh.grade.len() == n;
-            ok.then_some(&*sh)
-        });
+            None => None,
+        };
         let (need, factor, rest) = (&self.need[..n], &self.factor[..n], &self.rest[..n]);
         let (floor, waivable) = (&self.floor[..n], &self.waivable[..n]);
         let (claim, net, qs, fl) = (
