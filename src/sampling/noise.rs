@@ -192,7 +192,8 @@ impl NoiseModel {
             *o = std_normal(&mut local);
         }
         *rng = local;
-        if self.rho == 0.0 && self.kind == NoiseKind::Additive {
+        let windowed = self.min > f64::NEG_INFINITY || self.max < f64::INFINITY;
+        if windowed && self.rho == 0.0 && self.kind == NoiseKind::Additive {
             // A region sitting on its window's edge, with no group factor: the window asks
             // for Z_i ≥ 0 at the lower edge (a damage index of 0 in [0, 1]) and Z_i ≤ 0 at
             // the upper one. The standard normal is symmetric, so Z_i given its sign is
@@ -249,7 +250,7 @@ impl NoiseModel {
             }
         }
         let mut impossible = 0;
-        if self.min > f64::NEG_INFINITY || self.max < f64::INFINITY {
+        if windowed {
             // The generator in a local (kept in registers through the loop) and the plain
             // redraws inlined: a damage index at its window's edge redraws about every
             // other region. The regions to redraw are listed first, chunk by chunk and
