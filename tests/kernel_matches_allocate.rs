@@ -40,6 +40,7 @@ fn check(
     data: &RegionData,
     budget: &Budget,
     shared: Option<&mut SharedTerms>,
+    out: &mut DrawOut,
 ) -> bool {
     let f = kernel.formula();
     let mut want = Allocation::default();
@@ -47,11 +48,10 @@ fn check(
     let mut ratio = Vec::new();
     self_sufficiency_into(data, &mut ratio);
     let mut x = vec![f64::NAN; data.n];
-    let mut out = DrawOut::default();
     let mut scratch = KernelScratch::default();
     let got = match shared {
-        Some(sh) => kernel.run_shared(data, &ratio, budget, &mut scratch, sh, &mut x, &mut out),
-        None => kernel.run(data, &ratio, budget, &mut scratch, &mut x, &mut out),
+        Some(sh) => kernel.run_shared(data, &ratio, budget, &mut scratch, sh, &mut x, out),
+        None => kernel.run(data, &ratio, budget, &mut scratch, &mut x, out),
     };
     match (expected, got) {
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{case}"),
@@ -112,6 +112,9 @@ fn kernel_matches_allocate_on_perturbed_draws() {
         for f in &formulas {
             for (name, budget) in &budgets {
                 let kernel = Kernel::new(f, &regions.data, budget);
+                // One `DrawOut` for the formula's draws, as in a Monte Carlo worker: each
+                // draw's budget solve starts from the last one's scale.
+                let mut out = DrawOut::default();
                 for draw in 0..20 {
                     let data = perturb(&regions.data, seed, draw);
                     let own = check(
@@ -120,6 +123,7 @@ fn kernel_matches_allocate_on_perturbed_draws() {
                         &data,
                         budget,
                         None,
+                        &mut out,
                     );
                     if own {
                         fast += 1;
@@ -162,6 +166,7 @@ fn shared_band_and_grade_terms_give_the_same_bits() {
         .map(|f| Kernel::new(f, &regions.data, &budget))
         .collect();
     let mut shared = SharedTerms::default();
+    let mut outs = vec![DrawOut::default(); kernels.len()];
     for draw in 0..20 {
         let data = perturb(&regions.data, 11, draw);
         shared.begin_draw();
@@ -172,6 +177,7 @@ fn shared_band_and_grade_terms_give_the_same_bits() {
                 &data,
                 &budget,
                 Some(&mut shared),
+                &mut outs[k],
             );
         }
     }

@@ -53,9 +53,9 @@ pub struct Kernel {
     pool_unallocated: f64,
     /// Rate q by grade level + 3.
     rates: [f64; 7],
-    /// Scale the budget solve starts from: the scale of the inputs given to
-    /// [`Kernel::new`]. Fixed for the kernel's life, so a draw's result depends only on
-    /// the draw.
+    /// Scale the budget solve of a formula's first draw starts from: the scale of the
+    /// inputs given to [`Kernel::new`] (later draws start from the last draw's, see
+    /// [`DrawOut`]; a draw's result does not depend on where its solve starts).
     start: f64,
     /// Σ S' of the inputs given to [`Kernel::new`]: a draw starts its budget solve at
     /// `start · point_claims / Σ S'(draw)`, the point scale moved by how much the draw's
@@ -179,6 +179,9 @@ pub struct DrawOut {
     pub total: f64,
     /// False when the draw was handed to [`allocate`] (see the module documentation).
     pub fast: bool,
+    /// The scale and Σ S' of the last draw this formula solved on the fast path: the next
+    /// draw's budget solve starts there (see [`Kernel::run`]).
+    warm: Option<(f64, f64)>,
 }
 
 /// `R / E` per region ([`components::self_sufficiency`]), shared by every formula of a
@@ -350,8 +353,12 @@ impl Kernel {
     }
 
     /// Where a draw whose claims sum to `claims_total` starts its budget solve.
-    fn draw_start(&self, claims_total: f64) -> f64 {
-        let moved = self.start * (self.point_claims / claims_total);
+    /// The start is the scale of the last draw solved with `out` (else the point scale),
+    /// moved by how much the claims grew or shrank since. Only the number of passes
+    /// depends on it: the solve returns the same bits from any start.
+    fn draw_start(&self, claims_total: f64, out: &DrawOut) -> f64 {
+        let (scale, claims) = out.warm.unwrap_or((self.start, self.point_claims));
+        let moved = scale * (claims / claims_total);
         if moved.is_finite() && moved > 0.0 {
             moved
         } else {
@@ -566,12 +573,13 @@ impl Kernel {
                     &s.floor,
                     &self.cap,
                     target,
-                    self.draw_start(s.claims_total),
+                    self.draw_start(s.claims_total, out),
                     &mut s.ws.events,
                 );
                 if sol.status != SolveStatus::Exact {
                     return self.fallback(data, budget, s, x, out);
                 }
+                out.warm = Some((sol.scale, s.claims_total));
                 (sol.scale, Some(target))
             }
         };
