@@ -206,6 +206,9 @@ fn print_warnings(scn: &Scenario) {
 fn validate(path: &Path) -> anyhow::Result<()> {
     let scn = load(Some(path))?;
     print_warnings(&scn);
+    // What `run` would stop at before its first draw (floors the budget cannot honour, a
+    // claim that overflows) is the scenario's fault too: report it here.
+    crate::pipeline::point(&scn)?;
     let (formulas, regions) = scn
         .vertical
         .as_ref()

@@ -97,6 +97,21 @@ pub enum Error {
         budget: f64,
         shortfall: f64,
     },
+    /// Region `region`'s claim under `formula` overflowed a 64-bit float (money inputs near
+    /// 1e300), at the point estimate or in Monte Carlo draw `draw`. The allocator cannot
+    /// know where the region was written; [`crate::scenario::Scenario::locate`] turns this
+    /// into [`Error::Invalid`] naming the file, row and column, and the value.
+    #[error(
+        "formula '{formula}': the claim of region {}{} overflows a 64-bit float (inputs near \
+         1e300); express money in a larger unit (e.g. 亿元 instead of 元)",
+        .region + 1,
+        .draw.map(|d| format!(" in Monte Carlo draw {d}")).unwrap_or_default()
+    )]
+    ClaimOverflow {
+        formula: String,
+        region: usize,
+        draw: Option<u64>,
+    },
     /// A runtime failure that is not the input's fault.
     #[error("{0}")]
     Runtime(String),
@@ -109,7 +124,7 @@ impl Error {
     /// Exit code convention: 2 for invalid input or usage, 1 for runtime failures.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Invalid(_) | Error::InfeasibleFloors { .. } => 2,
+            Error::Invalid(_) | Error::InfeasibleFloors { .. } | Error::ClaimOverflow { .. } => 2,
             Error::Io { .. } | Error::Runtime(_) => 1,
             Error::Interrupted => crate::interrupt::EXIT_INTERRUPTED,
         }

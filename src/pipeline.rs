@@ -36,7 +36,8 @@ pub fn point(scn: &Scenario) -> Result<PointResults> {
         let mut ws = Workspace::default();
         for f in &v.formulas {
             let mut alloc = Allocation::default();
-            allocate(f, &v.regions.data, &v.budget, &mut ws, &mut alloc)?;
+            allocate(f, &v.regions.data, &v.budget, &mut ws, &mut alloc)
+                .map_err(|e| scn.locate(e))?;
             res.formulas.push(FormulaPoint {
                 name: f.name.clone(),
                 alloc,

@@ -204,7 +204,7 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
     // Outputs: the largest regions at the point estimate, then the named ones.
     let mut ws = Workspace::default();
     let mut point = Allocation::default();
-    allocate(formula, data, &v.budget, &mut ws, &mut point)?;
+    allocate(formula, data, &v.budget, &mut ws, &mut point).map_err(|e| scn.locate(e))?;
     let mut order: Vec<usize> = (0..data.n).collect();
     order.sort_by(|&i, &j| point.x[j].total_cmp(&point.x[i]).then(i.cmp(&j)));
     let mut regions: Vec<usize> = order.into_iter().take(TOP_REGIONS).collect();

@@ -280,6 +280,15 @@ pub fn run_with(
     opts: RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<McResults> {
+    run_draws(scn, settings, opts, progress).map_err(|e| scn.locate(e))
+}
+
+fn run_draws(
+    scn: &Scenario,
+    settings: &Settings,
+    opts: RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<McResults> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads.max(1))
         .build()

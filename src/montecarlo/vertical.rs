@@ -695,6 +695,13 @@ fn group_sums_into(x: &[f64], gidx: &[u32], sums: &mut [f64]) {
 fn draw_error(d: u64, e: Error) -> Error {
     match e {
         Error::InfeasibleFloors { .. } => Error::Runtime(format!("Monte Carlo draw {d}: {e}")),
+        Error::ClaimOverflow {
+            formula, region, ..
+        } => Error::ClaimOverflow {
+            formula,
+            region,
+            draw: Some(d),
+        },
         other => other,
     }
 }
@@ -718,6 +725,7 @@ mod tests {
             budget: synth_budget(&regions),
             regions,
             regions_file: Default::default(),
+            region_locs: Vec::new(),
             reference: None,
             extra: Default::default(),
         };

@@ -76,6 +76,9 @@ pub struct Vertical {
     pub regions: Regions,
     /// The file the regions came from.
     pub regions_file: PathBuf,
+    /// Where each region was written in `regions_file` (`row 7`, or `regions.inline[3]`
+    /// with its line); empty for regions built in code.
+    pub region_locs: Vec<String>,
     /// Actual allocation per region (e.g. 2020), where known.
     pub reference: Option<Vec<Option<f64>>>,
     /// Extra per-region numeric columns (`sigma_*`).
@@ -98,6 +101,84 @@ pub struct Scenario {
     pub noise: Vec<NoiseSpec>,
     pub montecarlo: MonteCarloSettings,
     pub warnings: Vec<String>,
+}
+
+impl Scenario {
+    /// Put a file, row, column and value on an error raised where they were not known:
+    /// [`Error::ClaimOverflow`] becomes an [`Error::Invalid`] problem at the region's largest
+    /// input, or at the formula when every input of the region is ordinary (then its
+    /// coefficients must be what overflows). Any other error is returned unchanged.
+    pub fn locate(&self, e: Error) -> Error {
+        let Error::ClaimOverflow {
+            formula,
+            region,
+            draw,
+        } = &e
+        else {
+            return e;
+        };
+        let (Some(v), i) = (&self.vertical, *region) else {
+            return e;
+        };
+        let (Some(loc), Some(id)) = (v.region_locs.get(i), v.regions.meta.id.get(i)) else {
+            return e;
+        };
+        let d = &v.regions.data;
+        let Some((col, value)) = Column::ALL
+            .into_iter()
+            .map(|c| (c, d.cols[c as usize][i]))
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        else {
+            return e;
+        };
+        let what = format!("the claim of region '{id}' under formula '{formula}'");
+        let at = if loc.starts_with("row ") {
+            "column"
+        } else {
+            "field"
+        };
+        let at_input = |message: String| {
+            Problem::new(
+                &v.regions_file,
+                format!("{loc}, {at} {}", col.name()),
+                format!("{value:e}"),
+                message,
+            )
+        };
+        // The point estimate passed, so a draw's sampled inputs did it; at the point, money
+        // near f64's limit does it, and far below that limit the formula's coefficients.
+        let problem = if let Some(d) = draw {
+            at_input(format!(
+                "{what} overflows a 64-bit float in Monte Carlo draw {d}, though not at the \
+                 point estimate: the draw's noise or uncertain parameters are too wide for \
+                 inputs of this size (this is the region's largest input as written)"
+            ))
+        } else if value.abs() >= 1e100 {
+            at_input(format!(
+                "{what} overflows a 64-bit float (this is the region's largest input); \
+                 express money in a larger unit (e.g. 亿元 instead of 元)"
+            ))
+        } else {
+            let k = v
+                .formulas
+                .iter()
+                .position(|f| &f.name == formula)
+                .unwrap_or(0);
+            Problem::new(
+                &self.path,
+                format!("formula[{k}] ('{formula}')"),
+                "",
+                format!(
+                    "{what} overflows a 64-bit float although its inputs are ordinary \
+                     (largest: {} = {value} at {} {loc}); the formula's coefficients are too \
+                     large",
+                    col.name(),
+                    v.regions_file.display()
+                ),
+            )
+        };
+        Error::invalid(vec![problem])
+    }
 }
 
 /// Hex SHA-256 of some bytes.
@@ -303,6 +384,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
                 Some(Vertical {
                     regions: l.regions,
                     regions_file: l.file,
+                    region_locs: l.locs,
                     reference: l.reference,
                     extra: l.extra,
                     budget,

@@ -35,6 +35,9 @@ pub struct LoadedRegions {
     pub extra: BTreeMap<String, Vec<f64>>,
     /// The file the regions came from (the scenario file when inline).
     pub file: std::path::PathBuf,
+    /// Where each region was written: `row 7` in a CSV file, or `regions.inline[3]` with
+    /// its line in the scenario file. For errors found after loading.
+    pub locs: Vec<String>,
 }
 
 /// One region before validation: text fields and numeric cells as strings with their
@@ -320,8 +323,13 @@ fn build(
     let mut group_pos: HashMap<String, u32> = HashMap::new();
     let mut reference = Vec::with_capacity(n);
     let mut extra: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut locs = Vec::with_capacity(n);
     for (i, row) in rows.iter().enumerate() {
         let loc = &row.loc;
+        locs.push(match loc {
+            Loc::Csv(r) => format!("row {r}"),
+            Loc::Toml(k) => sink.ctx.locate(&format!("regions.inline[{k}]")),
+        });
         if row.id.is_empty() {
             sink.at(loc, "id", "", "is required and must not be empty");
         } else if let Some(first) = seen.insert(row.id.clone(), i) {
@@ -441,5 +449,6 @@ fn build(
         reference: has_reference.then_some(reference),
         extra,
         file,
+        locs,
     })
 }

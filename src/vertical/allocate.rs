@@ -353,12 +353,11 @@ pub fn allocate(
     // `allocator` fuzz target with gaps near 1e300 times multipliers): a clear error, never
     // an infinite payment.
     if let Some(i) = overflowed {
-        return Err(Error::Runtime(format!(
-            "formula '{}': the claim of region {} overflows a 64-bit float (inputs near \
-             1e300); express money in a larger unit (e.g. 亿元 instead of 元)",
-            formula.name,
-            i + 1
-        )));
+        return Err(Error::ClaimOverflow {
+            formula: formula.name.clone(),
+            region: i,
+            draw: None,
+        });
     }
     let mut saturated = false;
     let mut exact_target = None;

@@ -175,8 +175,17 @@ pub fn split_pool(size: f64, weights: &[f64], out: &mut [f64]) -> f64 {
     let sum: f64 = weights.iter().sum();
     if sum > 0.0 && sum.is_finite() {
         let per_weight = size / sum;
-        for (o, &w) in out.iter_mut().zip(weights) {
-            *o = w * per_weight;
+        if per_weight.is_finite() {
+            for (o, &w) in out.iter_mut().zip(weights) {
+                *o = w * per_weight;
+            }
+        } else {
+            // Weights summing to almost nothing (subnormal) overflow `size / sum`, and a
+            // share of +∞ is not a share (the `allocator` fuzz target found it). `w / sum`
+            // is at most 1, so each share stays within the pool.
+            for (o, &w) in out.iter_mut().zip(weights) {
+                *o = size * (w / sum);
+            }
         }
         0.0
     } else {
@@ -309,6 +318,19 @@ mod tests {
         assert_relative_eq!(out[0], 3.0);
         assert_relative_eq!(out[1], 0.0);
         assert_relative_eq!(out[2], 9.0);
+    }
+
+    /// A pool near 1e100 shared among subnormal weights: `size / Σw` overflows, yet every
+    /// share is finite and they still add up to the pool.
+    #[test]
+    fn tiny_weights_share_a_huge_pool_without_overflow() {
+        let (size, w) = (1.2e100, [5e-324, 1e-300, 3e-300]);
+        assert!((size / w.iter().sum::<f64>()).is_infinite());
+        let mut out = [0.0; 3];
+        assert_eq!(split_pool(size, &w, &mut out), 0.0);
+        assert!(out.iter().all(|x| x.is_finite() && *x >= 0.0), "{out:?}");
+        assert_relative_eq!(out.iter().sum::<f64>(), size, max_relative = 1e-12);
+        assert_relative_eq!(out[2], 3.0 * out[1], max_relative = 1e-12);
     }
 
     #[test]
