@@ -5,9 +5,9 @@
 //! expression it replaces; the loops that use them keep their results bit for bit. On
 //! x86-64 a vector is two SSE2 registers (SSE2 is part of the x86-64 baseline, so the
 //! binary stays portable); elsewhere it is a plain array (`portable`, also compiled for
-//! the tests, which check that both give the same bits). [`with_avx2`] runs a hot loop
-//! through a copy compiled for AVX2 when the CPU has it (detected at run time), where the
-//! same operations can use the wider registers.
+//! the tests, which check that both give the same bits). [`with_simd`] runs a hot loop
+//! through a copy compiled for AVX2, or for AVX-512, when the CPU has it (detected at run
+//! time), where the same operations can use the wider registers.
 //!
 //! The point is branch-free selects: written as `if` on scalars, LLVM turned the budget
 //! solve's selects into data-dependent branches (one per lane) that mispredicted on
@@ -379,51 +379,113 @@ arith!(Sub, sub, sub);
 arith!(Mul, mul, mul);
 arith!(Div, div, div);
 
-/// Run `f` compiled for the AVX2 generation of x86-64 (AVX2, BMI1/2, LZCNT, POPCNT, SSE4.2)
-/// when the CPU has it, else as compiled for the baseline. `f` should be an
-/// `#[inline(always)]` closure around `#[inline(always)]` work: code inlined into the AVX2
-/// copy is compiled for those instructions (VEX encoding, three-operand forms, `shlx`,
-/// wider auto-vectorised loops). A whole-program build for these features ran W1 6–15%
-/// faster than the baseline build in alternating runs (BENCHMARKS.md, sixth round).
+/// The instruction sets a hot loop can be compiled for, oldest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// The x86-64 baseline (SSE2), or whatever the target is elsewhere.
+    Baseline,
+    /// AVX2, BMI1/2, LZCNT, POPCNT and SSE4.2 (x86-64-v3 without FMA and MOVBE).
+    Avx2,
+    /// The AVX2 set plus AVX-512 F, BW, DQ, VL and CD (x86-64-v4 without FMA).
+    Avx512,
+}
+
+std::thread_local! {
+    /// The tier [`with_tier`] asked for on this thread, if any.
+    static FORCED: std::cell::Cell<Option<Tier>> = const { std::cell::Cell::new(None) };
+}
+
+/// Run `f` compiled for the widest [`Tier`] the CPU has ([`tier`]). `f` should be an
+/// `#[inline(always)]` closure around `#[inline(always)]` work: code inlined into a tier's
+/// copy is compiled for its instructions (VEX or EVEX encoding, three-operand forms,
+/// `shlx`, wider auto-vectorised loops, 32 vector registers and mask registers with
+/// AVX-512). A whole-program build for the AVX2 features ran W1 6–15% faster than the
+/// baseline build (BENCHMARKS.md, sixth round), and one for the CPU with AVX-512 a further
+/// 5–10% (ninth round).
 ///
-/// FMA is not among the features, so no multiply and add are fused: every operation keeps
-/// its IEEE result, and both copies give the same bits (tests run both).
+/// FMA is in no tier, so no multiply and add are fused: every operation keeps its IEEE
+/// result, no reduction is reordered (Rust does not reassociate floating point), and every
+/// copy gives the same bits (tests run each copy the CPU has).
 #[inline(always)]
-pub fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx,avx2,bmi1,bmi2,lzcnt,popcnt,sse3,ssse3,sse4.1,sse4.2")]
         fn avx2<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
-        if avx2_available() {
-            // SAFETY: the CPU reports every feature `avx2` is compiled for.
-            return unsafe { avx2(f) };
+        #[target_feature(enable = "avx,avx2,bmi1,bmi2,lzcnt,popcnt,sse3,ssse3,sse4.1,sse4.2,\
+                                   avx512f,avx512bw,avx512dq,avx512vl,avx512cd")]
+        fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        let t = FORCED.with(std::cell::Cell::get).unwrap_or_else(tier);
+        match t {
+            // SAFETY: `tier` reports only what the CPU has, and `with_tier` never asks for
+            // more than `tier`.
+            Tier::Avx512 => return unsafe { avx512(f) },
+            // SAFETY: as above; the AVX-512 CPUs have every AVX2 feature too.
+            Tier::Avx2 => return unsafe { avx2(f) },
+            Tier::Baseline => {}
         }
     }
     f()
 }
 
-/// Whether [`with_avx2`] takes its AVX2 copy: the CPU has the features and the environment
-/// does not set `ECOCOMP_NO_AVX2` (to compare both copies). Detected once.
-#[cfg(target_arch = "x86_64")]
-pub fn avx2_available() -> bool {
+/// Run `f` with every [`with_simd`] call on this thread taking the copy for `t`, or for
+/// [`tier`] when the CPU lacks `t`: to compare the copies (tests, benches).
+pub fn with_tier<R>(t: Tier, f: impl FnOnce() -> R) -> R {
+    let before = FORCED.with(|c| c.replace(Some(t.min(tier()))));
+    let r = f();
+    FORCED.with(|c| c.set(before));
+    r
+}
+
+/// The widest [`Tier`] this CPU has, detected once. `ECOCOMP_NO_AVX512` stops at
+/// [`Tier::Avx2`], `ECOCOMP_NO_AVX2` at [`Tier::Baseline`] (to compare the copies' bits
+/// and speed from the command line).
+pub fn tier() -> Tier {
     use std::sync::OnceLock;
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| {
-        use std::arch::is_x86_feature_detected as has;
-        std::env::var_os("ECOCOMP_NO_AVX2").is_none()
-            && has!("avx")
-            && has!("avx2")
-            && has!("bmi1")
-            && has!("bmi2")
-            && has!("lzcnt")
-            && has!("popcnt")
-            && has!("sse3")
-            && has!("ssse3")
-            && has!("sse4.1")
-            && has!("sse4.2")
+    static TIER: OnceLock<Tier> = OnceLock::new();
+    *TIER.get_or_init(|| {
+        let off = |v: &str| std::env::var_os(v).is_some();
+        let (avx2, avx512) = detect();
+        if off("ECOCOMP_NO_AVX2") || !avx2 {
+            Tier::Baseline
+        } else if off("ECOCOMP_NO_AVX512") || !avx512 {
+            Tier::Avx2
+        } else {
+            Tier::Avx512
+        }
     })
+}
+
+/// Whether the CPU has each tier's features (AVX2's, then AVX-512's on top).
+#[cfg(target_arch = "x86_64")]
+fn detect() -> (bool, bool) {
+    use std::arch::is_x86_feature_detected as has;
+    let avx2 = has!("avx")
+        && has!("avx2")
+        && has!("bmi1")
+        && has!("bmi2")
+        && has!("lzcnt")
+        && has!("popcnt")
+        && has!("sse3")
+        && has!("ssse3")
+        && has!("sse4.1")
+        && has!("sse4.2");
+    let avx512 = avx2
+        && has!("avx512f")
+        && has!("avx512bw")
+        && has!("avx512dq")
+        && has!("avx512vl")
+        && has!("avx512cd");
+    (avx2, avx512)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn detect() -> (bool, bool) {
+    (false, false)
 }
 
 #[cfg(test)]
@@ -462,6 +524,24 @@ mod tests {
 
     fn same(a: [f64; 4], b: [f64; 4]) -> bool {
         a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn with_tier_never_exceeds_the_cpu_and_restores_the_choice() {
+        let best = tier();
+        #[inline(always)]
+        fn seen() -> Option<Tier> {
+            FORCED.with(std::cell::Cell::get)
+        }
+        assert_eq!(seen(), None);
+        with_tier(Tier::Avx512, || {
+            assert_eq!(seen(), Some(Tier::Avx512.min(best)));
+            with_tier(Tier::Baseline, || assert_eq!(seen(), Some(Tier::Baseline)));
+            assert_eq!(seen(), Some(Tier::Avx512.min(best)));
+            // Each copy computes the same thing.
+            assert_eq!(with_simd(|| 6 * 7), 42);
+        });
+        assert_eq!(seen(), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use ecocomp::compare::metrics::budget_flows;
 use ecocomp::region::{Column, RegionData};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
+use ecocomp::simd::{Tier, with_tier};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
 use ecocomp::vertical::kernel::{
     DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into,
@@ -165,20 +166,25 @@ fn shared_band_and_grade_terms_give_the_same_bits() {
         .iter()
         .map(|f| Kernel::new(f, &regions.data, &budget))
         .collect();
-    let mut shared = SharedTerms::default();
-    let mut outs = vec![DrawOut::default(); kernels.len()];
-    for draw in 0..20 {
-        let data = perturb(&regions.data, 11, draw);
-        shared.begin_draw();
-        for (k, kernel) in kernels.iter().enumerate() {
-            check(
-                &format!("shared terms, draw {draw}, formula {k}"),
-                kernel,
-                &data,
-                &budget,
-                Some(&mut shared),
-                &mut outs[k],
-            );
+    // `run_shared` runs through `with_simd`: each copy the CPU has, in turn.
+    for tier in [Tier::Baseline, Tier::Avx2, Tier::Avx512] {
+        let mut shared = SharedTerms::default();
+        let mut outs = vec![DrawOut::default(); kernels.len()];
+        for draw in 0..20 {
+            let data = perturb(&regions.data, 11, draw);
+            shared.begin_draw();
+            for (k, kernel) in kernels.iter().enumerate() {
+                with_tier(tier, || {
+                    check(
+                        &format!("shared terms, {tier:?} copy, draw {draw}, formula {k}"),
+                        kernel,
+                        &data,
+                        &budget,
+                        Some(&mut shared),
+                        &mut outs[k],
+                    )
+                });
+            }
         }
     }
 }

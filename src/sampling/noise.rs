@@ -157,7 +157,7 @@ impl NoiseModel {
         z_group: &mut Vec<f64>,
         out: &mut [f64],
     ) -> usize {
-        crate::simd::with_avx2(
+        crate::simd::with_simd(
             #[inline(always)]
             || self.apply_here(base, group_idx, n_groups, rng, z_group, out),
         )
@@ -339,6 +339,7 @@ impl NoiseModel {
 mod tests {
     use super::*;
     use crate::sampling::rng::stream;
+    use crate::simd::{Tier, with_tier};
     use approx::assert_relative_eq;
 
     fn model(kind: NoiseKind, sigma: f64, rho: f64) -> NoiseModel {
@@ -509,14 +510,18 @@ mod tests {
     }
 
     #[test]
-    fn the_avx2_copy_draws_the_baseline_bits() {
-        // `apply` runs through `with_avx2` (its AVX2 copy on a CPU that has it); the body
+    fn every_simd_copy_draws_the_baseline_bits() {
+        // `apply` runs through `with_simd` (here each copy the CPU has, in turn); the body
         // called here directly is compiled for the baseline. Both kinds, a group factor,
         // a window that redraws and a region on its edge.
         let n = 1000;
         let base: Vec<f64> = (0..n).map(|i| f64::from(i as u32 % 9) * 0.15).collect();
         let groups: Vec<u32> = (0..n).map(|i| (i / 40) as u32).collect();
-        for (kind, rho) in [(NoiseKind::Additive, 0.0), (NoiseKind::Multiplicative, 0.5)] {
+        let tiers = [Tier::Baseline, Tier::Avx2, Tier::Avx512];
+        for ((kind, rho), t) in [(NoiseKind::Additive, 0.0), (NoiseKind::Multiplicative, 0.5)]
+            .into_iter()
+            .flat_map(|k| tiers.map(|t| (k, t)))
+        {
             let m = NoiseModel {
                 min: 0.0,
                 max: 1.0,
@@ -524,10 +529,10 @@ mod tests {
             };
             let (mut zg, mut a, mut b) = (Vec::new(), vec![0.0; n], vec![0.0; n]);
             let (mut ra, mut rb) = (stream(9, 2, 0), stream(9, 2, 0));
-            let ia = m.apply(&base, &groups, 25, &mut ra, &mut zg, &mut a);
+            let ia = with_tier(t, || m.apply(&base, &groups, 25, &mut ra, &mut zg, &mut a));
             let ib = m.apply_here(&base, &groups, 25, &mut rb, &mut zg, &mut b);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&a), bits(&b), "{kind:?}");
+            assert_eq!(bits(&a), bits(&b), "{kind:?} {t:?}");
             assert_eq!((ia, ra), (ib, rb));
         }
     }

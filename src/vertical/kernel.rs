@@ -115,7 +115,7 @@ impl SharedTerms {
     }
 
     /// Compute the band and grade of every region for `bands` and thresholds `t`. Inlined
-    /// into the kernel's AVX2 copy ([`Kernel::run_shared`]).
+    /// into the kernel's AVX2 and AVX-512 copies ([`Kernel::run_shared`]).
     #[inline(always)]
     fn fill(&mut self, bands: &[(f64, f64)], t: &[f64; 3], ratio: &[f64], dq: &[f64]) {
         let n = ratio.len().min(dq.len());
@@ -525,11 +525,11 @@ impl Kernel {
     /// computed into it by the draw's first formula). Call [`SharedTerms::begin_draw`]
     /// before the first formula of each draw. Same results as [`run`](Self::run).
     ///
-    /// Compiled for AVX2 where the CPU has it ([`crate::simd::with_avx2`]): the claims,
-    /// budget-solve and payment passes inlined into it. On W1 (2 threads, alternating
-    /// runs) the draws took about 8% less CPU time; `tests/kernel_matches_allocate.rs`
-    /// checks this copy and [`run`](Self::run)'s baseline copy against `allocate`, bit for
-    /// bit.
+    /// Compiled for AVX2 or AVX-512 where the CPU has it ([`crate::simd::with_simd`]): the
+    /// claims, budget-solve and payment passes inlined into it. On W1 (2 threads,
+    /// alternating runs) the AVX2 copy took about 8% less CPU time;
+    /// `tests/kernel_matches_allocate.rs` checks every copy the CPU has and
+    /// [`run`](Self::run)'s baseline copy against `allocate`, bit for bit.
     #[allow(clippy::too_many_arguments)]
     pub fn run_shared(
         &self,
@@ -541,7 +541,7 @@ impl Kernel {
         x: &mut [f64],
         out: &mut DrawOut,
     ) -> Result<()> {
-        crate::simd::with_avx2(
+        crate::simd::with_simd(
             #[inline(always)]
             || self.run_with(data, ratio, budget, s, Some(shared), x, out),
         )
