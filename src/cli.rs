@@ -319,6 +319,52 @@ fn init(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The point-estimate tables of a run, by name: `breakdown.csv` with formulas, and
+/// `basins_breakdown.csv` with agreements.
+fn point_tables(
+    scn: &Scenario,
+    res: &crate::pipeline::PointResults,
+) -> crate::Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if scn.vertical.is_some() {
+        out.push((
+            "breakdown.csv",
+            crate::output::csv::breakdown_csv(scn, res)?,
+        ));
+    }
+    if !scn.agreements.is_empty() {
+        out.push((
+            "basins_breakdown.csv",
+            crate::horizontal::export::breakdown_csv(&res.basins(scn)),
+        ));
+    }
+    Ok(out)
+}
+
+/// The Monte Carlo tables of a run, by name: `regions.csv` with formulas, `basins.csv`
+/// and `sections.csv` with agreements.
+fn mc_tables(
+    scn: &Scenario,
+    res: &crate::pipeline::PointResults,
+    mc: &crate::montecarlo::McResults,
+) -> crate::Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if scn.vertical.is_some() {
+        out.push((
+            "regions.csv",
+            crate::output::csv::regions_csv(scn, res, Some(mc))?,
+        ));
+    }
+    if !scn.agreements.is_empty() {
+        out.push(("basins.csv", crate::output::csv::basins_csv(scn, res, mc)?));
+        out.push((
+            "sections.csv",
+            crate::output::csv::sections_csv(scn, res, mc)?,
+        ));
+    }
+    Ok(out)
+}
+
 fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
@@ -411,41 +457,32 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     warnings.splice(0..0, scn.warnings.iter().cloned());
-    let extra = crate::output::json::mc_summary(&scn, &res, &mc, &warnings);
-    if scn.vertical.is_some() {
-        staging.write(
-            "regions.csv",
-            &crate::output::csv::regions_csv(&scn, &res, Some(&mc))?,
-        )?;
-        staging.write(
-            "breakdown.csv",
-            &crate::output::csv::breakdown_csv(&scn, &res)?,
-        )?;
-    }
-    if !scn.agreements.is_empty() {
-        staging.write(
-            "basins.csv",
-            &crate::output::csv::basins_csv(&scn, &res, &mc)?,
-        )?;
-        staging.write(
-            "sections.csv",
-            &crate::output::csv::sections_csv(&scn, &res, &mc)?,
-        )?;
-        staging.write(
-            "basins_breakdown.csv",
-            &crate::horizontal::export::breakdown_csv(&res.basins(&scn)),
-        )?;
+    // The point tables on a second thread (when the run may use two) while this one
+    // formats the Monte Carlo tables, the summary and the report: together some 80 ms for
+    // W1's 2,800 regions, mostly formatting numbers.
+    let (point, tables, summary, report) = std::thread::scope(|s| {
+        let point = (settings.threads > 1).then(|| s.spawn(|| point_tables(&scn, &res)));
+        let tables = mc_tables(&scn, &res, &mc);
+        let extra = crate::output::json::mc_summary(&scn, &res, &mc, &warnings);
+        let summary = summary_json(&scn, &res, &info, extra);
+        let report = crate::output::report_build::build(
+            &scn, &res, &mc, &info, baseline, &figures, &warnings,
+        );
+        let report = crate::output::report::render(&report);
+        let point = match point {
+            Some(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => point_tables(&scn, &res),
+        };
+        (point, tables, summary, report)
+    });
+    for (name, bytes) in point?.into_iter().chain(tables?) {
+        staging.write(name, &bytes)?;
     }
     if let Some(csv) = &mc.draws_csv {
         staging.write("draws.csv", csv)?;
     }
-    staging.write("summary.json", &summary_json(&scn, &res, &info, extra)?)?;
-    let report =
-        crate::output::report_build::build(&scn, &res, &mc, &info, baseline, &figures, &warnings);
-    staging.write(
-        "report.html",
-        crate::output::report::render(&report).as_bytes(),
-    )?;
+    staging.write("summary.json", &summary?)?;
+    staging.write("report.html", report.as_bytes())?;
     info.wall_seconds = clock.elapsed().as_secs_f64();
     info.plot_seconds = plot_seconds;
     staging.write("manifest.json", &manifest_json(&scn, &info)?)?;
