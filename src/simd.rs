@@ -5,9 +5,12 @@
 //! expression it replaces; the loops that use them keep their results bit for bit. On
 //! x86-64 a vector is two SSE2 registers (SSE2 is part of the x86-64 baseline, so the
 //! binary stays portable); elsewhere it is a plain array (`portable`, also compiled for
-//! the tests, which check that both give the same bits). [`with_simd`] runs a hot loop
-//! through a copy compiled for AVX2, or for AVX-512, when the CPU has it (detected at run
-//! time), where the same operations can use the wider registers.
+//! the tests, which check that both give the same bits).
+//!
+//! [`with_lanes`] runs a hot loop written for any [`Vector`] through a copy compiled for
+//! AVX2, or for AVX-512, when the CPU has it (detected at run time), where the lanes are
+//! one 256-bit register (the private `Wide`); [`with_simd`] does the same for loops the
+//! compiler vectorises on its own. Tests check every copy the CPU has against [`F64x4`].
 //!
 //! The point is branch-free selects: written as `if` on scalars, LLVM turned the budget
 //! solve's selects into data-dependent branches (one per lane) that mispredicted on
@@ -363,6 +366,262 @@ impl std::ops::Not for Mask4 {
     }
 }
 
+/// Four `f64` lanes, as the hot loops use them: [`F64x4`] (two SSE2 registers, every
+/// x86-64) and, inside [`with_lanes`]' AVX2 and AVX-512 copies, one 256-bit AVX register.
+/// Every operation is the same lane-wise IEEE operation or compare in every
+/// implementation, so code generic over `Vector` computes the same bits with each.
+pub trait Vector:
+    Copy
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+{
+    /// Four lane conditions.
+    type Mask: Lanes<Self>;
+    fn splat(x: f64) -> Self;
+    /// The first four values of `s` (panics when it is shorter).
+    fn load(s: &[f64]) -> Self;
+    fn from_array(a: [f64; 4]) -> Self;
+    fn to_array(self) -> [f64; 4];
+    /// Write the lanes to the first four places of `s` (panics when it is shorter).
+    fn store(self, s: &mut [f64]);
+    /// `self < o ? self : o` per lane.
+    fn min_lt(self, o: Self) -> Self;
+    /// `self > o ? self : o` per lane.
+    fn max_gt(self, o: Self) -> Self;
+    fn lt(self, o: Self) -> Self::Mask;
+    fn le(self, o: Self) -> Self::Mask;
+    fn eq(self, o: Self) -> Self::Mask;
+    /// `self` where `m` holds, else +0.0.
+    fn and(self, m: Self::Mask) -> Self;
+    #[inline(always)]
+    fn gt(self, o: Self) -> Self::Mask {
+        o.lt(self)
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> Self::Mask {
+        o.le(self)
+    }
+}
+
+/// The lane conditions of a [`Vector`] `V`.
+pub trait Lanes<V>:
+    Copy
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitOr<Output = Self>
+    + std::ops::Not<Output = Self>
+{
+    /// `a` in the lanes where the mask holds, `b` elsewhere (the exact bits of either).
+    fn select(self, a: V, b: V) -> V;
+    /// Lane k's condition in bit k.
+    fn bits(self) -> u8;
+    /// Lane k's condition as 0 or 1 in place k.
+    #[inline(always)]
+    fn to_u8(self) -> [u8; 4] {
+        let b = self.bits();
+        [b & 1, (b >> 1) & 1, (b >> 2) & 1, (b >> 3) & 1]
+    }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self.bits() != 0
+    }
+    /// 1.0 in the lanes where the mask holds, else 0.0.
+    fn ones(self) -> V;
+}
+
+impl Vector for F64x4 {
+    type Mask = Mask4;
+    #[inline(always)]
+    fn splat(x: f64) -> Self {
+        F64x4::splat(x)
+    }
+    #[inline(always)]
+    fn load(s: &[f64]) -> Self {
+        F64x4::load(s)
+    }
+    #[inline(always)]
+    fn from_array(a: [f64; 4]) -> Self {
+        F64x4::from_array(a)
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f64; 4] {
+        F64x4::to_array(self)
+    }
+    #[inline(always)]
+    fn store(self, s: &mut [f64]) {
+        F64x4::store(self, s);
+    }
+    #[inline(always)]
+    fn min_lt(self, o: Self) -> Self {
+        F64x4::min_lt(self, o)
+    }
+    #[inline(always)]
+    fn max_gt(self, o: Self) -> Self {
+        F64x4::max_gt(self, o)
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> Mask4 {
+        F64x4::lt(self, o)
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> Mask4 {
+        F64x4::le(self, o)
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> Mask4 {
+        F64x4::eq(self, o)
+    }
+    #[inline(always)]
+    fn and(self, m: Mask4) -> Self {
+        F64x4::and(self, m)
+    }
+}
+
+impl Lanes<F64x4> for Mask4 {
+    #[inline(always)]
+    fn select(self, a: F64x4, b: F64x4) -> F64x4 {
+        Mask4::select(self, a, b)
+    }
+    #[inline(always)]
+    fn bits(self) -> u8 {
+        Mask4::bits(self)
+    }
+    #[inline(always)]
+    fn ones(self) -> F64x4 {
+        Mask4::ones(self)
+    }
+}
+
+/// Four lanes in one 256-bit AVX register. Only [`with_lanes`]' AVX2 and AVX-512 copies
+/// make these (the type is private to this module), so the AVX instructions its
+/// operations compile to run only on a CPU that has them.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+struct Wide(std::arch::x86_64::__m256d);
+
+/// Four lane conditions of a [`Wide`].
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+struct WideMask(std::arch::x86_64::__m256d);
+
+/// Run an AVX intrinsic in [`Wide`]'s operations.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx {
+    ($e:expr) => {
+        // SAFETY: a `Wide` exists only inside a copy compiled for AVX2 (`with_lanes`), which
+        // runs only where the CPU has AVX and AVX2; the intrinsics only compute on registers
+        // or read and write the four `f64` of a checked array.
+        unsafe { $e }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod wide {
+    use super::{Lanes, Vector, Wide, WideMask};
+    use std::arch::x86_64::*;
+
+    impl Vector for Wide {
+        type Mask = WideMask;
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            Wide(avx!(_mm256_set1_pd(x)))
+        }
+        #[inline(always)]
+        fn load(s: &[f64]) -> Self {
+            // Slicing panics when `s` is shorter, as `F64x4::load` does.
+            let a = &s[..4];
+            Wide(avx!(_mm256_loadu_pd(a.as_ptr())))
+        }
+        #[inline(always)]
+        fn from_array(a: [f64; 4]) -> Self {
+            Wide(avx!(_mm256_loadu_pd(a.as_ptr())))
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f64; 4] {
+            let mut out = [0.0; 4];
+            avx!(_mm256_storeu_pd(out.as_mut_ptr(), self.0));
+            out
+        }
+        #[inline(always)]
+        fn store(self, s: &mut [f64]) {
+            let a = &mut s[..4];
+            avx!(_mm256_storeu_pd(a.as_mut_ptr(), self.0));
+        }
+        #[inline(always)]
+        fn min_lt(self, o: Self) -> Self {
+            // `minpd` returns its second operand unless the first is less, as SSE2's.
+            Wide(avx!(_mm256_min_pd(self.0, o.0)))
+        }
+        #[inline(always)]
+        fn max_gt(self, o: Self) -> Self {
+            Wide(avx!(_mm256_max_pd(self.0, o.0)))
+        }
+        // The predicates of SSE2's `cmpltpd`, `cmplepd` and `cmpeqpd`.
+        #[inline(always)]
+        fn lt(self, o: Self) -> WideMask {
+            WideMask(avx!(_mm256_cmp_pd::<_CMP_LT_OS>(self.0, o.0)))
+        }
+        #[inline(always)]
+        fn le(self, o: Self) -> WideMask {
+            WideMask(avx!(_mm256_cmp_pd::<_CMP_LE_OS>(self.0, o.0)))
+        }
+        #[inline(always)]
+        fn eq(self, o: Self) -> WideMask {
+            WideMask(avx!(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, o.0)))
+        }
+        #[inline(always)]
+        fn and(self, m: WideMask) -> Self {
+            Wide(avx!(_mm256_and_pd(self.0, m.0)))
+        }
+    }
+
+    impl Lanes<Wide> for WideMask {
+        #[inline(always)]
+        fn select(self, a: Wide, b: Wide) -> Wide {
+            Wide(avx!(_mm256_or_pd(
+                _mm256_and_pd(self.0, a.0),
+                _mm256_andnot_pd(self.0, b.0)
+            )))
+        }
+        #[inline(always)]
+        fn bits(self) -> u8 {
+            avx!(_mm256_movemask_pd(self.0)) as u8
+        }
+        #[inline(always)]
+        fn ones(self) -> Wide {
+            Wide::splat(1.0).and(self)
+        }
+    }
+
+    macro_rules! wide_ops {
+        ($tr:ident, $f:ident, $ty:ident, $op:ident) => {
+            impl std::ops::$tr for $ty {
+                type Output = $ty;
+                #[inline(always)]
+                fn $f(self, o: $ty) -> $ty {
+                    $ty(avx!($op(self.0, o.0)))
+                }
+            }
+        };
+    }
+    wide_ops!(Add, add, Wide, _mm256_add_pd);
+    wide_ops!(Sub, sub, Wide, _mm256_sub_pd);
+    wide_ops!(Mul, mul, Wide, _mm256_mul_pd);
+    wide_ops!(Div, div, Wide, _mm256_div_pd);
+    wide_ops!(BitAnd, bitand, WideMask, _mm256_and_pd);
+    wide_ops!(BitOr, bitor, WideMask, _mm256_or_pd);
+
+    impl std::ops::Not for WideMask {
+        type Output = WideMask;
+        #[inline(always)]
+        fn not(self) -> WideMask {
+            let all = avx!(_mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+            WideMask(avx!(_mm256_xor_pd(self.0, all)))
+        }
+    }
+}
+
 macro_rules! arith {
     ($tr:ident, $f:ident, $op:ident) => {
         impl std::ops::$tr for F64x4 {
@@ -395,29 +654,39 @@ std::thread_local! {
     static FORCED: std::cell::Cell<Option<Tier>> = const { std::cell::Cell::new(None) };
 }
 
-/// Run `f` compiled for the widest [`Tier`] the CPU has ([`tier`]). `f` should be an
-/// `#[inline(always)]` closure around `#[inline(always)]` work: code inlined into a tier's
+/// Work generic over the [`Vector`] it computes with, for [`with_lanes`].
+pub trait LaneFn {
+    type Out;
+    fn call<V: Vector>(self) -> Self::Out;
+}
+
+/// Run `f` compiled for the widest [`Tier`] the CPU has ([`tier`]), with [`Vector`]s of
+/// one 256-bit register in the AVX2 and AVX-512 copies and [`F64x4`] (two SSE2 registers)
+/// in the baseline. `f` should be `#[inline(always)]` work: code inlined into a tier's
 /// copy is compiled for its instructions (VEX or EVEX encoding, three-operand forms,
 /// `shlx`, wider auto-vectorised loops, 32 vector registers and mask registers with
-/// AVX-512). A whole-program build for the AVX2 features ran W1 6–15% faster than the
-/// baseline build (BENCHMARKS.md, sixth round), and one for the CPU with AVX-512 a further
-/// 5–10% (ninth round).
+/// AVX-512).
+///
+/// Measured on W1 (BENCHMARKS.md): a whole-program build for the AVX2 features ran 6–15%
+/// faster than the baseline build (sixth round); on a CPU with AVX-512, the AVX-512 copy
+/// took 4–5% off the AVX2 one, and one-register lanes in the kernel about 10% more (ninth
+/// round).
 ///
 /// FMA is in no tier, so no multiply and add are fused: every operation keeps its IEEE
 /// result, no reduction is reordered (Rust does not reassociate floating point), and every
 /// copy gives the same bits (tests run each copy the CPU has).
 #[inline(always)]
-pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+pub fn with_lanes<F: LaneFn>(f: F) -> F::Out {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx,avx2,bmi1,bmi2,lzcnt,popcnt,sse3,ssse3,sse4.1,sse4.2")]
-        fn avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
+        fn avx2<F: LaneFn>(f: F) -> F::Out {
+            f.call::<Wide>()
         }
         #[target_feature(enable = "avx,avx2,bmi1,bmi2,lzcnt,popcnt,sse3,ssse3,sse4.1,sse4.2,\
                                    avx512f,avx512bw,avx512dq,avx512vl,avx512cd")]
-        fn avx512<R>(f: impl FnOnce() -> R) -> R {
-            f()
+        fn avx512<F: LaneFn>(f: F) -> F::Out {
+            f.call::<Wide>()
         }
         let t = FORCED.with(std::cell::Cell::get).unwrap_or_else(tier);
         match t {
@@ -429,10 +698,25 @@ pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
             Tier::Baseline => {}
         }
     }
-    f()
+    f.call::<F64x4>()
 }
 
-/// Run `f` with every [`with_simd`] call on this thread taking the copy for `t`, or for
+/// [`with_lanes`] for work that does not use [`Vector`]s (loops the compiler vectorises
+/// on its own): `f` runs in the same copies.
+#[inline(always)]
+pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    struct Plain<F>(F);
+    impl<R, F: FnOnce() -> R> LaneFn for Plain<F> {
+        type Out = R;
+        #[inline(always)]
+        fn call<V: Vector>(self) -> R {
+            (self.0)()
+        }
+    }
+    with_lanes(Plain(f))
+}
+
+/// Run `f` with every [`with_lanes`] (and [`with_simd`]) call on this thread taking the copy for `t`, or for
 /// [`tier`] when the CPU lacks `t`: to compare the copies (tests, benches).
 pub fn with_tier<R>(t: Tier, f: impl FnOnce() -> R) -> R {
     let before = FORCED.with(|c| c.replace(Some(t.min(tier()))));
@@ -524,6 +808,57 @@ mod tests {
 
     fn same(a: [f64; 4], b: [f64; 4]) -> bool {
         a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// Every [`Vector`] and [`Lanes`] operation on `V`, on quads of probe values, as bits.
+    fn every_op<V: Vector>(qs: &[[f64; 4]]) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut push = |v: V| out.extend(v.to_array().map(f64::to_bits));
+        let mut masks = Vec::new();
+        for a in qs {
+            for b in qs.iter().step_by(7) {
+                let (va, vb) = (V::from_array(*a), V::load(b));
+                push(V::splat(b[1]));
+                push(va + vb);
+                push(va - vb);
+                push(va * vb);
+                push(va / vb);
+                push(va.min_lt(vb));
+                push(va.max_gt(vb));
+                let ms = [va.lt(vb), va.le(vb), va.eq(vb), va.gt(vb), va.ge(vb)];
+                for m in ms {
+                    push(m.select(va, vb));
+                    push(va.and(m));
+                    push(m.ones());
+                    masks.extend([m.bits(), (!m).bits(), u8::from(m.any())]);
+                    masks.extend(m.to_u8());
+                }
+                masks.extend([(ms[0] & ms[2]).bits(), (ms[0] | ms[2]).bits()]);
+                let mut st = [0.0; 5];
+                va.store(&mut st[1..]);
+                push(V::load(&st[1..]));
+            }
+        }
+        out.extend(masks.into_iter().map(u64::from));
+        out
+    }
+
+    #[test]
+    fn every_tier_s_lanes_give_the_same_bits() {
+        struct Ops<'a>(&'a [[f64; 4]]);
+        impl LaneFn for Ops<'_> {
+            type Out = Vec<u64>;
+            fn call<V: Vector>(self) -> Vec<u64> {
+                every_op::<V>(self.0)
+            }
+        }
+        let qs = quads();
+        let want = every_op::<F64x4>(&qs);
+        assert!(want.len() > 10_000);
+        for t in [Tier::Baseline, Tier::Avx2, Tier::Avx512] {
+            let got = with_tier(t, || with_lanes(Ops(&qs)));
+            assert!(got == want, "{t:?} lanes differ from F64x4's");
+        }
     }
 
     #[test]

@@ -384,7 +384,7 @@ pub fn allocate(
                     paid = Some(total);
                     sol
                 }
-                None => solve_scale_from(
+                None => solve_scale_from::<crate::simd::F64x4>(
                     &out.claim,
                     &out.floor,
                     &out.cap,

@@ -13,7 +13,7 @@
 //! Breakpoints at `s = 0` (no floor) and at `s = ∞` (no cap) are never stored, so the
 //! search covers only the regions whose floors or caps can bind.
 
-use crate::simd::F64x4;
+use crate::simd::{F64x4, Lanes, Vector};
 
 /// How [`solve_scale`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +186,7 @@ pub fn solve_scale(
 /// quickselect of [`solve_scale`] and the warm start of [`solve_scale_from`] therefore give
 /// the same bits.
 fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> f64 {
-    let seg = segment_at(claims, floors, caps, s);
+    let seg = segment_at::<F64x4>(claims, floors, caps, s);
     if seg.slope > 0.0 {
         ((target - seg.fixed) / seg.slope).max(0.0)
     } else {
@@ -288,16 +288,16 @@ pub fn clamp_pay(raw: f64, f: f64, u: f64) -> f64 {
 /// [`Segment`] at scale `s ≥ 0`, in one branch-free pass: region `i` goes to lane
 /// `i % LANES`, the last `n % LANES` regions to lane 0.
 #[inline(always)]
-fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
+fn segment_at<V: Vector>(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
-    let mut lanes = SegmentLanes::new(s);
+    let mut lanes = SegmentLanes::<V>::new(s);
     let chunks = claims
         .chunks_exact(LANES)
         .zip(floors.chunks_exact(LANES))
         .zip(caps.chunks_exact(LANES));
     for ((c, f), u) in chunks {
-        lanes.add4(F64x4::load(c), F64x4::load(f), F64x4::load(u));
+        lanes.add4(V::load(c), V::load(f), V::load(u));
     }
     let tail = n - n % LANES;
     lanes.finish(&claims[tail..], &floors[tail..], &caps[tail..])
@@ -308,16 +308,16 @@ fn segment_at(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
 /// through [`add4`](Self::add4), in order, then the last `n % 4` through
 /// [`finish`](Self::finish). The same operations as `segment_at`, so the same bits.
 #[derive(Debug, Clone, Copy)]
-pub struct SegmentLanes {
+pub struct SegmentLanes<V: Vector = F64x4> {
     s: f64,
-    fixed: F64x4,
-    slope: F64x4,
-    floors: F64x4,
+    fixed: V,
+    slope: V,
+    floors: V,
 }
 
-impl SegmentLanes {
+impl<V: Vector> SegmentLanes<V> {
     pub fn new(s: f64) -> Self {
-        let zero = F64x4::splat(0.0);
+        let zero = V::splat(0.0);
         SegmentLanes {
             s,
             fixed: zero,
@@ -329,12 +329,12 @@ impl SegmentLanes {
     /// Add four regions (claims `c`, floors `f`, caps `u`; never NaN) and return their
     /// payments `pay(c, f, u, s)` ([`segment_terms`] on four lanes).
     #[inline(always)]
-    pub fn add4(&mut self, c: F64x4, f: F64x4, u: F64x4) -> F64x4 {
-        let zero = F64x4::splat(0.0);
+    pub fn add4(&mut self, c: V, f: V, u: V) -> V {
+        let zero = V::splat(0.0);
         let positive = c.gt(zero);
         let c = c.and(positive);
         let f = f.max_gt(zero);
-        let raw = (F64x4::splat(self.s) * c).and(positive);
+        let raw = (V::splat(self.s) * c).and(positive);
         let free = raw.gt(f) & raw.lt(u);
         let x = f.max_gt(raw.min_lt(u));
         self.fixed = self.fixed + free.select(zero, x);
@@ -379,7 +379,7 @@ pub fn warm_step(
     if !(start.is_finite() && start > 0.0) {
         return None;
     }
-    let seg = segment_at(claims, floors, caps, start);
+    let seg = segment_at::<F64x4>(claims, floors, caps, start);
     seg.step(target).map(|scale| WarmStep { seg, scale })
 }
 
@@ -408,7 +408,7 @@ pub const WARM_START_STEPS: usize = 8;
 /// positive number, when no region moves with the scale, or after [`WARM_START_STEPS`]
 /// segments; saturated and infeasible budgets always end there.
 #[inline(always)]
-pub fn solve_scale_from(
+pub fn solve_scale_from<V: Vector>(
     claims: &[f64],
     floors: &[f64],
     caps: &[f64],
@@ -417,12 +417,12 @@ pub fn solve_scale_from(
     scratch: &mut Vec<(f64, f64)>,
 ) -> BudgetSolution {
     if start.is_finite() && start > 0.0 {
-        let mut seg = segment_at(claims, floors, caps, start);
+        let mut seg = segment_at::<V>(claims, floors, caps, start);
         for _ in 0..WARM_START_STEPS {
             let Some(next) = seg.step(target) else {
                 break;
             };
-            let at = segment_at(claims, floors, caps, next);
+            let at = segment_at::<V>(claims, floors, caps, next);
             if at.same(&seg) {
                 return BudgetSolution {
                     scale: next,
@@ -583,13 +583,13 @@ mod tests {
             for start in [1e-6, 0.3, 0.9, 1.0, 1.1, 3.0, 1e6, f64::NAN, -1.0] {
                 // A confirmed first step (the caller's own pass) is the same answer.
                 if let Some(step) = warm_step(&c, &f, &u, t, start)
-                    && let Some(sol) = step.confirm(segment_at(&c, &f, &u, step.scale))
+                    && let Some(sol) = step.confirm(segment_at::<F64x4>(&c, &f, &u, step.scale))
                 {
                     assert_eq!(sol.scale.to_bits(), want.scale.to_bits(), "case {case}");
                     assert_eq!(sol.status, SolveStatus::Exact);
                     confirmed += 1;
                 }
-                let got = solve_scale_from(&c, &f, &u, t, start, &mut scratch);
+                let got = solve_scale_from::<F64x4>(&c, &f, &u, t, start, &mut scratch);
                 assert_eq!(got.status, want.status, "case {case} start {start}");
                 assert_eq!(
                     got.scale.to_bits(),

@@ -26,7 +26,7 @@ use super::quality::grade_index;
 use crate::compare::metrics::{BudgetFlows, budget_flows};
 use crate::error::Result;
 use crate::region::{Column, RegionData};
-use crate::simd::{F64x4, LANES};
+use crate::simd::{F64x4, LANES, LaneFn, Lanes, Vector};
 
 /// Columns a [`Kernel`] reads fresh on every draw; noise on any other column that the
 /// allocator uses requires [`Kernel::refresh`] per draw (see [`Kernel::depends_on`]).
@@ -117,21 +117,22 @@ impl SharedTerms {
     /// Compute the band and grade of every region for `bands` and thresholds `t`. Inlined
     /// into the kernel's AVX2 and AVX-512 copies ([`Kernel::run_shared`]).
     #[inline(always)]
-    fn fill(&mut self, bands: &[(f64, f64)], t: &[f64; 3], ratio: &[f64], dq: &[f64]) {
+    fn fill<V: Vector>(&mut self, bands: &[(f64, f64)], t: &[f64; 3], ratio: &[f64], dq: &[f64]) {
         let n = ratio.len().min(dq.len());
         self.bands.clear();
         self.bands.extend_from_slice(bands);
         self.thresholds = *t;
         self.band.resize(n, 0.0);
         self.grade.resize(n, 0.0);
-        let v = F64x4::splat;
+        let v = V::splat;
         let (zero, one) = (v(0.0), v(1.0));
         let (vt, vnt) = (t.map(v), t.map(|x| v(-x)));
         let vector = n - n % LANES;
         for i in (0..vector).step_by(LANES) {
             let r = i..i + LANES;
-            band_lanes(bands, F64x4::load(&ratio[r.clone()]), one).store(&mut self.band[r.clone()]);
-            grade_lanes(F64x4::load(&dq[r.clone()]), &vt, &vnt, zero).store(&mut self.grade[r]);
+            band_lanes::<V>(bands, V::load(&ratio[r.clone()]), one)
+                .store(&mut self.band[r.clone()]);
+            grade_lanes(V::load(&dq[r.clone()]), &vt, &vnt, zero).store(&mut self.grade[r]);
         }
         for i in vector..n {
             self.band[i] = components::band_multiplier(bands, ratio[i]);
@@ -143,12 +144,10 @@ impl SharedTerms {
 
 /// [`components::band_multiplier`] on four lanes.
 #[inline(always)]
-fn band_lanes(bands: &[(f64, f64)], ratio: F64x4, one: F64x4) -> F64x4 {
+fn band_lanes<V: Vector>(bands: &[(f64, f64)], ratio: V, one: V) -> V {
     let mut band = one;
     for &(lower, mult) in bands {
-        band = F64x4::splat(lower)
-            .le(ratio)
-            .select(F64x4::splat(mult), band);
+        band = V::splat(lower).le(ratio).select(V::splat(mult), band);
     }
     band
 }
@@ -156,11 +155,11 @@ fn band_lanes(bands: &[(f64, f64)], ratio: F64x4, one: F64x4) -> F64x4 {
 /// [`grade_index`] on four lanes, as a float: 3 + better − worse, the worse grades only
 /// when none is better. `vt` holds the thresholds, `vnt` their negatives.
 #[inline(always)]
-fn grade_lanes(dq: F64x4, vt: &[F64x4; 3], vnt: &[F64x4; 3], zero: F64x4) -> F64x4 {
+fn grade_lanes<V: Vector>(dq: V, vt: &[V; 3], vnt: &[V; 3], zero: V) -> V {
     let better = dq.ge(vt[0]).ones() + dq.ge(vt[1]).ones() + dq.ge(vt[2]).ones();
     let worse = dq.le(vnt[0]).ones() + dq.le(vnt[1]).ones() + dq.le(vnt[2]).ones();
     let worse = better.gt(zero).select(zero, worse);
-    F64x4::splat(3.0) + better - worse
+    V::splat(3.0) + better - worse
 }
 
 /// What one draw of one formula produced besides the amounts.
@@ -334,7 +333,7 @@ impl Kernel {
         let mut ratio = Vec::new();
         self_sufficiency_into(data, &mut ratio);
         let mut scratch = KernelScratch::default();
-        self.claims(data, &ratio, &mut scratch, None);
+        self.claims::<F64x4>(data, &ratio, &mut scratch, None);
         let scale = match budget.mode {
             BudgetMode::Open => f64::NAN,
             BudgetMode::Fixed => {
@@ -371,7 +370,7 @@ impl Kernel {
 
     /// Claims S', floors after waivers, `S·(1 − cut)` and q of every region into `s`.
     #[inline(always)]
-    fn claims(
+    fn claims<V: Vector>(
         &self,
         data: &RegionData,
         ratio: &[f64],
@@ -405,7 +404,7 @@ impl Kernel {
         let shared = match shared {
             Some(sh) => {
                 if !sh.filled {
-                    sh.fill(bands, &t, ratio, dq);
+                    sh.fill::<V>(bands, &t, ratio, dq);
                 }
                 let ok = sh.matches(bands, &t) && sh.band.len() == n && sh.grade.len() == n;
                 ok.then_some(&*sh)
@@ -427,9 +426,9 @@ impl Kernel {
             r[..7].copy_from_slice(&self.rates);
             r
         };
-        // Four regions at a time ([`F64x4`]): lane by lane the same operations as
+        // Four regions at a time ([`Vector`]): lane by lane the same operations as
         // `claim_one` below, which takes the last `n % 4` regions.
-        let v = F64x4::splat;
+        let v = V::splat;
         let (zero, one) = (v(0.0), v(1.0));
         let (vt, vnt) = (t.map(v), t.map(|x| v(-x)));
         let (vlambda, vmax_cut) = (v(lambda), v(max_cut));
@@ -437,24 +436,20 @@ impl Kernel {
         let vector = n - n % LANES;
         for i in (0..vector).step_by(LANES) {
             let r = i..i + LANES;
-            let gap =
-                (F64x4::load(&need[r.clone()]) - F64x4::load(&revenue[r.clone()])).max_gt(zero);
+            let gap = (V::load(&need[r.clone()]) - V::load(&revenue[r.clone()])).max_gt(zero);
             let (band, g) = match shared {
-                Some(sh) => (
-                    F64x4::load(&sh.band[r.clone()]),
-                    F64x4::load(&sh.grade[r.clone()]),
-                ),
+                Some(sh) => (V::load(&sh.band[r.clone()]), V::load(&sh.grade[r.clone()])),
                 None => (
-                    band_lanes(bands, F64x4::load(&ratio[r.clone()]), one),
-                    grade_lanes(F64x4::load(&dq[r.clone()]), &vt, &vnt, zero),
+                    band_lanes::<V>(bands, V::load(&ratio[r.clone()]), one),
+                    grade_lanes(V::load(&dq[r.clone()]), &vt, &vnt, zero),
                 ),
             };
-            let key = gap * band * F64x4::load(&factor[r.clone()]);
-            let total = key + F64x4::load(&rest[r.clone()]);
+            let key = gap * band * V::load(&factor[r.clone()]);
+            let total = key + V::load(&rest[r.clone()]);
             // The rate by grade level, looked up lane by lane (the level is an exact small
             // integer): cheaper than selecting among all seven rates.
-            let q = F64x4::from_array(g.to_array().map(|level| rates[level as usize & 7]));
-            let damage = F64x4::load(&damage[r.clone()]);
+            let q = V::from_array(g.to_array().map(|level| rates[level as usize & 7]));
+            let damage = V::load(&damage[r.clone()]);
             let cut = (vlambda * damage).min_lt(vmax_cut);
             let c = (total * (one + q) * (one - cut)).max_gt(zero);
             c.store(&mut claim[r.clone()]);
@@ -463,9 +458,9 @@ impl Kernel {
             (total * (one - cut)).store(&mut net[r.clone()]);
             q.store(&mut qs[r.clone()]);
             let violated = g.lt(v(3.0)) | damage.gt(zero);
-            let waived = F64x4::load(&waivable[r.clone()]).gt(zero) & violated;
+            let waived = V::load(&waivable[r.clone()]).gt(zero) & violated;
             waived
-                .select(zero, F64x4::load(&floor[r.clone()]))
+                .select(zero, V::load(&floor[r.clone()]))
                 .store(&mut fl[r]);
         }
         let mut claims_total = crate::simd::reduce(total_lanes.to_array());
@@ -517,7 +512,7 @@ impl Kernel {
         x: &mut [f64],
         out: &mut DrawOut,
     ) -> Result<()> {
-        self.run_with(data, ratio, budget, s, None, x, out)
+        self.run_with::<F64x4>(data, ratio, budget, s, None, x, out)
     }
 
     /// [`run`](Self::run) with the draw's [`SharedTerms`]: the band and grade of every
@@ -541,15 +536,48 @@ impl Kernel {
         x: &mut [f64],
         out: &mut DrawOut,
     ) -> Result<()> {
-        crate::simd::with_simd(
+        /// [`Kernel::run_with`] with the draw's shared terms, for [`crate::simd::with_lanes`].
+        struct Shared<'a> {
+            kernel: &'a Kernel,
+            data: &'a RegionData,
+            ratio: &'a [f64],
+            budget: &'a Budget,
+            s: &'a mut KernelScratch,
+            shared: &'a mut SharedTerms,
+            x: &'a mut [f64],
+            out: &'a mut DrawOut,
+        }
+        impl LaneFn for Shared<'_> {
+            type Out = Result<()>;
             #[inline(always)]
-            || self.run_with(data, ratio, budget, s, Some(shared), x, out),
-        )
+            fn call<V: Vector>(self) -> Result<()> {
+                let k = self.kernel;
+                k.run_with::<V>(
+                    self.data,
+                    self.ratio,
+                    self.budget,
+                    self.s,
+                    Some(self.shared),
+                    self.x,
+                    self.out,
+                )
+            }
+        }
+        crate::simd::with_lanes(Shared {
+            kernel: self,
+            data,
+            ratio,
+            budget,
+            s,
+            shared,
+            x,
+            out,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn run_with(
+    fn run_with<V: Vector>(
         &self,
         data: &RegionData,
         ratio: &[f64],
@@ -563,7 +591,7 @@ impl Kernel {
         if ratio.len() < n || x.len() != n || self.rest.len() != n {
             return self.fallback(data, budget, s, x, out);
         }
-        self.claims(data, ratio, s, shared);
+        self.claims::<V>(data, ratio, s, shared);
         if s.overflow {
             return self.fallback(data, budget, s, x, out);
         }
@@ -571,7 +599,7 @@ impl Kernel {
             BudgetMode::Open => (1.0, None),
             BudgetMode::Fixed => {
                 let target = (budget.total.unwrap_or(0.0) - self.pool_unallocated).max(0.0);
-                let sol = solve_scale_from(
+                let sol = solve_scale_from::<V>(
                     &s.claim,
                     &s.floor,
                     &self.cap,
@@ -603,7 +631,7 @@ impl Kernel {
         // ≥ 0, so compares give the same values as the NaN-aware `max`/`min`, and adding a
         // zero term leaves a running sum's bits unchanged. The sums run in the four lanes
         // of [`crate::simd::lane_of`], as `budget_flows` and `allocate` sum them.
-        let v = F64x4::splat;
+        let v = V::splat;
         let (zero, vs) = (v(0.0), v(scale));
         let (mut ded_l, mut rew_l, mut floor_l, mut total_l) = (zero, zero, zero, zero);
         let mut capped = 0usize;
@@ -611,10 +639,10 @@ impl Kernel {
         for i in (0..vector).step_by(LANES) {
             let r = i..i + LANES;
             let (c, f, u, q) = (
-                F64x4::load(&claim[r.clone()]),
-                F64x4::load(&floor[r.clone()]),
-                F64x4::load(&cap[r.clone()]),
-                F64x4::load(&qs[r.clone()]),
+                V::load(&claim[r.clone()]),
+                V::load(&floor[r.clone()]),
+                V::load(&cap[r.clone()]),
+                V::load(&qs[r.clone()]),
             );
             let raw = vs * c;
             let capped_raw = raw.min_lt(u);
@@ -626,14 +654,14 @@ impl Kernel {
             fbs[r.clone()].copy_from_slice(&fb.to_u8());
             cbs[r.clone()].copy_from_slice(&cb.to_u8());
             ded[r.clone()].copy_from_slice(&qneg.to_u8());
-            let q_money = F64x4::load(&net[r]) * q * vs;
+            let q_money = V::load(&net[r]) * q * vs;
             ded_l = ded_l - q_money.and(qneg);
             rew_l = rew_l + q_money.and(qpos);
             floor_l = floor_l + (xi - raw).and(fb);
             capped += cb.bits().count_ones() as usize;
             total_l = total_l + xi;
         }
-        let mut lanes = [ded_l, rew_l, floor_l, total_l].map(F64x4::to_array);
+        let mut lanes = [ded_l, rew_l, floor_l, total_l].map(V::to_array);
         for i in vector..n {
             let (c, f, u, q) = (claim[i], floor[i], cap[i], qs[i]);
             let raw = scale * c;
