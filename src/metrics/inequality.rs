@@ -62,6 +62,8 @@ pub struct InequalityScratch {
     /// Order keys and their radix-sort buffer for the unweighted Gini.
     keys: Vec<u64>,
     keys_tmp: Vec<u64>,
+    /// The sorted keys of each slice of [`InequalityScratch::gini_rows`].
+    batch: Vec<Vec<u64>>,
 }
 
 /// Below this many values the unweighted Gini sorts with the standard sort; above it, a
@@ -217,6 +219,44 @@ fn radix_pass(src: &[u64], dst: &mut [u64], lo: u64, shift: u32) {
     counting_pass(src, dst, |k| (k.saturating_sub(lo) >> shift) as usize);
 }
 
+/// The order keys of `x` ([`order_key`]), sorted, into `keys` (`tmp` is scratch).
+#[inline(always)]
+fn sorted_keys(x: &[f64], keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    keys.clear();
+    keys.extend(x.iter().map(|&v| order_key(v)));
+    sort_keys(keys, tmp);
+}
+
+/// The Gini of each of `K` equally long runs of sorted order keys: `gini_sorted` with
+/// every w = 1 (1·x = x and the running weights are exact integers, so these are the
+/// same operations on the same values), the runs' sums side by side in one pass.
+#[inline(always)]
+fn unit_ginis<const K: usize>(keys: [&Vec<u64>; K]) -> [f64; K] {
+    let n = keys.first().map_or(0, |k| k.len());
+    let keys = keys.map(|k| &k[..n]);
+    let total_w = n as f64;
+    let (mut total_y, mut acc) = ([0.0; K], [0.0; K]);
+    let mut rank = 1.0;
+    // Index by region (the runs side by side), not by run.
+    #[allow(clippy::needless_range_loop)]
+    for i in 0..n {
+        let r = rank - total_w;
+        for j in 0..K {
+            let xi = from_order_key(keys[j][i]);
+            total_y[j] += xi;
+            acc[j] += xi * r;
+        }
+        rank += 2.0;
+    }
+    std::array::from_fn(|j| {
+        if is_degenerate(total_w, total_y[j]) {
+            0.0
+        } else {
+            acc[j] / total_w / total_y[j]
+        }
+    })
+}
+
 impl InequalityScratch {
     pub fn new() -> Self {
         Self::default()
@@ -230,6 +270,7 @@ impl InequalityScratch {
             per_unit: Vec::with_capacity(n),
             keys: Vec::with_capacity(n),
             keys_tmp: Vec::with_capacity(n),
+            batch: Vec::new(),
         }
     }
 
@@ -249,27 +290,45 @@ impl InequalityScratch {
         if w.is_none() && x.len() >= RADIX_MIN {
             // Unit weights: the sorted values are unique whatever sort made them, so the
             // result is the same bits as sorting the pairs.
-            self.keys.clear();
-            self.keys.extend(x.iter().map(|&v| order_key(v)));
-            sort_keys(&mut self.keys, &mut self.keys_tmp);
-            // `gini_sorted` with every w = 1 (1·x = x and the running weights are exact
-            // integers, so these are the same operations on the same values).
-            let total_w = self.keys.len() as f64;
-            let (mut total_y, mut acc) = (0.0, 0.0);
-            let mut rank = 1.0;
-            for &k in &self.keys {
-                let xi = from_order_key(k);
-                total_y += xi;
-                acc += xi * (rank - total_w);
-                rank += 2.0;
-            }
-            if is_degenerate(total_w, total_y) {
-                return Ok(0.0);
-            }
-            return Ok(acc / total_w / total_y);
+            sorted_keys(x, &mut self.keys, &mut self.keys_tmp);
+            let [g] = unit_ginis([&self.keys]);
+            return Ok(g);
         }
         let (total_w, total_y) = self.sort_pairs(x, w);
         Ok(gini_sorted(&self.pairs, total_w, total_y))
+    }
+
+    /// The unweighted [`gini`](Self::gini) of each of the `k` equal consecutive slices of
+    /// `rows` (one formula's amounts of a Monte Carlo draw per slice), into `out`: the same
+    /// bits as calling `gini` on each slice. Each slice is sorted on its own; the
+    /// rank-weighted sums of up to four slices then run side by side in one pass, so that
+    /// their chains of dependent additions (one value per 3 cycles each) overlap.
+    pub fn gini_rows(&mut self, rows: &[f64], k: usize, out: &mut Vec<f64>) {
+        out.clear();
+        let n = rows.len().checked_div(k).unwrap_or(0);
+        if n < RADIX_MIN || n * k != rows.len() {
+            // Small slices take the standard sort (an unweighted Gini cannot fail).
+            for f in 0..k {
+                let x = rows.get(f * n..(f + 1) * n).unwrap_or_default();
+                out.push(self.gini(x, None).unwrap_or(f64::NAN));
+            }
+            return;
+        }
+        if self.batch.len() < k {
+            self.batch.resize_with(k, Vec::new);
+        }
+        for (keys, x) in self.batch.iter_mut().zip(rows.chunks_exact(n)) {
+            sorted_keys(x, keys, &mut self.keys_tmp);
+        }
+        for group in self.batch[..k].chunks(4) {
+            match group {
+                [a, b, c, d] => out.extend(unit_ginis([a, b, c, d])),
+                [a, b, c] => out.extend(unit_ginis([a, b, c])),
+                [a, b] => out.extend(unit_ginis([a, b])),
+                [a] => out.extend(unit_ginis([a])),
+                _ => {}
+            }
+        }
     }
 
     /// Gini of `alloc_i / denom_i` weighted by `denom_i`: for example the Gini of allocation
@@ -857,6 +916,33 @@ mod tests {
                 })
                 .collect();
             assert_sorts_like_total_cmp(&x, &format!("n = {n}"));
+        }
+    }
+
+    #[test]
+    fn gini_rows_gives_each_slice_s_gini_bits() {
+        // One to six slices (groups of four and the remainders), below and above the
+        // radix threshold, with zeros, ties and an all-zero slice (degenerate: 0).
+        let mut r = crate::sampling::rng::stream(12, 0, 0);
+        for n in [0, 1, 300, RADIX_MIN, 2800] {
+            for k in 1..=6 {
+                let rows: Vec<f64> = (0..n * k)
+                    .map(|i| match (i / n.max(1), i % 9) {
+                        (3, _) => 0.0,
+                        (_, 0) => 0.0,
+                        (_, 1) => 7.25,
+                        _ => (crate::sampling::rng::std_normal(&mut r)).exp(),
+                    })
+                    .collect();
+                let mut scratch = InequalityScratch::default();
+                let mut got = Vec::new();
+                scratch.gini_rows(&rows, k, &mut got);
+                assert_eq!(got.len(), k, "n = {n}, k = {k}");
+                for (f, g) in got.iter().enumerate() {
+                    let want = gini(&rows[f * n..(f + 1) * n], None).unwrap();
+                    assert_eq!(g.to_bits(), want.to_bits(), "n = {n}, k = {k}, slice {f}");
+                }
+            }
         }
     }
 

@@ -203,6 +203,8 @@ pub struct Worker {
     pub ratio: Vec<f64>,
     pub z_group: Vec<f64>,
     pub gini: crate::metrics::inequality::InequalityScratch,
+    /// The draw's Gini of each formula's amounts.
+    pub ginis: Vec<f64>,
     pub group_sums: Vec<f64>,
     /// Buffers of the per-draw comparison metrics (grown on first use only).
     pub metrics: crate::compare::metrics::MetricScratch,
@@ -438,6 +440,7 @@ impl<'a> VerticalModel<'a> {
             ratio: Vec::new(),
             z_group: Vec::new(),
             gini: Default::default(),
+            ginis: Vec::new(),
             group_sums: vec![0.0; self.v.regions.meta.groups.len()],
             metrics: Default::default(),
             block: BlockBuf::default(),
@@ -542,6 +545,7 @@ impl<'a> VerticalModel<'a> {
                 v.resize(k, 0);
             }
         }
+        w.gini.gini_rows(&b.rows[row0..row0 + k], nf, &mut w.ginis);
         for (f, o) in w.outs.iter().enumerate() {
             let add = |hits: &mut [u8], flags: &[u8]| {
                 for (h, &g) in hits.iter_mut().zip(flags) {
@@ -556,9 +560,7 @@ impl<'a> VerticalModel<'a> {
             acc.rewarded[f].push(o.flows.rewarded);
             acc.floor_paid[f].push(o.flows.floor_paid);
             acc.unallocated[f].push(o.unallocated);
-            if let Ok(g) = w.gini.gini(&b.rows[row0 + f * n..row0 + (f + 1) * n], None) {
-                acc.gini[f].push(g);
-            }
+            acc.gini[f].push(w.ginis[f]);
             acc.kept_deducted[f].push(o.flows.deducted);
             acc.kept_rewarded[f].push(o.flows.rewarded);
         }
