@@ -63,6 +63,16 @@ enum Loc {
     Toml(usize),
 }
 
+impl Loc {
+    /// `row 7` or `regions.inline[3]`.
+    fn name(&self) -> String {
+        match self {
+            Loc::Csv(r) => format!("row {r}"),
+            Loc::Toml(k) => format!("regions.inline[{k}]"),
+        }
+    }
+}
+
 struct Sink<'a, 'c> {
     file: &'a Path,
     ctx: &'a mut Ctx<'c>,
@@ -327,16 +337,13 @@ fn build(
     for (i, row) in rows.iter().enumerate() {
         let loc = &row.loc;
         locs.push(match loc {
-            Loc::Csv(r) => format!("row {r}"),
-            Loc::Toml(k) => sink.ctx.locate(&format!("regions.inline[{k}]")),
+            Loc::Csv(_) => loc.name(),
+            Loc::Toml(_) => sink.ctx.locate(&loc.name()),
         });
         if row.id.is_empty() {
             sink.at(loc, "id", "", "is required and must not be empty");
         } else if let Some(first) = seen.insert(row.id.clone(), i) {
-            let first_loc = match rows[first].loc {
-                Loc::Csv(r) => format!("row {r}"),
-                Loc::Toml(k) => format!("regions.inline[{k}]"),
-            };
+            let first_loc = rows[first].loc.name();
             sink.at(
                 loc,
                 "id",
