@@ -10,7 +10,8 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ecocomp::montecarlo::{Settings, run};
 use ecocomp::output::scenario_file::{ScenarioFile, regions_csv, scenario_toml};
-use ecocomp::scenario::{Scenario, load};
+use ecocomp::scenario::{load};
+use ecocomp::model::{Scenario};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_noise, synth_regions};
 
 /// W1: regions and draws.

@@ -1,8 +1,8 @@
 //! Sampling and streaming-statistics hot paths: one group per hot function.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use ecocomp::param::{Dist, Uncertain};
-use ecocomp::region::Column;
+use ecocomp::model::param::{Dist, Uncertain};
+use ecocomp::model::region::Column;
 use ecocomp::sampling::copula::Copula;
 use ecocomp::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use ecocomp::sampling::rng::{std_normal, stream};

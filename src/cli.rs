@@ -10,7 +10,8 @@ macro_rules! outln {
 use crate::error::Error;
 use crate::output::Staging;
 use crate::output::json::{RunInfo, manifest_json, rfc3339, summary_json};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self};
+use crate::model::{Scenario};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};

@@ -99,7 +99,7 @@ pub enum Error {
     },
     /// Region `region`'s claim under `formula` overflowed a 64-bit float (money inputs near
     /// 1e300), at the point estimate or in Monte Carlo draw `draw`. The allocator cannot
-    /// know where the region was written; [`crate::scenario::Scenario::locate`] turns this
+    /// know where the region was written; [`crate::model::Scenario::locate`] turns this
     /// into [`Error::Invalid`] naming the file, row and column, and the value.
     #[error(
         "formula '{formula}': the claim of region {}{} overflows a 64-bit float (inputs near \

@@ -2,8 +2,9 @@
 //! agreement. Monte Carlo builds on the same per-formula calls.
 
 use crate::error::Result;
-use crate::horizontal::{Agreement, Settlement, settle_point};
-use crate::scenario::Scenario;
+use crate::horizontal::{Settlement, settle_point};
+use crate::model::{Agreement};
+use crate::model::Scenario;
 use crate::vertical::{Allocation, Workspace, allocate};
 
 /// One formula's point allocation.

@@ -10,11 +10,9 @@
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::region::{Column, RegionData, RegionMeta, Regions};
-use crate::vertical::{
-    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
-    Quality, RedlinePool, ReverseLinkage, Workspace, allocate,
-};
+use crate::model::region::{Column, RegionData, RegionMeta, Regions};
+use crate::vertical::{Workspace, allocate};
+use crate::model::{Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage};
 
 /// Tag names of synthetic regions, with the probability that a region carries each.
 const TAGS: [(&str, f64); 4] = [
@@ -283,9 +281,9 @@ fn baseline_fixed_point(data: &RegionData, meta: &RegionMeta) -> (f64, Vec<f64>)
 /// The noise models of the synthetic scenario (workload W1 of issue 4): additive noise on
 /// the quality change with a group common factor, multiplicative noise on revenue, and
 /// additive noise on the damage index truncated to [0, 1].
-pub fn synth_noise() -> Vec<crate::scenario::NoiseSpec> {
-    use crate::region::Column;
-    let spec = |column, multiplicative, sigma, rho, min, max| crate::scenario::NoiseSpec {
+pub fn synth_noise() -> Vec<crate::model::NoiseSpec> {
+    use crate::model::region::Column;
+    let spec = |column, multiplicative, sigma, rho, min, max| crate::model::NoiseSpec {
         column,
         multiplicative,
         sigma: Some(sigma),

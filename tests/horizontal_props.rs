@@ -2,7 +2,8 @@
 //! agreements, horizontal flows sum to zero over parties, and pool rules pay out exactly
 //! the pool.
 
-use ecocomp::horizontal::{Rule, Settlement, raw::RawAgreement, settle, validate};
+use ecocomp::horizontal::{Settlement, raw::RawAgreement, settle, validate};
+use ecocomp::model::{Rule};
 use ecocomp::scenario::ctx::Ctx;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;

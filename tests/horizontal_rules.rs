@@ -2,7 +2,8 @@
 //! including indicators exactly at a GB 3838 class limit.
 
 use approx::assert_relative_eq;
-use ecocomp::horizontal::{Agreement, Settlement, raw::RawAgreement, settle_point, validate};
+use ecocomp::horizontal::{Settlement, raw::RawAgreement, settle_point, validate};
+use ecocomp::model::{Agreement};
 use ecocomp::scenario::ctx::Ctx;
 use serde::Deserialize;
 use std::path::Path;

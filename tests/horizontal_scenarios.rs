@@ -2,9 +2,8 @@
 //! MODEL.md §2.3.
 
 use approx::assert_relative_eq;
-use ecocomp::horizontal::{
-    Agreement, Settlement, export, raw::RawAgreement, settle_point, validate,
-};
+use ecocomp::horizontal::{Settlement, export, raw::RawAgreement, settle_point, validate};
+use ecocomp::model::{Agreement};
 use ecocomp::scenario::ctx::Ctx;
 use serde::Deserialize;
 use std::path::Path;

@@ -4,14 +4,15 @@
 //! allocator (floors above the budget).
 
 use ecocomp::compare::metrics::budget_flows;
-use ecocomp::region::{Column, RegionData};
+use ecocomp::model::region::{Column, RegionData};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
 use ecocomp::simd::{Tier, with_tier};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
 use ecocomp::vertical::kernel::{
     DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into,
 };
-use ecocomp::vertical::{Allocation, Budget, BudgetMode, OnInfeasible, Workspace, allocate};
+use ecocomp::vertical::{Allocation, Workspace, allocate};
+use ecocomp::model::{Budget, BudgetMode, OnInfeasible};
 
 /// Perturb revenue, ΔQ and the damage index of `base` as a Monte Carlo draw would.
 fn perturb(base: &RegionData, seed: u64, draw: u64) -> RegionData {

@@ -2,11 +2,9 @@
 //! budget conservation, order independence, scale equivariance, monotonicity in open mode,
 //! and respect of floors and caps.
 
-use ecocomp::region::{Column, RegionData};
-use ecocomp::vertical::{
-    Allocation, Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize,
-    ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage, Workspace, allocate,
-};
+use ecocomp::model::region::{Column, RegionData};
+use ecocomp::vertical::{Allocation, Workspace, allocate};
+use ecocomp::model::{Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

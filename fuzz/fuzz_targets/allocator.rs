@@ -5,7 +5,7 @@
 //! `1e-9·T`.
 #![no_main]
 
-use ecocomp::vertical::BudgetMode;
+use ecocomp::model::BudgetMode;
 use libfuzzer_sys::fuzz_target;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{GroupTally, RegionDiff};
 use crate::output::json::jnum;
 use crate::output::num;
-use crate::region::RegionMeta;
+use crate::model::region::RegionMeta;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 

@@ -20,8 +20,9 @@
 //! A metric that cannot be measured (no population recorded, a constant series) is `None`.
 
 use crate::metrics::{InequalityScratch, TargetingScratch};
-use crate::region::{Column, RegionData};
-use crate::vertical::{Allocation, Formula};
+use crate::model::region::{Column, RegionData};
+use crate::vertical::{Allocation};
+use crate::model::{Formula};
 
 /// One comparison metric. The discriminant indexes [`MetricValues`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,8 +19,8 @@ pub mod sensitivity;
 use crate::error::{Error, Result};
 use crate::metrics::{WinnersLosers, winners_losers};
 use crate::montecarlo::{RunOptions, Settings};
-use crate::scenario::Scenario;
-use crate::vertical::params::Target;
+use crate::model::Scenario;
+use crate::model::formula_param::Target;
 use metrics::{Metric, MetricScratch, MetricValues};
 
 /// Largest winners and losers listed per formula.

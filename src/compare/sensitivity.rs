@@ -15,15 +15,15 @@
 
 use crate::error::{Error, Result};
 use crate::metrics::InequalityScratch;
-use crate::param::{Dist, Uncertain};
+use crate::model::param::{Dist, Uncertain};
 use crate::plots::{Chart, TornadoChart, TornadoItem};
 use crate::sampling::dist::pert_shape;
 use crate::sampling::special::{beta_cdf, truncated_std_normal};
-use crate::scenario::Scenario;
+use crate::model::Scenario;
 use crate::sensitivity::{
     Input, MorrisConfig, MorrisResult, SobolConfig, SobolResult, morris, sobol,
 };
-use crate::vertical::params::Target;
+use crate::model::formula_param::Target;
 use crate::vertical::{Allocation, Workspace, allocate};
 use std::sync::OnceLock;
 

@@ -1,24 +1,9 @@
 //! Section assessment kinds (MODEL.md §2.1): the P index, the GB 3838 class, and the
 //! compliance rate over sub-periods.
 
-use super::agreement::Section;
-use super::gb3838::ClassTable;
-
-/// How a section is judged.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Assessment {
-    /// `P = k0 · Σ k_j · C_j / C0_j`, met when `P ≤ threshold`.
-    PIndex { k0: usize, threshold: f64 },
-    /// The worst indicator class, met when `class ≤ target`.
-    Class { target: u8 },
-    /// Fraction of sub-periods whose class ≤ target, met when ≥ the required rate of the
-    /// period (and, when `annual_too`, the annual class also ≤ target).
-    ComplianceRate {
-        target: u8,
-        required: Vec<f64>,
-        annual_too: bool,
-    },
-}
+use crate::model::agreement::Section;
+use crate::model::gb3838::ClassTable;
+use crate::model::Assessment;
 
 /// The outcome of assessing one section in one period.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,26 +14,6 @@ pub struct Assessed {
     /// The observed class 1..=6 of the period means, or 0 when an indicator has no limits.
     pub class: u8,
     pub met: bool,
-}
-
-impl Assessment {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Assessment::PIndex { .. } => "p_index",
-            Assessment::Class { .. } => "class",
-            Assessment::ComplianceRate { .. } => "compliance_rate",
-        }
-    }
-
-    /// The target class, for class-based kinds.
-    pub fn target(&self) -> Option<u8> {
-        match self {
-            Assessment::PIndex { .. } => None,
-            Assessment::Class { target } | Assessment::ComplianceRate { target, .. } => {
-                Some(*target)
-            }
-        }
-    }
 }
 
 /// The worst class over indicators of a set of values, or 0 when one has no limits.

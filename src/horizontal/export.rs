@@ -4,10 +4,10 @@
 //! its formatting (`*_csv`), so the Monte Carlo columns can be added to the rows later
 //! without touching the text layout. Nothing here touches the file system.
 
-use super::agreement::Agreement;
-use super::assess::Assessment;
-use super::gb3838::class_name;
-use super::rules::Rule;
+use crate::model::agreement::Agreement;
+use crate::model::Assessment;
+use crate::model::gb3838::class_name;
+use crate::model::Rule;
 use super::settle::Settlement;
 
 /// The period label of the per-round total rows.

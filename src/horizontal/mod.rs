@@ -9,17 +9,13 @@
 //! - [`assess`]: section assessment kinds (P index, class, compliance rate).
 //! - [`rules`]: payment rules (bet, per_class, pool_shares, central).
 
-pub mod agreement;
 pub mod assess;
 pub mod export;
-pub mod gb3838;
 pub mod raw;
 pub mod rules;
 pub mod settle;
 pub mod validate;
 
-pub use agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section, SettleInputs};
-pub use assess::{Assessed, Assessment};
-pub use rules::Rule;
+pub use assess::Assessed;
 pub use settle::{Settlement, settle, settle_point};
 pub use validate::validate;

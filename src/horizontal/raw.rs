@@ -30,7 +30,7 @@
 //! amount = 1.0
 //! ```
 
-use crate::param::RawParam;
+use crate::model::param::RawParam;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

@@ -5,83 +5,9 @@
 //! money comes from outside and is recorded apart. Sign convention for `main`/`index`
 //! amounts of section rules: positive means downstream pays upstream.
 
-use super::agreement::{Agreement, Section};
+use crate::model::agreement::{Agreement, Section};
+use crate::model::Rule;
 use super::settle::Settlement;
-
-/// The optional pollutant-index term of a `per_class` rule:
-/// `amount_per_point · (I_prev − I_now)`, clamped to ±cap, where
-/// `I = 100 · Σ k_j · C_j / C0_j` over the section's indicators (so one point is one
-/// percent of the baseline-weighted load) and `I_prev` of the first period uses the
-/// indicators' `previous` values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexChange {
-    pub per_point: Vec<usize>,
-    pub cap: Option<Vec<usize>>,
-}
-
-/// A forfeiture entry of a pool: when a listed section fails, `party` loses its share
-/// (or the flow share of the failing sections) to the non-forfeiting parties of `split`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Forfeit {
-    pub party: usize,
-    pub sections: Vec<usize>,
-    /// Flow share per listed section; `None` forfeits the whole share if any fails.
-    pub flow_shares: Option<Vec<f64>>,
-    /// Split per party (len = parties), sums to 1.
-    pub split: Vec<f64>,
-}
-
-/// A validated payment rule. Amount fields are slot indices per period.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Rule {
-    /// Met: downstream pays upstream `amount`; otherwise the reverse. With `band`, pays
-    /// `amount · clamp((threshold − P) / band, −1, 1)` (p_index sections only).
-    Bet {
-        section: usize,
-        amount: Vec<usize>,
-        band: Option<f64>,
-    },
-    /// `amount_per_class · (target − class)`, clamped to ±cap, plus the index term.
-    PerClass {
-        section: usize,
-        per_class: Vec<usize>,
-        cap: Option<Vec<usize>>,
-        index: Option<IndexChange>,
-    },
-    /// Contributions in, payout by share, forfeiture by split.
-    Pool {
-        /// Contribution slots per period, per party (`None` for non-contributors).
-        contributions: Vec<Option<Vec<usize>>>,
-        /// Share per party, sums to 1.
-        shares: Vec<f64>,
-        forfeits: Vec<Forfeit>,
-    },
-    /// The centre pays `to` the amount, when every `when_met` section is met.
-    Central {
-        to: usize,
-        amount: Vec<usize>,
-        when_met: Vec<usize>,
-    },
-}
-
-impl Rule {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Rule::Bet { .. } => "bet",
-            Rule::PerClass { .. } => "per_class",
-            Rule::Pool { .. } => "pool_shares",
-            Rule::Central { .. } => "central",
-        }
-    }
-
-    /// The section a bet or per_class rule reads.
-    pub fn section(&self) -> Option<usize> {
-        match self {
-            Rule::Bet { section, .. } | Rule::PerClass { section, .. } => Some(*section),
-            _ => None,
-        }
-    }
-}
 
 /// `100 · Σ k_j · C_j / C0_j` with the values in `slot(j)`.
 fn pollutant_index(
@@ -127,7 +53,7 @@ pub fn apply(a: &Agreement, r: usize, t: usize, v: &[f64], out: &mut Settlement)
             let signed = match band {
                 Some(b) => {
                     let thr = match sec.assessment {
-                        super::assess::Assessment::PIndex { threshold, .. } => threshold,
+                        crate::model::Assessment::PIndex { threshold, .. } => threshold,
                         _ => 1.0,
                     };
                     amt * ((thr - out.value[st]) / b).clamp(-1.0, 1.0)

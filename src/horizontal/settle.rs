@@ -3,7 +3,7 @@
 //! [`settle`] runs once per Monte Carlo draw: it reuses the buffers of a [`Settlement`]
 //! sized once with [`Settlement::for_agreement`], and allocates nothing in steady state.
 
-use super::agreement::{Agreement, SettleInputs};
+use crate::model::agreement::{Agreement, SettleInputs};
 use super::assess::assess;
 use super::rules::apply;
 

@@ -5,14 +5,14 @@
 //! carries on so the user sees all problems at once. Only agreements without problems
 //! are returned.
 
-use super::agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section};
-use super::assess::Assessment;
-use super::gb3838::{ClassLimit, ClassTable};
+use crate::model::agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section};
+use crate::model::Assessment;
+use crate::model::gb3838::{ClassLimit, ClassTable};
 use super::raw::{
     OneOrMany, RawAgreement, RawForfeit, RawIndicator, RawRule, RawSchedule, RawSection,
 };
-use super::rules::{Forfeit, IndexChange, Rule};
-use crate::param::{RawParam, Uncertain};
+use crate::model::{Forfeit, IndexChange, Rule};
+use crate::model::param::{RawParam, Uncertain};
 use crate::scenario::ctx::{Ctx, check};
 use std::collections::BTreeMap;
 

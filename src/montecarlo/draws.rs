@@ -6,7 +6,7 @@ use super::horizontal::AgreementModel;
 use super::vertical::VerticalModel;
 use crate::error::{Error, Problem, Result};
 use crate::output::num;
-use crate::scenario::Scenario;
+use crate::model::Scenario;
 
 /// Most values `--save-draws` writes (about 40 bytes each in the CSV: ~200 MB).
 pub const MAX_SAVED_VALUES: u64 = 5_000_000;

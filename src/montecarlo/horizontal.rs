@@ -8,8 +8,9 @@
 
 use super::Kept;
 use super::vertical::Acc;
-use crate::horizontal::{Agreement, SettleInputs, Settlement, settle};
-use crate::param::{Dist, Uncertain};
+use crate::horizontal::{Settlement, settle};
+use crate::model::{Agreement, SettleInputs};
+use crate::model::param::{Dist, Uncertain};
 use crate::sampling::copula::Copula;
 use crate::sampling::rng::{SUB_AGREEMENT_BASE, stream};
 use crate::sampling::special::{norm_cdf, norm_inv_cdf};

@@ -17,7 +17,7 @@ pub mod vertical;
 
 use crate::error::{Error, Result};
 use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
-use crate::scenario::Scenario;
+use crate::model::Scenario;
 use horizontal::{AgreementAcc, AgreementModel};
 use vertical::{VerticalAcc, VerticalModel};
 
@@ -451,8 +451,8 @@ fn run_draws(
 
 /// Build the sampling noise models from validated specs (per-region σ from `sigma_*`).
 pub fn noise_models(
-    specs: &[crate::scenario::NoiseSpec],
-    v: &crate::scenario::Vertical,
+    specs: &[crate::model::NoiseSpec],
+    v: &crate::model::Vertical,
 ) -> Vec<NoiseModel> {
     specs
         .iter()

@@ -3,14 +3,15 @@
 
 use super::Kept;
 use crate::error::{Error, Result};
-use crate::region::RegionData;
+use crate::model::region::RegionData;
 use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
-use crate::scenario::{UncertainParam, Vertical};
+use crate::model::{UncertainParam, Vertical};
 use crate::stats::{Moments, Probability, Quantiles};
 use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into};
-use crate::vertical::params::Target;
-use crate::vertical::{Allocation, Budget, Formula, Workspace, allocate};
+use crate::model::formula_param::Target;
+use crate::vertical::{Allocation, Workspace, allocate};
+use crate::model::{Budget, Formula};
 
 /// Moments and quantiles of one output.
 #[derive(Debug, Clone, PartialEq)]
@@ -716,13 +717,13 @@ mod tests {
     #[test]
     fn flag_counts_survive_long_buffers() {
         use super::{VerticalAcc, VerticalModel};
-        use crate::region::Column;
+        use crate::model::region::Column;
         use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
         use crate::synth::{synth_budget, synth_formulas, synth_regions};
         let mut regions = synth_regions(40, 3, 1);
         // Quality well below every threshold: every region has a deduction in every draw.
         regions.data.col_mut(Column::EqiChange).fill(-5.0);
-        let v = crate::scenario::Vertical {
+        let v = crate::model::Vertical {
             formulas: synth_formulas(&regions.meta),
             budget: synth_budget(&regions),
             regions,

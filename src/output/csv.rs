@@ -5,9 +5,10 @@ use crate::error::{Error, Result};
 use crate::montecarlo::McResults;
 use crate::montecarlo::vertical::Acc;
 use crate::pipeline::PointResults;
-use crate::region::Column;
-use crate::scenario::Scenario;
-use crate::vertical::{Allocation, BudgetMode, Formula, Grade};
+use crate::model::region::Column;
+use crate::model::Scenario;
+use crate::vertical::{Allocation, Grade};
+use crate::model::{BudgetMode, Formula};
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
     w.into_inner()

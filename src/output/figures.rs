@@ -4,7 +4,7 @@
 use crate::montecarlo::McResults;
 use crate::pipeline::PointResults;
 use crate::plots::{self, Chart, PlotFormat, Rendered};
-use crate::scenario::Scenario;
+use crate::model::Scenario;
 
 /// Most categories in a box plot: the top regions, then group aggregates.
 const MAX_BOX_REGIONS: usize = 25;
@@ -388,15 +388,15 @@ fn basin_figures(
             .sections
             .iter()
             .filter_map(|s| match &s.assessment {
-                crate::horizontal::Assessment::PIndex { threshold, .. } => Some(plots::RefLine {
+                crate::model::Assessment::PIndex { threshold, .. } => Some(plots::RefLine {
                     value: *threshold,
                     label: format!("{}: P threshold", s.name),
                 }),
-                crate::horizontal::Assessment::Class { target } => Some(plots::RefLine {
+                crate::model::Assessment::Class { target } => Some(plots::RefLine {
                     value: f64::from(*target),
                     label: format!("{}: target class", s.name),
                 }),
-                crate::horizontal::Assessment::ComplianceRate { .. } => None,
+                crate::model::Assessment::ComplianceRate { .. } => None,
             })
             .take(4)
             .collect();

@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::pipeline::PointResults;
-use crate::scenario::Scenario;
-use crate::vertical::BudgetMode;
+use crate::model::Scenario;
+use crate::model::BudgetMode;
 use serde_json::{Value, json};
 
 /// Run settings and provenance recorded in the manifest and summary.

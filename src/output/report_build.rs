@@ -6,7 +6,7 @@ use super::json::RunInfo;
 use super::report::{Figure as ReportFigure, Image, Report, Table};
 use crate::montecarlo::McResults;
 use crate::pipeline::PointResults;
-use crate::scenario::Scenario;
+use crate::model::Scenario;
 
 /// Format a money amount for a table: 4 significant digits past the decimal point.
 fn m(v: f64) -> String {

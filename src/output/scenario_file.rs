@@ -4,9 +4,9 @@
 
 use super::num;
 use crate::error::{Error, Result};
-use crate::region::{Column, Regions};
-use crate::scenario::NoiseSpec;
-use crate::vertical::{Budget, BudgetMode, Formula, OnInfeasible, PoolSize};
+use crate::model::region::{Column, Regions};
+use crate::model::NoiseSpec;
+use crate::model::{Budget, BudgetMode, Formula, OnInfeasible, PoolSize};
 use std::fmt::Write;
 
 fn q(s: &str) -> String {

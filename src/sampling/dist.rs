@@ -1,4 +1,4 @@
-//! Sampling the distribution families of [`crate::param::Dist`] (MODEL.md §3.1).
+//! Sampling the distribution families of [`crate::model::param::Dist`] (MODEL.md §3.1).
 //!
 //! Truncation to `[min, max]` never clamps samples. How it is done depends on the family:
 //! - **uniform, triangular**: the inverse-CDF method restricted to the window,
@@ -19,7 +19,7 @@
 //! sampling from a sliver of the distribution. [`Uncertain::sample`] assumes the check has
 //! passed; if it has not, it still returns promptly (a value in or at the edge of the window).
 
-use crate::param::{Dist, Uncertain};
+use crate::model::param::{Dist, Uncertain};
 use crate::sampling::rng::{open01, std_normal};
 use crate::sampling::special::{beta_cdf, norm_mass, truncated_std_normal};
 use rand_distr::Distribution;

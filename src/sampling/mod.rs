@@ -1,7 +1,7 @@
 //! Random streams, distributions, noise models and the Gaussian copula (MODEL.md §3.1).
 //!
 //! - [`rng`]: reproducible streams derived from `(seed, draw, substream)`.
-//! - [`dist`]: sampling every [`crate::param::Dist`] family, with truncation by resampling
+//! - [`dist`]: sampling every [`crate::model::param::Dist`] family, with truncation by resampling
 //!   or by inverse CDF (never by clamping), and [`dist::check_truncation`].
 //! - [`noise`]: additive and mean-preserving multiplicative region noise with a group factor.
 //! - [`copula`]: correlated lognormal indicator concentrations through a Cholesky factor.

@@ -23,7 +23,7 @@
 //! window's edge (a damage index of 0 in [0, 1]) without redraws: the window there asks
 //! for Z_i ≥ 0 (≤ 0 at the upper edge), and Z_i given its sign is ±|Z_i|.
 
-use crate::region::Column;
+use crate::model::region::Column;
 use crate::sampling::rng::{Rng, open01, std_normal};
 use crate::sampling::special::{exp, exp_in_place, norm_mass, truncated_std_normal};
 

@@ -2,7 +2,7 @@
 
 use super::source_map::SourceMap;
 use crate::error::Problem;
-use crate::param::{RawParam, Uncertain};
+use crate::model::param::{RawParam, Uncertain};
 use std::path::{Path, PathBuf};
 
 /// Collects [`Problem`]s for one TOML file. Validation code calls [`Ctx::problem`] for

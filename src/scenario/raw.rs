@@ -2,7 +2,7 @@
 //! (`deny_unknown_fields`), so a typo is reported rather than silently ignored.
 //! The user-facing description of every field is in `docs/scenario-format.md`.
 
-use crate::param::RawParam;
+use crate::model::param::RawParam;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

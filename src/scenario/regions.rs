@@ -6,7 +6,7 @@
 use super::ctx::Ctx;
 use super::raw::RawRegion;
 use crate::error::Problem;
-use crate::region::{Column, MAX_TAGS, RegionData, RegionMeta, Regions};
+use crate::model::region::{Column, MAX_TAGS, RegionData, RegionMeta, Regions};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -351,7 +351,7 @@ fn build(
                 format!("duplicate region id (first used at {first_loc})"),
             );
         }
-        let mut present = [false; crate::region::NUM_COLUMNS];
+        let mut present = [false; crate::model::region::NUM_COLUMNS];
         for &(c, v) in &row.nums {
             let Some(v) = v else { continue };
             present[c as usize] = true;

@@ -4,14 +4,11 @@
 
 use super::ctx::{Ctx, check};
 use super::raw::{RawBudget, RawFormula, RawGradeRates, RawMonteCarlo, RawNoise};
-use super::{MonteCarloSettings, NoiseSpec, UncertainParam};
-use crate::param::RawParam;
-use crate::region::{Column, RegionMeta};
-use crate::vertical::params::{FormulaParam, Target};
-use crate::vertical::{
-    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
-    Quality, RedlinePool, ReverseLinkage,
-};
+use crate::model::{MonteCarloSettings, NoiseSpec, UncertainParam};
+use crate::model::param::RawParam;
+use crate::model::region::{Column, RegionMeta};
+use crate::model::formula_param::{FormulaParam, Target};
+use crate::model::{Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage};
 use std::collections::BTreeSet;
 
 /// Records uncertain parameters while formulas are validated.
@@ -467,13 +464,13 @@ fn tag_index(meta: &mut RegionMeta, tag: &str, path: &str, ctx: &mut Ctx) -> u32
     if let Some(t) = meta.tag_index(tag) {
         return t;
     }
-    if meta.tag_names.len() >= crate::region::MAX_TAGS {
+    if meta.tag_names.len() >= crate::model::region::MAX_TAGS {
         ctx.problem(
             path,
             tag,
             format!(
                 "too many distinct tags (at most {})",
-                crate::region::MAX_TAGS
+                crate::model::region::MAX_TAGS
             ),
         );
         return 0;

@@ -3,10 +3,10 @@
 
 use super::budget::{Segment, SegmentLanes, SolveStatus, pay, solve_scale_from, warm_step};
 use super::components;
-use super::formula::{Budget, BudgetMode, Formula, OnInfeasible};
+use crate::model::formula::{Budget, BudgetMode, Formula, OnInfeasible};
 use super::quality::{self, Grade};
 use crate::error::{Error, Result};
-use crate::region::{Column, RegionData};
+use crate::model::region::{Column, RegionData};
 
 /// Result of allocating one formula over all regions. Every `Vec` has one entry per
 /// region, in region order. Reused across draws: [`allocate`] overwrites every field.
@@ -577,7 +577,7 @@ fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vertical::formula::{
+    use crate::model::formula::{
         Floor, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
     };
     use approx::assert_relative_eq;

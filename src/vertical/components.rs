@@ -9,7 +9,7 @@
 //! allocator's hot loop stays allocation-free and each rule can be tested on its own. No
 //! function divides by zero: a zero denominator is documented at the function.
 
-use super::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool};
+use crate::model::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool};
 
 /// The band multiplier of a self-sufficiency ratio `R/E`.
 ///

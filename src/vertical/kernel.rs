@@ -21,11 +21,11 @@
 use super::allocate::{Allocation, Workspace, allocate};
 use super::budget::{SolveStatus, clamp_pay, solve_scale_from};
 use super::components;
-use super::formula::{Budget, BudgetMode, Formula};
+use crate::model::formula::{Budget, BudgetMode, Formula};
 use super::quality::grade_index;
 use crate::compare::metrics::{BudgetFlows, budget_flows};
 use crate::error::Result;
-use crate::region::{Column, RegionData};
+use crate::model::region::{Column, RegionData};
 use crate::simd::{F64x4, LANES, LaneFn, Lanes, Vector};
 
 /// Columns a [`Kernel`] reads fresh on every draw; noise on any other column that the
@@ -734,7 +734,7 @@ impl Kernel {
 mod tests {
     use super::*;
     use crate::vertical::Grade;
-    use crate::vertical::formula::Quality;
+    use crate::model::formula::Quality;
 
     #[test]
     fn grade_index_matches_from_change() {

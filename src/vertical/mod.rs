@@ -11,14 +11,8 @@
 pub mod allocate;
 pub mod budget;
 pub mod components;
-pub mod formula;
 pub mod kernel;
-pub mod params;
 pub mod quality;
 
 pub use allocate::{Allocation, Workspace, allocate};
-pub use formula::{
-    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
-    Quality, RedlinePool, ReverseLinkage,
-};
 pub use quality::Grade;

@@ -4,7 +4,7 @@
 //! function zone transfer (POLICY.md §2): better counties are rewarded, worse counties lose
 //! a share of their transfer.
 
-use super::formula::Quality;
+use crate::model::formula::Quality;
 
 /// Grade of ecological-quality change, from markedly worse (−3) to markedly better (+3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

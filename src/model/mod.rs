@@ -1,0 +1,27 @@
+//! The domain types every other layer works on: regions and their columns, scalar
+//! parameters that may be distributions, allocation formulas, basin agreements, and the
+//! checked scenario that ties them together.
+//!
+//! This layer computes nothing and reads no file: [`crate::scenario`] builds these types
+//! from scenario files, and the engines ([`crate::vertical`], [`crate::horizontal`],
+//! [`crate::montecarlo`]) compute with them.
+
+pub mod agreement;
+pub mod formula;
+pub mod formula_param;
+pub mod gb3838;
+pub mod param;
+pub mod region;
+pub mod scenario;
+
+pub use agreement::{
+    Agreement, Assessment, CorrelatedGroup, Forfeit, IndexChange, Indicator, Rule, RuleDef,
+    Section, SettleInputs,
+};
+pub use formula::{
+    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
+    Quality, RedlinePool, ReverseLinkage,
+};
+pub use formula_param::{FormulaParam, Target};
+pub use region::{Column, RegionData, RegionMeta, Regions};
+pub use scenario::{MonteCarloSettings, Meta, NoiseSpec, Scenario, UncertainParam, Vertical};
