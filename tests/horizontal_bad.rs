@@ -2,7 +2,8 @@
 //! with a problem that names the key path and the bad value listed on its first line
 //! (`# expect: fragment | fragment`).
 
-use ecocomp::horizontal::{raw::RawAgreement, validate};
+use ecocomp::scenario::agreement_raw::RawAgreement;
+use ecocomp::scenario::agreement_validate::validate;
 use ecocomp::scenario::ctx::Ctx;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

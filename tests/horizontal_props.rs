@@ -2,7 +2,9 @@
 //! agreements, horizontal flows sum to zero over parties, and pool rules pay out exactly
 //! the pool.
 
-use ecocomp::horizontal::{Settlement, raw::RawAgreement, settle, validate};
+use ecocomp::horizontal::{Settlement, settle};
+use ecocomp::scenario::agreement_raw::RawAgreement;
+use ecocomp::scenario::agreement_validate::validate;
 use ecocomp::model::{Rule};
 use ecocomp::scenario::ctx::Ctx;
 use proptest::prelude::*;

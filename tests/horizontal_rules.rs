@@ -2,7 +2,9 @@
 //! including indicators exactly at a GB 3838 class limit.
 
 use approx::assert_relative_eq;
-use ecocomp::horizontal::{Settlement, raw::RawAgreement, settle_point, validate};
+use ecocomp::horizontal::{Settlement, settle_point};
+use ecocomp::scenario::agreement_raw::RawAgreement;
+use ecocomp::scenario::agreement_validate::validate;
 use ecocomp::model::{Agreement};
 use ecocomp::scenario::ctx::Ctx;
 use serde::Deserialize;

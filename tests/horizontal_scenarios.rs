@@ -2,7 +2,9 @@
 //! MODEL.md §2.3.
 
 use approx::assert_relative_eq;
-use ecocomp::horizontal::{Settlement, export, raw::RawAgreement, settle_point, validate};
+use ecocomp::horizontal::{Settlement, export, settle_point};
+use ecocomp::scenario::agreement_raw::RawAgreement;
+use ecocomp::scenario::agreement_validate::validate;
 use ecocomp::model::{Agreement};
 use ecocomp::scenario::ctx::Ctx;
 use serde::Deserialize;

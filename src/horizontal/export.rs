@@ -8,7 +8,7 @@ use crate::model::agreement::Agreement;
 use crate::model::Assessment;
 use crate::model::gb3838::class_name;
 use crate::model::Rule;
-use super::settle::Settlement;
+use super::settlement::Settlement;
 
 /// The period label of the per-round total rows.
 pub const ROUND: &str = "round";
@@ -505,7 +505,7 @@ pub fn summary_value(results: &[(&Agreement, &Settlement)]) -> serde_json::Value
 mod tests {
     use super::*;
     use crate::horizontal::settle::settle_point;
-    use crate::horizontal::validate::tests::{TWO, load};
+    use crate::scenario::agreement_validate::tests::{TWO, load};
 
     fn results() -> (Agreement, Settlement) {
         let (mut a, p) = load(TWO);

@@ -11,11 +11,10 @@
 
 pub mod assess;
 pub mod export;
-pub mod raw;
 pub mod rules;
 pub mod settle;
-pub mod validate;
+pub mod settlement;
 
 pub use assess::Assessed;
-pub use settle::{Settlement, settle, settle_point};
-pub use validate::validate;
+pub use settle::{settle, settle_point};
+pub use settlement::Settlement;

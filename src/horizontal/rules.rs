@@ -7,7 +7,7 @@
 
 use crate::model::agreement::{Agreement, Section};
 use crate::model::Rule;
-use super::settle::Settlement;
+use super::settlement::Settlement;
 
 /// `100 · Σ k_j · C_j / C0_j` with the values in `slot(j)`.
 fn pollutant_index(

@@ -8,6 +8,8 @@
 //!
 //! The user-facing format reference is `docs/scenario-format.md`.
 
+pub mod agreement_raw;
+pub mod agreement_validate;
 pub mod ctx;
 pub mod raw;
 pub mod regions;
@@ -239,7 +241,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
             _ => None,
         }
     };
-    let agreements = crate::horizontal::validate(&raw.agreement, &mut ctx);
+    let agreements = agreement_validate::validate(&raw.agreement, &mut ctx);
     if raw.formula.is_empty() && raw.agreement.is_empty() {
         ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
     }

@@ -15,7 +15,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub formula: Vec<RawFormula>,
     #[serde(default)]
-    pub agreement: Vec<crate::horizontal::raw::RawAgreement>,
+    pub agreement: Vec<super::agreement_raw::RawAgreement>,
     pub montecarlo: Option<RawMonteCarlo>,
     #[serde(default)]
     pub noise: Vec<RawNoise>,

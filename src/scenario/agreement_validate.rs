@@ -8,12 +8,12 @@
 use crate::model::agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section};
 use crate::model::Assessment;
 use crate::model::gb3838::{ClassLimit, ClassTable};
-use super::raw::{
+use super::agreement_raw::{
     OneOrMany, RawAgreement, RawForfeit, RawIndicator, RawRule, RawSchedule, RawSection,
 };
 use crate::model::{Forfeit, IndexChange, Rule};
 use crate::model::param::{RawParam, Uncertain};
-use crate::scenario::ctx::{Ctx, check};
+use super::ctx::{Ctx, check};
 use std::collections::BTreeMap;
 
 /// Tolerance on weights, shares, splits and flow shares summing to 1.
