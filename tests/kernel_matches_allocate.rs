@@ -3,7 +3,7 @@
 //! fixed and open mode, with floors and caps binding, and on the inputs it hands to the
 //! allocator (floors above the budget).
 
-use ecocomp::compare::metrics::budget_flows;
+use ecocomp::vertical::flows::budget_flows;
 use ecocomp::model::region::{Column, RegionData};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
 use ecocomp::simd::{Tier, with_tier};

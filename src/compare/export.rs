@@ -2,7 +2,7 @@
 //! `metrics.json` (every metric per formula, point and distribution) and the terminal
 //! table. Pure functions of the results; the CLI decides file names and writes them.
 
-use super::metrics::Metric;
+use crate::metrics::allocation::Metric;
 use super::{Comparison, FormulaComparison};
 use crate::error::{Error, Result};
 use crate::metrics::{GroupTally, RegionDiff};

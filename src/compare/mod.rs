@@ -13,7 +13,6 @@
 //!   parameters.
 
 pub mod export;
-pub mod metrics;
 pub mod sensitivity;
 
 use crate::error::{Error, Result};
@@ -21,7 +20,7 @@ use crate::metrics::{WinnersLosers, winners_losers};
 use crate::montecarlo::{RunOptions, Settings};
 use crate::model::Scenario;
 use crate::model::formula_param::Target;
-use metrics::{Metric, MetricScratch, MetricValues};
+use crate::metrics::allocation::{Metric, MetricScratch, MetricValues};
 
 /// Largest winners and losers listed per formula.
 pub const TOP_K: usize = 5;

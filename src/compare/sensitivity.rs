@@ -255,7 +255,7 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
                 .gini(&a.x, None)
                 .unwrap_or(f64::NAN),
         );
-        out.push(super::metrics::budget_flows(&a).deducted);
+        out.push(crate::vertical::flows::budget_flows(&a).deducted);
         out
     };
     let pool = rayon::ThreadPoolBuilder::new()

@@ -23,6 +23,7 @@
 //!   meaningless (a rank correlation of a constant, a progressivity index of nothing).
 //! - Sorting uses `f64::total_cmp`, so NaN input cannot panic; it simply propagates.
 
+pub mod allocation;
 pub mod inequality;
 pub mod paired;
 pub mod targeting;

@@ -324,7 +324,7 @@ fn run_draws(
             .map(AgreementAcc::outputs)
             .sum::<usize>()
         + if opts.draw_metrics {
-            nf * crate::compare::metrics::Metric::COUNT
+            nf * crate::metrics::allocation::Metric::COUNT
         } else {
             0
         })

@@ -68,7 +68,7 @@ pub struct VerticalAcc {
     pub kept_deducted: Vec<Kept>,
     pub kept_rewarded: Vec<Kept>,
     /// Optional per-draw comparison metrics (issue 6), indexed
-    /// `formula * Metric::COUNT + metric` ([`crate::compare::metrics::Metric`]). Empty
+    /// `formula * Metric::COUNT + metric` ([`crate::metrics::allocation::Metric`]). Empty
     /// unless enabled with [`VerticalAcc::with_metrics`]; a metric that is undefined in a
     /// draw (for example a rank correlation of a constant) is not pushed for that draw.
     pub metrics: Vec<Acc>,
@@ -109,7 +109,7 @@ impl VerticalAcc {
     /// Also accumulate the per-draw comparison metrics of every formula.
     pub fn with_metrics(mut self, formulas: usize, exact_limit: usize) -> Self {
         self.metrics =
-            vec![Acc::new(exact_limit); formulas * crate::compare::metrics::Metric::COUNT];
+            vec![Acc::new(exact_limit); formulas * crate::metrics::allocation::Metric::COUNT];
         self
     }
 
@@ -208,7 +208,7 @@ pub struct Worker {
     pub ginis: Vec<f64>,
     pub group_sums: Vec<f64>,
     /// Buffers of the per-draw comparison metrics (grown on first use only).
-    pub metrics: crate::compare::metrics::MetricScratch,
+    pub metrics: crate::metrics::allocation::MetricScratch,
     /// The block's per-draw region amounts, summarised at [`VerticalModel::finish_block`].
     pub block: BlockBuf,
     /// Quantile sketches of the region amounts, kept by the worker across blocks
@@ -567,7 +567,7 @@ impl<'a> VerticalModel<'a> {
         }
         self.keep_and_group(w, row0, acc);
         if !acc.metrics.is_empty() {
-            let km = crate::compare::metrics::Metric::COUNT;
+            let km = crate::metrics::allocation::Metric::COUNT;
             let groups = &self.v.regions.meta.group_idx;
             for f in 0..nf {
                 // The full breakdown (same amounts as the kernel's, bit for bit).

@@ -196,7 +196,7 @@ pub fn mc_summary(
         "comparison_point": crate::output::report_build::point_metrics(scn, res)
             .into_iter()
             .map(|(name, vals)| {
-                let m: serde_json::Map<String, Value> = crate::compare::metrics::Metric::ALL
+                let m: serde_json::Map<String, Value> = crate::metrics::allocation::Metric::ALL
                     .iter()
                     .map(|k| (k.name().to_string(), vals[*k as usize].map_or(Value::Null, jnum)))
                     .collect();

@@ -132,11 +132,11 @@ fn formula_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<T
 pub fn point_metrics(
     scn: &Scenario,
     res: &PointResults,
-) -> Vec<(String, crate::compare::metrics::MetricValues)> {
+) -> Vec<(String, crate::metrics::allocation::MetricValues)> {
     let Some(v) = &scn.vertical else {
         return Vec::new();
     };
-    let mut scratch = crate::compare::metrics::MetricScratch::default();
+    let mut scratch = crate::metrics::allocation::MetricScratch::default();
     v.formulas
         .iter()
         .zip(&res.formulas)
@@ -155,7 +155,7 @@ fn comparison_table(
     mc: &McResults,
     baseline: usize,
 ) -> Option<Table> {
-    use crate::compare::metrics::Metric;
+    use crate::metrics::allocation::Metric;
     let v = scn.vertical.as_ref()?;
     if res.formulas.len() < 2 {
         return None;

@@ -23,7 +23,7 @@ use super::budget::{SolveStatus, clamp_pay, solve_scale_from};
 use super::components;
 use crate::model::formula::{Budget, BudgetMode, Formula};
 use super::quality::grade_index;
-use crate::compare::metrics::{BudgetFlows, budget_flows};
+use crate::vertical::flows::{BudgetFlows, budget_flows};
 use crate::error::Result;
 use crate::model::region::{Column, RegionData};
 use crate::simd::{F64x4, LANES, LaneFn, Lanes, Vector};

@@ -11,6 +11,7 @@
 pub mod allocate;
 pub mod budget;
 pub mod components;
+pub mod flows;
 pub mod kernel;
 pub mod quality;
 

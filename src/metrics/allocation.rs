@@ -19,7 +19,9 @@
 //!
 //! A metric that cannot be measured (no population recorded, a constant series) is `None`.
 
-use crate::metrics::{InequalityScratch, TargetingScratch};
+use super::{InequalityScratch, TargetingScratch};
+use crate::vertical::components::importance_multiplier;
+use crate::vertical::flows::budget_flows;
 use crate::model::region::{Column, RegionData};
 use crate::vertical::{Allocation};
 use crate::model::{Formula};
@@ -102,68 +104,6 @@ impl Metric {
             Metric::Unallocated => "unallocated",
         }
     }
-}
-
-/// Money moved by the budget rules in one allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct BudgetFlows {
-    /// Removed by quality deductions (≥ 0).
-    pub deducted: f64,
-    /// Added by quality rewards (≥ 0).
-    pub rewarded: f64,
-    /// Paid to lift regions to their floors (≥ 0).
-    pub floor_paid: f64,
-    /// Regions held down by their growth cap.
-    pub capped: usize,
-}
-
-/// Budget flows of an allocation: money removed by quality deductions and added by rewards
-/// (at the budget scale the region was paid), and money paid to lift regions to their
-/// floors. The Monte Carlo engine accumulates these per draw.
-pub fn budget_flows(a: &Allocation) -> BudgetFlows {
-    let s = if a.floors_scaled { 0.0 } else { a.scale };
-    let mut out = BudgetFlows::default();
-    // Money sums run in four lanes ([`crate::simd::lane_of`]), the order of the Monte
-    // Carlo kernel's vector loop, so that both give the same bits.
-    let (mut deducted, mut rewarded, mut floor_paid) = ([0.0; 4], [0.0; 4], [0.0; 4]);
-    let n = a.x.len();
-    for i in 0..n {
-        let k = crate::simd::lane_of(i, n);
-        let claims = crate::vertical::components::claim_sum(
-            a.key[i],
-            a.pa[i],
-            a.rl[i],
-            a.guidance[i],
-            a.rangers[i],
-        );
-        let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
-        if a.q[i] < 0.0 {
-            deducted[k] -= q_money;
-        } else if a.q[i] > 0.0 {
-            rewarded[k] += q_money;
-        }
-        if a.floor_binds[i] {
-            floor_paid[k] += a.x[i] - s * a.claim[i];
-        }
-        if a.cap_binds[i] {
-            out.capped += 1;
-        }
-    }
-    out.deducted = crate::simd::reduce(deducted);
-    out.rewarded = crate::simd::reduce(rewarded);
-    out.floor_paid = crate::simd::reduce(floor_paid);
-    out
-}
-
-/// The importance multiplier of a region with tag bits `tags` under formula `f`: the
-/// maximum over its tags' multipliers (就高不就低), 1.0 when none applies.
-pub fn importance(f: &Formula, tags: u64) -> f64 {
-    f.importance
-        .iter()
-        .filter(|(t, _)| *t < 64 && tags & (1u64 << t) != 0)
-        .map(|&(_, m)| m)
-        .reduce(f64::max)
-        .unwrap_or(1.0)
 }
 
 /// Buffers for [`MetricScratch::compute`], one per worker; they grow on first use only.
@@ -252,7 +192,11 @@ impl MetricScratch {
             self.targ.spearman(x, &self.key).ok().flatten(),
         );
         self.key.clear();
-        self.key.extend(data.tags.iter().map(|&t| importance(f, t)));
+        self.key.extend(
+            data.tags
+                .iter()
+                .map(|&t| importance_multiplier(&f.importance, t)),
+        );
         set(
             Metric::RankImportance,
             self.targ.spearman(x, &self.key).ok().flatten(),
@@ -362,29 +306,5 @@ mod tests {
         let v0 = MetricScratch::default().compute(&Formula::empty("f"), &d0, &[0, 0, 1, 1], &a);
         assert!(v0[Metric::GiniPopulation as usize].is_none());
         assert!(v0[Metric::PerCapita as usize].is_none());
-    }
-
-    #[test]
-    fn importance_takes_the_highest_applicable_multiplier() {
-        let mut f = Formula::empty("f");
-        f.importance = vec![(0, 1.5), (2, 2.0)];
-        assert_relative_eq!(importance(&f, 0b101), 2.0);
-        assert_relative_eq!(importance(&f, 0b001), 1.5);
-        assert_relative_eq!(importance(&f, 0b010), 1.0);
-    }
-
-    #[test]
-    fn budget_flows_count_deductions_floors_and_caps() {
-        let mut a = alloc(&[10.0, 10.0, 10.0]);
-        a.q = vec![-0.2, 0.1, 0.0];
-        a.claim = vec![8.0, 11.0, 10.0];
-        a.x = vec![9.0, 11.0, 10.0];
-        a.floor_binds = vec![true, false, false];
-        a.cap_binds = vec![false, false, true];
-        let b = budget_flows(&a);
-        assert_relative_eq!(b.deducted, 2.0);
-        assert_relative_eq!(b.rewarded, 1.0);
-        assert_relative_eq!(b.floor_paid, 1.0);
-        assert_eq!(b.capped, 1);
     }
 }
