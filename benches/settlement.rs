@@ -3,7 +3,7 @@
 //! agreement of every scenario under `scenarios/`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ecocomp::montecarlo::horizontal::AgreementModel;
+use ecocomp::montecarlo::settlements::AgreementModel;
 use ecocomp::scenario::load;
 use std::hint::black_box;
 use std::path::Path;

@@ -421,7 +421,7 @@ fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         ..args.mc.settings(&scn, baseline)
     };
     if settings.save_draws {
-        crate::montecarlo::draws::check_size(&scn, settings.draws)?;
+        crate::montecarlo::saved::check_size(&scn, settings.draws)?;
     }
     if !args.force {
         check_run_time(&scn, &settings)?;

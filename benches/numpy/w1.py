@@ -3,7 +3,7 @@
 
 This is the comparison point of issue 7 ("at least 25x faster than a vectorised NumPy
 implementation of the same workload"). It computes what a Monte Carlo `ecocomp run` computes
-for the vertical model (MODEL.md sections 1 and 3), written the way a competent NumPy user
+for the vertical model (docs/model.md sections 1 and 3), written the way a competent NumPy user
 would: every draw of a batch is a row of 2-D (draws x regions) arrays, and no Python loop
 runs over regions or draws.
 
@@ -213,7 +213,7 @@ def load_scenario(path):
 
 # --------------------------------------------------------------------------- sampling
 def apply_noise(m, base, reg, rng, nd):
-    """`nd` draws of one noisy column (MODEL.md 3.1): eps = sigma (rho Z_g + sqrt(1-rho^2) Z_i),
+    """`nd` draws of one noisy column (docs/model.md 3.1): eps = sigma (rho Z_g + sqrt(1-rho^2) Z_i),
     additive `base + eps` or mean-preserving `base exp(eps - sigma^2/2)`; values outside
     [min, max] get a fresh Z_i (never the shared Z_g) until they fall inside (no clamping)."""
     sig, rho, s = m["sigma"], m["rho"], math.sqrt(max(1.0 - m["rho"] ** 2, 0.0))

@@ -234,7 +234,7 @@ pub fn compare(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::montecarlo::vertical::VerticalModel;
+    use crate::montecarlo::allocations::VerticalModel;
     use approx::assert_relative_eq;
     use std::path::Path;
 

@@ -11,15 +11,15 @@
 //! exact up to a limit chosen from [`EXACT_VALUES_BUDGET`] and a fixed-size sketch above it,
 //! and at most [`WAVE_BLOCKS`] block accumulators exist at a time.
 
-pub mod draws;
-pub mod horizontal;
-pub mod vertical;
+pub mod allocations;
+pub mod saved;
+pub mod settlements;
 
 use crate::error::{Error, Result};
 use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use crate::model::Scenario;
-use horizontal::{AgreementAcc, AgreementModel};
-use vertical::{VerticalAcc, VerticalModel};
+use settlements::{AgreementAcc, AgreementModel};
+use allocations::{VerticalAcc, VerticalModel};
 
 /// Most blocks handed out but not yet merged: two per thread, at most this many. It bounds
 /// memory only; results do not depend on it.
@@ -364,7 +364,7 @@ fn run_draws(
     let blocks = settings.draws.div_ceil(block);
     let sched = Schedule::new(blocks, window);
     // One accumulator per block, merged into `total` strictly in block order.
-    let run_block = |b: u64, w: Option<&mut vertical::Worker>| -> Result<RunAcc> {
+    let run_block = |b: u64, w: Option<&mut allocations::Worker>| -> Result<RunAcc> {
         let mut acc = new_acc(block_limit);
         let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
         if let (Some(m), Some(w), Some(va)) = (&model, w, acc.vertical.as_mut()) {
@@ -388,7 +388,7 @@ fn run_draws(
     // blocks, with its own sketches), and hands the result to the schedule. Whichever
     // thread completes the run of finished blocks after the last merged one merges them,
     // while the other threads go on drawing: no thread waits at a barrier.
-    let done: Vec<Option<vertical::Worker>> = std::thread::scope(|s| {
+    let done: Vec<Option<allocations::Worker>> = std::thread::scope(|s| {
         let workers = s.spawn(|| {
             let done = pool.broadcast(|_| {
                 let mut w = model.as_ref().map(new_worker);
@@ -425,13 +425,13 @@ fn run_draws(
     sched.result()?;
     let mut total = total.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(total) = total.vertical.as_mut() {
-        let done: Vec<vertical::Worker> = done.into_iter().flatten().collect();
+        let done: Vec<allocations::Worker> = done.into_iter().flatten().collect();
         let sketches: Vec<&[crate::stats::Quantiles]> =
             done.iter().map(|w| &w.sketches[..]).collect();
         pool.install(|| total.merge_sketches(&sketches));
     }
     let draws_csv = if settings.save_draws {
-        Some(draws::draws_csv(
+        Some(saved::draws_csv(
             scn,
             settings,
             model.as_ref(),

@@ -3,7 +3,7 @@
 use super::num;
 use crate::error::{Error, Result};
 use crate::montecarlo::McResults;
-use crate::montecarlo::vertical::Acc;
+use crate::montecarlo::allocations::Acc;
 use crate::pipeline::PointResults;
 use crate::model::region::Column;
 use crate::model::Scenario;

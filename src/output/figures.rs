@@ -68,7 +68,7 @@ pub fn slug(s: &str) -> String {
 }
 
 fn box_stats(
-    acc: &crate::montecarlo::vertical::Acc,
+    acc: &crate::montecarlo::allocations::Acc,
     point: Option<f64>,
 ) -> Option<plots::BoxStats> {
     if acc.m.count() == 0 {

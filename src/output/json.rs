@@ -146,7 +146,7 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
 }
 
 /// A distribution summary as JSON (`null` without draws).
-pub fn summary_value(acc: &crate::montecarlo::vertical::Acc) -> Value {
+pub fn summary_value(acc: &crate::montecarlo::allocations::Acc) -> Value {
     if acc.m.count() == 0 {
         return Value::Null;
     }

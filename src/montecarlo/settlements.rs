@@ -7,7 +7,7 @@
 //! (common random numbers), while different basins are independent.
 
 use super::Kept;
-use super::vertical::Acc;
+use super::allocations::Acc;
 use crate::horizontal::{Settlement, settle};
 use crate::model::{Agreement, SettleInputs};
 use crate::model::param::{Dist, Uncertain};

@@ -2,8 +2,8 @@
 //! is refused before it starts when the file would exceed [`MAX_SAVED_VALUES`] values.
 
 use super::Settings;
-use super::horizontal::AgreementModel;
-use super::vertical::VerticalModel;
+use super::settlements::AgreementModel;
+use super::allocations::VerticalModel;
 use crate::error::{Error, Problem, Result};
 use crate::output::num;
 use crate::model::Scenario;
