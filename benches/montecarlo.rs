@@ -8,10 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ecocomp::model::Scenario;
 use ecocomp::montecarlo::{Settings, run};
-use ecocomp::output::scenario_file::{ScenarioFile, regions_csv, scenario_toml};
-use ecocomp::scenario::{load};
-use ecocomp::model::{Scenario};
+use ecocomp::scenario::load;
+use ecocomp::scenario::write::{ScenarioFile, regions_csv, scenario_toml};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_noise, synth_regions};
 
 /// W1: regions and draws.
@@ -62,6 +62,7 @@ fn bench_runs(c: &mut Criterion) {
             baseline: 0,
             keep_regions: Vec::new(),
             save_draws: false,
+            cancel: Default::default(),
         };
         let id = BenchmarkId::new(name, format!("{threads}t"));
         group.bench_function(id, |b| {

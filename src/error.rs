@@ -72,6 +72,9 @@ impl fmt::Display for Problems {
     }
 }
 
+/// Exit code after an interrupt (128 + SIGINT), the convention of shells.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// Library error type.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -126,7 +129,7 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::InfeasibleFloors { .. } | Error::ClaimOverflow { .. } => 2,
             Error::Io { .. } | Error::Runtime(_) => 1,
-            Error::Interrupted => crate::interrupt::EXIT_INTERRUPTED,
+            Error::Interrupted => EXIT_INTERRUPTED,
         }
     }
 

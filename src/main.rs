@@ -1,6 +1,8 @@
-//! The `ecocomp` binary: parses the command line and calls the library.
+//! The `ecocomp` binary: the command line, the console and exit codes, over the library.
+
+mod cli;
 
 fn main() {
-    let code = ecocomp::cli::main_with(std::env::args().collect());
+    let code = cli::main_with(std::env::args().collect());
     std::process::exit(code);
 }

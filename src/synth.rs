@@ -11,8 +11,11 @@ use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::model::region::{Column, RegionData, RegionMeta, Regions};
+use crate::model::{
+    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
+    Quality, RedlinePool, ReverseLinkage,
+};
 use crate::vertical::{Workspace, allocate};
-use crate::model::{Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage};
 
 /// Tag names of synthetic regions, with the probability that a region carries each.
 const TAGS: [(&str, f64); 4] = [

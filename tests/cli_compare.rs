@@ -135,9 +135,9 @@ fn sensitivity_without_uncertain_parameters_says_what_to_add() {
 #[test]
 #[ignore]
 fn write_synthetic_scenario_for_timing() {
-    use ecocomp::output::scenario_file::{ScenarioFile, regions_csv, scenario_toml};
-    use ecocomp::model::region::Column;
     use ecocomp::model::NoiseSpec;
+    use ecocomp::model::region::Column;
+    use ecocomp::scenario::write::{ScenarioFile, regions_csv, scenario_toml};
     let Ok(dir) = std::env::var("ECOCOMP_SYNTH_DIR") else {
         return;
     };

@@ -39,7 +39,7 @@ fn allocator_scaled_floors_do_not_underflow() {
 /// Every `x_i` finite and ≥ 0, and `Σx = T − unallocated` within `1e-9·T`.
 fn assert_allocation_invariants(file: &str) {
     let scn = ecocomp::scenario::load(&dir().join(file)).unwrap();
-    let res = ecocomp::pipeline::point(&scn).unwrap();
+    let res = ecocomp::run::point::point(&scn).unwrap();
     let v = scn.vertical.as_ref().unwrap();
     let t = v.budget.total.unwrap();
     for fp in &res.formulas {
@@ -61,7 +61,7 @@ fn assert_allocation_invariants(file: &str) {
 #[test]
 fn allocator_pool_of_tiny_weights_pays_finite_shares() {
     let scn = ecocomp::scenario::load(&dir().join("allocator_claim_overflow.toml")).unwrap();
-    let res = ecocomp::pipeline::point(&scn).unwrap();
+    let res = ecocomp::run::point::point(&scn).unwrap();
     let pool = scn.vertical.as_ref().unwrap().budget.total.unwrap();
     for fp in &res.formulas {
         let a = &fp.alloc;

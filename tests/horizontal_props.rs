@@ -3,9 +3,9 @@
 //! the pool.
 
 use ecocomp::horizontal::{Settlement, settle};
+use ecocomp::model::Rule;
 use ecocomp::scenario::agreement_raw::RawAgreement;
 use ecocomp::scenario::agreement_validate::validate;
-use ecocomp::model::{Rule};
 use ecocomp::scenario::ctx::Ctx;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;

@@ -2,10 +2,11 @@
 //! MODEL.md §2.3.
 
 use approx::assert_relative_eq;
-use ecocomp::horizontal::{Settlement, export, settle_point};
+use ecocomp::horizontal::{Settlement, settle_point};
+use ecocomp::model::Agreement;
+use ecocomp::report::basins as export;
 use ecocomp::scenario::agreement_raw::RawAgreement;
 use ecocomp::scenario::agreement_validate::validate;
-use ecocomp::model::{Agreement};
 use ecocomp::scenario::ctx::Ctx;
 use serde::Deserialize;
 use std::path::Path;

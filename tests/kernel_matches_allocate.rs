@@ -3,16 +3,16 @@
 //! fixed and open mode, with floors and caps binding, and on the inputs it hands to the
 //! allocator (floors above the budget).
 
-use ecocomp::vertical::flows::budget_flows;
 use ecocomp::model::region::{Column, RegionData};
+use ecocomp::model::{Budget, BudgetMode, OnInfeasible};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
 use ecocomp::simd::{Tier, with_tier};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
+use ecocomp::vertical::flows::budget_flows;
 use ecocomp::vertical::kernel::{
     DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into,
 };
 use ecocomp::vertical::{Allocation, Workspace, allocate};
-use ecocomp::model::{Budget, BudgetMode, OnInfeasible};
 
 /// Perturb revenue, ΔQ and the damage index of `base` as a Monte Carlo draw would.
 fn perturb(base: &RegionData, seed: u64, draw: u64) -> RegionData {

@@ -3,8 +3,11 @@
 //! and respect of floors and caps.
 
 use ecocomp::model::region::{Column, RegionData};
+use ecocomp::model::{
+    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
+    Quality, RedlinePool, ReverseLinkage,
+};
 use ecocomp::vertical::{Allocation, Workspace, allocate};
-use ecocomp::model::{Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

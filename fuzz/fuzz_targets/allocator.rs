@@ -155,7 +155,7 @@ fuzz_target!(|data: &[u8]| {
     else {
         return;
     };
-    let res = match ecocomp::pipeline::point(&scn) {
+    let res = match ecocomp::run::point::point(&scn) {
         Ok(r) => r,
         Err(ecocomp::Error::InfeasibleFloors { .. }) => return,
         // A clear error for claims that overflow f64 (inputs near 1e300) is allowed.

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let resolve = |rel: &Path| PathBuf::from(rel);
     match ecocomp::scenario::load_bytes(Path::new("fuzz.toml"), data, &read, &resolve) {
         Ok(scn) => {
-            let _ = ecocomp::pipeline::point(&scn);
+            let _ = ecocomp::run::point::point(&scn);
         }
         Err(ecocomp::Error::Invalid(p)) => assert!(!p.0.is_empty()),
         Err(_) => {}

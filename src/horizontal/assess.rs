@@ -1,9 +1,9 @@
 //! Section assessment kinds (MODEL.md §2.1): the P index, the GB 3838 class, and the
 //! compliance rate over sub-periods.
 
+use crate::model::Assessment;
 use crate::model::agreement::Section;
 use crate::model::gb3838::ClassTable;
-use crate::model::Assessment;
 
 /// The outcome of assessing one section in one period.
 #[derive(Debug, Clone, Copy, PartialEq)]

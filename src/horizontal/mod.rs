@@ -10,7 +10,6 @@
 //! - [`rules`]: payment rules (bet, per_class, pool_shares, central).
 
 pub mod assess;
-pub mod export;
 pub mod rules;
 pub mod settle;
 pub mod settlement;

@@ -5,9 +5,9 @@
 //! money comes from outside and is recorded apart. Sign convention for `main`/`index`
 //! amounts of section rules: positive means downstream pays upstream.
 
-use crate::model::agreement::{Agreement, Section};
-use crate::model::Rule;
 use super::settlement::Settlement;
+use crate::model::Rule;
+use crate::model::agreement::{Agreement, Section};
 
 /// `100 · Σ k_j · C_j / C0_j` with the values in `slot(j)`.
 fn pollutant_index(

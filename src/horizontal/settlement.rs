@@ -152,4 +152,3 @@ impl Settlement {
         self.received[r.clone()].iter().sum::<f64>() + self.central[r].iter().sum::<f64>()
     }
 }
-

@@ -20,11 +20,11 @@
 //! A metric that cannot be measured (no population recorded, a constant series) is `None`.
 
 use super::{InequalityScratch, TargetingScratch};
+use crate::model::Formula;
+use crate::model::region::{Column, RegionData};
+use crate::vertical::Allocation;
 use crate::vertical::components::importance_multiplier;
 use crate::vertical::flows::budget_flows;
-use crate::model::region::{Column, RegionData};
-use crate::vertical::{Allocation};
-use crate::model::{Formula};
 
 /// One comparison metric. The discriminant indexes [`MetricValues`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,4 +24,4 @@ pub use formula::{
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};
-pub use scenario::{MonteCarloSettings, Meta, NoiseSpec, Scenario, UncertainParam, Vertical};
+pub use scenario::{Meta, MonteCarloSettings, NoiseSpec, Scenario, UncertainParam, Vertical};

@@ -162,4 +162,3 @@ impl Scenario {
         Error::invalid(vec![problem])
     }
 }
-

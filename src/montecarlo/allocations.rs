@@ -3,15 +3,15 @@
 
 use super::Kept;
 use crate::error::{Error, Result};
+use crate::model::formula_param::Target;
 use crate::model::region::RegionData;
+use crate::model::{Budget, Formula};
+use crate::model::{UncertainParam, Vertical};
 use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
-use crate::model::{UncertainParam, Vertical};
 use crate::stats::{Moments, Probability, Quantiles};
 use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into};
-use crate::model::formula_param::Target;
 use crate::vertical::{Allocation, Workspace, allocate};
-use crate::model::{Budget, Formula};
 
 /// Moments and quantiles of one output.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,10 +16,10 @@ pub mod saved;
 pub mod settlements;
 
 use crate::error::{Error, Result};
-use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use crate::model::Scenario;
-use settlements::{AgreementAcc, AgreementModel};
+use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use allocations::{VerticalAcc, VerticalModel};
+use settlements::{AgreementAcc, AgreementModel};
 
 /// Most blocks handed out but not yet merged: two per thread, at most this many. It bounds
 /// memory only; results do not depend on it.
@@ -79,8 +79,11 @@ pub struct Settings {
     pub baseline: usize,
     /// Regions whose draws are kept for histograms.
     pub keep_regions: Vec<usize>,
-    /// Also return every draw as a long CSV (`--save-draws`; small runs only).
+    /// Also return every draw ([`saved::SavedDraws`]; `--save-draws`, small runs only).
     pub save_draws: bool,
+    /// Checked between blocks of draws: a cancelled run stops with
+    /// [`Error::Interrupted`].
+    pub cancel: crate::Cancel,
 }
 
 /// Monte Carlo results of a scenario.
@@ -91,8 +94,8 @@ pub struct McResults {
     pub vertical: Option<VerticalAcc>,
     /// One accumulator per agreement, in scenario order.
     pub agreements: Vec<AgreementAcc>,
-    /// Every draw as CSV, with `save_draws`.
-    pub draws_csv: Option<Vec<u8>>,
+    /// Every draw, with `save_draws`.
+    pub saved: Option<saved::SavedDraws>,
 }
 
 /// Draws per block for a scenario with `outputs` quantile outputs, when blocks keep their
@@ -135,6 +138,7 @@ impl RunAcc {
 struct Schedule {
     blocks: u64,
     window: u64,
+    cancel: crate::Cancel,
     state: std::sync::Mutex<ScheduleState>,
     changed: std::sync::Condvar,
 }
@@ -157,10 +161,11 @@ struct ScheduleState {
 }
 
 impl Schedule {
-    fn new(blocks: u64, window: u64) -> Self {
+    fn new(blocks: u64, window: u64, cancel: crate::Cancel) -> Self {
         Schedule {
             blocks,
             window: window.max(1),
+            cancel,
             state: Default::default(),
             changed: Default::default(),
         }
@@ -175,7 +180,7 @@ impl Schedule {
     fn take(&self) -> Option<u64> {
         let mut st = self.lock();
         loop {
-            if crate::interrupt::interrupted() && st.error.is_none() {
+            if self.cancel.is_cancelled() && st.error.is_none() {
                 st.error = Some((u64::MAX, Error::Interrupted));
                 self.changed.notify_all();
             }
@@ -362,7 +367,7 @@ fn run_draws(
         w
     };
     let blocks = settings.draws.div_ceil(block);
-    let sched = Schedule::new(blocks, window);
+    let sched = Schedule::new(blocks, window, settings.cancel.clone());
     // One accumulator per block, merged into `total` strictly in block order.
     let run_block = |b: u64, w: Option<&mut allocations::Worker>| -> Result<RunAcc> {
         let mut acc = new_acc(block_limit);
@@ -430,8 +435,8 @@ fn run_draws(
             done.iter().map(|w| &w.sketches[..]).collect();
         pool.install(|| total.merge_sketches(&sketches));
     }
-    let draws_csv = if settings.save_draws {
-        Some(saved::draws_csv(
+    let saved = if settings.save_draws {
+        Some(saved::save_draws(
             scn,
             settings,
             model.as_ref(),
@@ -445,7 +450,7 @@ fn run_draws(
         exact_limit: limit,
         vertical: total.vertical,
         agreements: total.agreements,
-        draws_csv,
+        saved,
     })
 }
 
@@ -495,7 +500,7 @@ mod tests {
     #[test]
     fn schedule_merges_in_block_order_within_its_window() {
         let (blocks, window) = (40, 3);
-        let sched = Schedule::new(blocks, window);
+        let sched = Schedule::new(blocks, window, crate::Cancel::new());
         let order = std::sync::Mutex::new(Vec::new());
         let out = AtomicU64::new(0);
         let most = AtomicU64::new(0);
@@ -527,7 +532,7 @@ mod tests {
     /// first, and no block is handed out after a failure.
     #[test]
     fn schedule_reports_the_lowest_failed_block() {
-        let sched = Schedule::new(10, 4);
+        let sched = Schedule::new(10, 4, crate::Cancel::new());
         let taken: Vec<u64> = (0..4).map(|_| sched.take().unwrap()).collect();
         assert_eq!(taken, [0, 1, 2, 3]);
         sched.fail(3, Error::Runtime("block 3".into()));

@@ -2,10 +2,9 @@
 //! is refused before it starts when the file would exceed [`MAX_SAVED_VALUES`] values.
 
 use super::Settings;
-use super::settlements::AgreementModel;
 use super::allocations::VerticalModel;
+use super::settlements::AgreementModel;
 use crate::error::{Error, Problem, Result};
-use crate::output::num;
 use crate::model::Scenario;
 
 /// Most values `--save-draws` writes (about 40 bytes each in the CSV: ~200 MB).
@@ -45,74 +44,65 @@ pub fn check_size(scn: &Scenario, draws: u64) -> Result<()> {
     Ok(())
 }
 
-/// The long CSV `draw, kind, group, id, period, value`: kind is `region` (group = formula),
-/// `party` or `section` (group = agreement).
-pub fn draws_csv(
+/// Every draw of every output, in memory: per draw, [`values_per_draw`] values in a fixed
+/// order (each formula's regions, then each agreement's parties × periods and its
+/// sections × periods). The report layer writes them as `draws.csv`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SavedDraws {
+    /// Values per draw.
+    pub per_draw: usize,
+    /// `draws × per_draw` values, draw-major.
+    pub values: Vec<f64>,
+}
+
+impl SavedDraws {
+    /// The values of draw `d`.
+    pub fn draw(&self, d: usize) -> &[f64] {
+        &self.values[d * self.per_draw..(d + 1) * self.per_draw]
+    }
+
+    /// Number of draws held.
+    pub fn draws(&self) -> usize {
+        self.values.len().checked_div(self.per_draw).unwrap_or(0)
+    }
+}
+
+/// Evaluate every draw again with the general allocator and settlement, and keep each
+/// output's value (see [`SavedDraws`] for the order). Stops between draws once
+/// `settings.cancel` is cancelled.
+pub fn save_draws(
     scn: &Scenario,
     settings: &Settings,
     vmodel: Option<&VerticalModel>,
     amodels: &[AgreementModel],
-) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| Error::Runtime(format!("CSV serialisation failed: {e}"));
-    w.write_record(["draw", "kind", "group", "id", "period", "value"])
-        .map_err(err)?;
+) -> Result<SavedDraws> {
+    let per_draw = values_per_draw(scn) as usize;
+    let mut values = Vec::with_capacity(per_draw.saturating_mul(settings.draws as usize));
     let mut vw = vmodel.map(VerticalModel::worker);
     let mut aws: Vec<_> = amodels.iter().map(AgreementModel::worker).collect();
     for d in 0..settings.draws {
-        if crate::interrupt::interrupted() {
-            return Err(Error::Interrupted);
-        }
-        let ds = d.to_string();
+        settings.cancel.check()?;
         if let (Some(m), Some(wk), Some(v)) = (vmodel, vw.as_mut(), scn.vertical.as_ref()) {
             m.evaluate(settings.seed, d, wk)?;
-            for (f, formula) in v.formulas.iter().enumerate() {
-                for (i, id) in v.regions.meta.id.iter().enumerate() {
-                    w.write_record([
-                        ds.as_str(),
-                        "region",
-                        &formula.name,
-                        id,
-                        "",
-                        &num(wk.allocs[f].x[i]),
-                    ])
-                    .map_err(err)?;
-                }
+            for f in 0..v.formulas.len() {
+                values.extend_from_slice(&wk.allocs[f].x);
             }
         }
         for (m, wk) in amodels.iter().zip(aws.iter_mut()) {
             m.evaluate(settings.seed, d, wk);
-            let a = m.a;
-            let s = &wk.out;
-            for (p, party) in a.parties.iter().enumerate() {
-                for (t, period) in a.periods.iter().enumerate() {
+            let (a, s) = (m.a, &wk.out);
+            for p in 0..a.parties.len() {
+                for t in 0..a.periods.len() {
                     let k = s.pt(p, t);
-                    w.write_record([
-                        ds.as_str(),
-                        "party",
-                        &a.name,
-                        party,
-                        period,
-                        &num(s.net[k] + s.central[k]),
-                    ])
-                    .map_err(err)?;
+                    values.push(s.net[k] + s.central[k]);
                 }
             }
-            for (j, sec) in a.sections.iter().enumerate() {
-                for (t, period) in a.periods.iter().enumerate() {
-                    w.write_record([
-                        ds.as_str(),
-                        "section",
-                        &a.name,
-                        &sec.name,
-                        period,
-                        &num(s.value[s.st(j, t)]),
-                    ])
-                    .map_err(err)?;
+            for j in 0..a.sections.len() {
+                for t in 0..a.periods.len() {
+                    values.push(s.value[s.st(j, t)]);
                 }
             }
         }
     }
-    w.into_inner()
-        .map_err(|e| Error::Runtime(format!("CSV serialisation failed: {e}")))
+    Ok(SavedDraws { per_draw, values })
 }

@@ -9,8 +9,8 @@
 use super::Kept;
 use super::allocations::Acc;
 use crate::horizontal::{Settlement, settle};
-use crate::model::{Agreement, SettleInputs};
 use crate::model::param::{Dist, Uncertain};
+use crate::model::{Agreement, SettleInputs};
 use crate::sampling::copula::Copula;
 use crate::sampling::rng::{SUB_AGREEMENT_BASE, stream};
 use crate::sampling::special::{norm_cdf, norm_inv_cdf};

@@ -5,15 +5,15 @@
 //! carries on so the user sees all problems at once. Only agreements without problems
 //! are returned.
 
-use crate::model::agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section};
-use crate::model::Assessment;
-use crate::model::gb3838::{ClassLimit, ClassTable};
 use super::agreement_raw::{
     OneOrMany, RawAgreement, RawForfeit, RawIndicator, RawRule, RawSchedule, RawSection,
 };
-use crate::model::{Forfeit, IndexChange, Rule};
-use crate::model::param::{RawParam, Uncertain};
 use super::ctx::{Ctx, check};
+use crate::model::Assessment;
+use crate::model::agreement::{Agreement, CorrelatedGroup, Indicator, RuleDef, Section};
+use crate::model::gb3838::{ClassLimit, ClassTable};
+use crate::model::param::{RawParam, Uncertain};
+use crate::model::{Forfeit, IndexChange, Rule};
 use std::collections::BTreeMap;
 
 /// Tolerance on weights, shares, splits and flow shares summing to 1.

@@ -15,6 +15,7 @@ pub mod raw;
 pub mod regions;
 pub mod source_map;
 pub mod validate;
+pub mod write;
 
 use crate::error::{Error, Problem, Result};
 use crate::model::{Meta, Scenario, Vertical};
@@ -259,4 +260,19 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
         montecarlo,
         warnings: ctx.warnings,
     })
+}
+
+#[cfg(test)]
+/// A scenario file from `scenarios/` with `extra` TOML appended.
+pub(crate) fn shipped_with(name: &str, extra: &str) -> Scenario {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut text = std::fs::read_to_string(dir.join(name)).unwrap();
+    text.push_str(extra);
+    load_bytes(
+        &dir.join(name),
+        text.as_bytes(),
+        &|rel: &Path| std::fs::read(dir.join(rel)),
+        &|rel: &Path| dir.join(rel),
+    )
+    .unwrap()
 }

@@ -4,11 +4,14 @@
 
 use super::ctx::{Ctx, check};
 use super::raw::{RawBudget, RawFormula, RawGradeRates, RawMonteCarlo, RawNoise};
-use crate::model::{MonteCarloSettings, NoiseSpec, UncertainParam};
+use crate::model::formula_param::{FormulaParam, Target};
 use crate::model::param::RawParam;
 use crate::model::region::{Column, RegionMeta};
-use crate::model::formula_param::{FormulaParam, Target};
-use crate::model::{Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage};
+use crate::model::{
+    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
+    Quality, RedlinePool, ReverseLinkage,
+};
+use crate::model::{MonteCarloSettings, NoiseSpec, UncertainParam};
 use std::collections::BTreeSet;
 
 /// Records uncertain parameters while formulas are validated.

@@ -17,6 +17,7 @@
 //! in index order, so results are bit-identical for any thread count and equal to the
 //! [`Execution::Sequential`] path.
 
+pub mod analysis;
 mod morris;
 mod sobol;
 

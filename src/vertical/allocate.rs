@@ -3,9 +3,9 @@
 
 use super::budget::{Segment, SegmentLanes, SolveStatus, pay, solve_scale_from, warm_step};
 use super::components;
-use crate::model::formula::{Budget, BudgetMode, Formula, OnInfeasible};
 use super::quality::{self, Grade};
 use crate::error::{Error, Result};
+use crate::model::formula::{Budget, BudgetMode, Formula, OnInfeasible};
 use crate::model::region::{Column, RegionData};
 
 /// Result of allocating one formula over all regions. Every `Vec` has one entry per

@@ -30,13 +30,8 @@ pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     let n = a.x.len();
     for i in 0..n {
         let k = crate::simd::lane_of(i, n);
-        let claims = super::components::claim_sum(
-            a.key[i],
-            a.pa[i],
-            a.rl[i],
-            a.guidance[i],
-            a.rangers[i],
-        );
+        let claims =
+            super::components::claim_sum(a.key[i], a.pa[i], a.rl[i], a.guidance[i], a.rangers[i]);
         let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
         if a.q[i] < 0.0 {
             deducted[k] -= q_money;
@@ -55,7 +50,6 @@ pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     out.floor_paid = crate::simd::reduce(floor_paid);
     out
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -21,12 +21,12 @@
 use super::allocate::{Allocation, Workspace, allocate};
 use super::budget::{SolveStatus, clamp_pay, solve_scale_from};
 use super::components;
-use crate::model::formula::{Budget, BudgetMode, Formula};
 use super::quality::grade_index;
-use crate::vertical::flows::{BudgetFlows, budget_flows};
 use crate::error::Result;
+use crate::model::formula::{Budget, BudgetMode, Formula};
 use crate::model::region::{Column, RegionData};
 use crate::simd::{F64x4, LANES, LaneFn, Lanes, Vector};
+use crate::vertical::flows::{BudgetFlows, budget_flows};
 
 /// Columns a [`Kernel`] reads fresh on every draw; noise on any other column that the
 /// allocator uses requires [`Kernel::refresh`] per draw (see [`Kernel::depends_on`]).
@@ -733,8 +733,8 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vertical::Grade;
     use crate::model::formula::Quality;
+    use crate::vertical::Grade;
 
     #[test]
     fn grade_index_matches_from_change() {

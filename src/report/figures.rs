@@ -1,10 +1,10 @@
-//! The figures of a run (issue 5), built from the result model and rendered as PNG and SVG
-//! with [`crate::plots`]. Pure: returns bytes; `cli` writes them through the staging folder.
+//! The figures of a run, built from the result model and rendered as PNG and SVG with
+//! [`crate::plots`]. Pure: returns bytes; the pipeline writes them.
 
-use crate::montecarlo::McResults;
-use crate::pipeline::PointResults;
-use crate::plots::{self, Chart, PlotFormat, Rendered};
 use crate::model::Scenario;
+use crate::montecarlo::McResults;
+use crate::plots::{self, Chart, PlotFormat, Rendered};
+use crate::run::pipeline::Outcome;
 
 /// Most categories in a box plot: the top regions, then group aggregates.
 const MAX_BOX_REGIONS: usize = 25;
@@ -85,47 +85,9 @@ fn box_stats(
     })
 }
 
-/// Regions chosen for histograms: `requested` ids, else the three largest baseline points.
-pub fn keep_regions(
-    scn: &Scenario,
-    res: &PointResults,
-    requested: &[String],
-    baseline: usize,
-) -> Result<Vec<usize>, String> {
-    let Some(v) = &scn.vertical else {
-        return Ok(Vec::new());
-    };
-    if !requested.is_empty() {
-        return requested
-            .iter()
-            .map(|id| {
-                v.regions
-                    .meta
-                    .id
-                    .iter()
-                    .position(|x| x == id)
-                    .ok_or_else(|| format!("--plot-regions: no region with id '{id}'"))
-            })
-            .collect();
-    }
-    let Some(base) = res.formulas.get(baseline) else {
-        return Ok(Vec::new());
-    };
-    let mut order: Vec<usize> = (0..v.regions.data.n).collect();
-    order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
-    order.truncate(3);
-    Ok(order)
-}
-
 /// Build every figure of a run.
-pub fn figures(
-    scn: &Scenario,
-    res: &PointResults,
-    mc: &McResults,
-    keep: &[usize],
-    baseline: usize,
-    format: PlotFormat,
-) -> (Vec<Figure>, Vec<String>) {
+pub fn figures(out: &Outcome, mc: &McResults, format: PlotFormat) -> (Vec<Figure>, Vec<String>) {
+    let (scn, res, keep, baseline) = (&out.scenario, &out.point, &out.keep[..], out.baseline);
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     let unit = if scn.meta.currency.is_empty() {

@@ -15,15 +15,14 @@
 
 use crate::error::{Error, Result};
 use crate::metrics::InequalityScratch;
+use crate::model::Scenario;
+use crate::model::formula_param::Target;
 use crate::model::param::{Dist, Uncertain};
-use crate::plots::{Chart, TornadoChart, TornadoItem};
 use crate::sampling::dist::pert_shape;
 use crate::sampling::special::{beta_cdf, truncated_std_normal};
-use crate::model::Scenario;
 use crate::sensitivity::{
     Input, MorrisConfig, MorrisResult, SobolConfig, SobolResult, morris, sobol,
 };
-use crate::model::formula_param::Target;
 use crate::vertical::{Allocation, Workspace, allocate};
 use std::sync::OnceLock;
 
@@ -40,7 +39,7 @@ pub const SOBOL_CONFIDENCE: f64 = 0.9;
 pub const MORRIS_LEVELS: usize = 4;
 
 /// Sensitivity method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     /// Morris elementary effects (μ*, σ); `samples` is the number of trajectories.
     Morris,
@@ -320,138 +319,6 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
     })
 }
 
-/// `sensitivity.csv`: one row per input × output. Morris fills `mu_star` and `sigma`, Sobol
-/// the index columns; the other method's columns are empty.
-pub fn sensitivity_csv(r: &SensitivityRun) -> Result<Vec<u8>> {
-    use crate::output::num;
-    let err = |e: csv::Error| Error::Runtime(format!("CSV serialisation failed: {e}"));
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "method", "input", "output", "mu_star", "sigma", "s1", "s1_low", "s1_high", "st", "st_low",
-        "st_high",
-    ])
-    .map_err(err)?;
-    let blank = String::new;
-    for (i, input) in r.inputs.iter().enumerate() {
-        for (o, output) in r.outputs.iter().enumerate() {
-            let cells: Vec<String> = match &r.indices {
-                Indices::Morris(m) => {
-                    let x = m.index(i, o).copied().unwrap_or_default();
-                    let mut c = vec!["morris".into(), input.clone(), output.clone()];
-                    c.extend([num(x.mu_star), num(x.sigma)]);
-                    c.extend((0..6).map(|_| blank()));
-                    c
-                }
-                Indices::Sobol(sr) => {
-                    let x = sr.index(i, o).copied().unwrap_or_default();
-                    let mut c = vec!["sobol".into(), input.clone(), output.clone()];
-                    c.extend([blank(), blank()]);
-                    c.extend([x.s1, x.s1_low, x.s1_high, x.st, x.st_low, x.st_high].map(num));
-                    c
-                }
-            };
-            w.write_record(&cells).map_err(err)?;
-        }
-    }
-    w.into_inner()
-        .map_err(|e| Error::Runtime(format!("CSV serialisation failed: {e}")))
-}
-
-/// A file-name-safe version of an output name.
-fn file_stem(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// One tornado chart per output (file stem, chart): Morris μ*, or the total Sobol index
-/// with its bootstrap interval.
-pub fn tornado_charts(r: &SensitivityRun) -> Vec<(String, Chart)> {
-    r.outputs
-        .iter()
-        .enumerate()
-        .filter(|&(o, _)| !r.constant[o])
-        .map(|(o, output)| {
-            let items = r
-                .inputs
-                .iter()
-                .enumerate()
-                .map(|(i, input)| match &r.indices {
-                    Indices::Morris(m) => TornadoItem {
-                        label: input.clone(),
-                        value: m.index(i, o).map_or(0.0, |x| x.mu_star),
-                        interval: None,
-                    },
-                    Indices::Sobol(s) => {
-                        let x = s.index(i, o).copied().unwrap_or_default();
-                        TornadoItem {
-                            label: input.clone(),
-                            value: x.st,
-                            interval: Some((x.st_low, x.st_high)),
-                        }
-                    }
-                })
-                .collect();
-            let (title, value_label) = match r.indices {
-                Indices::Morris(_) => ("Morris μ*", "mean absolute elementary effect μ*"),
-                Indices::Sobol(_) => ("Sobol total index", "total Sobol index (90% interval)"),
-            };
-            (
-                format!("tornado_{}", file_stem(output)),
-                Chart::Tornado(TornadoChart {
-                    title: format!("{title}: {output} ({})", r.formula),
-                    value_label: value_label.to_string(),
-                    items,
-                }),
-            )
-        })
-        .collect()
-}
-
-/// A terminal summary: per output, every input with μ* and σ (Morris) or S1 and ST with
-/// their intervals (Sobol).
-pub fn table(r: &SensitivityRun) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    for (o, output) in r.outputs.iter().enumerate() {
-        if r.constant[o] {
-            let _ = writeln!(
-                s,
-                "{output}: constant over the design, nothing to apportion"
-            );
-            continue;
-        }
-        let _ = writeln!(s, "{output}");
-        for (i, input) in r.inputs.iter().enumerate() {
-            let _ = match &r.indices {
-                Indices::Morris(m) => {
-                    let x = m.index(i, o).copied().unwrap_or_default();
-                    writeln!(
-                        s,
-                        "  {input:<36} μ* {:>12.5}  σ {:>12.5}",
-                        x.mu_star, x.sigma
-                    )
-                }
-                Indices::Sobol(sr) => {
-                    let x = sr.index(i, o).copied().unwrap_or_default();
-                    writeln!(
-                        s,
-                        "  {input:<36} S1 {:>7.3} [{:.3}, {:.3}]  ST {:>7.3} [{:.3}, {:.3}]",
-                        x.s1, x.s1_low, x.s1_high, x.st, x.st_low, x.st_high
-                    )
-                }
-            };
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,7 +401,7 @@ mod tests {
 
     #[test]
     fn both_methods_run_on_the_example_and_are_thread_independent() {
-        let scn = crate::compare::tests::shipped_with("example.toml", "");
+        let scn = crate::scenario::shipped_with("example.toml", "");
         let m = run(&scn, &settings(Method::Morris, 10, 1)).unwrap();
         assert_eq!(m.inputs, ["formula[1].key.c0"]);
         assert!(m.outputs.contains(&"gini".to_string()));
@@ -549,20 +416,21 @@ mod tests {
         let ix = r.index(0, g).unwrap();
         assert!(r.variance[g] > 0.0);
         assert!(ix.st > 0.8 && ix.st < 1.2, "{ix:?}");
-        let csv = String::from_utf8(sensitivity_csv(&s1).unwrap()).unwrap();
+        let csv =
+            String::from_utf8(crate::report::sensitivity::sensitivity_csv(&s1).unwrap()).unwrap();
         assert_eq!(csv.lines().count(), 1 + s1.outputs.len());
         // Region a does not move with c0 (see the Sobol run): no chart for it.
         let a = m.outputs.iter().position(|o| o == "alloc:a").unwrap();
         assert!(m.constant[a] && s1.constant[a]);
         assert!(!s1.constant[g]);
-        let charts = tornado_charts(&m);
+        let charts = crate::report::sensitivity::tornado_charts(&m);
         assert_eq!(charts.len(), m.constant.iter().filter(|c| !**c).count());
         assert!(charts.iter().all(|(stem, _)| stem != "tornado_alloc_a"));
     }
 
     #[test]
     fn no_uncertain_parameters_is_a_clear_error() {
-        let scn = crate::compare::tests::shipped_with("example.toml", "");
+        let scn = crate::scenario::shipped_with("example.toml", "");
         let mut s = settings(Method::Morris, 10, 1);
         s.formula = "baseline".into();
         let msg = run(&scn, &s).unwrap_err().to_string();

@@ -12,15 +12,12 @@
 //! - [`sensitivity`]: Morris and Sobol analyses of one formula over the scenario's uncertain
 //!   parameters.
 
-pub mod export;
-pub mod sensitivity;
-
 use crate::error::{Error, Result};
+use crate::metrics::allocation::{Metric, MetricScratch, MetricValues};
 use crate::metrics::{WinnersLosers, winners_losers};
-use crate::montecarlo::{RunOptions, Settings};
 use crate::model::Scenario;
 use crate::model::formula_param::Target;
-use crate::metrics::allocation::{Metric, MetricScratch, MetricValues};
+use crate::montecarlo::{RunOptions, Settings};
 
 /// Largest winners and losers listed per formula.
 pub const TOP_K: usize = 5;
@@ -153,7 +150,7 @@ pub fn compare(
             "the scenario has no vertical formulas to compare",
         ));
     };
-    let res = crate::pipeline::point(scn)?;
+    let res = crate::run::point::point(scn)?;
     let mc =
         crate::montecarlo::run_with(scn, settings, RunOptions { draw_metrics: true }, progress)?;
     let n = v.regions.data.n;
@@ -232,29 +229,15 @@ pub fn compare(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::montecarlo::allocations::VerticalModel;
+    use crate::scenario::shipped_with;
     use approx::assert_relative_eq;
-    use std::path::Path;
 
     /// The national scenario already carries revenue and quality noise, so its draws
     /// differ; nothing needs appending.
     const NOISE: &str = "";
-
-    /// A scenario file from `scenarios/` with `extra` TOML appended.
-    pub(crate) fn shipped_with(name: &str, extra: &str) -> Scenario {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut text = std::fs::read_to_string(dir.join(name)).unwrap();
-        text.push_str(extra);
-        crate::scenario::load_bytes(
-            &dir.join(name),
-            text.as_bytes(),
-            &|rel: &Path| std::fs::read(dir.join(rel)),
-            &|rel: &Path| dir.join(rel),
-        )
-        .unwrap()
-    }
 
     fn settings(draws: u64, threads: usize, baseline: usize) -> Settings {
         Settings {
@@ -264,6 +247,7 @@ pub(crate) mod tests {
             baseline,
             keep_regions: Vec::new(),
             save_draws: false,
+            cancel: Default::default(),
         }
     }
 

@@ -2,11 +2,11 @@
 //! `ecocomp synth`, so generated scenarios go through the same loader and validation as
 //! hand-written ones.
 
-use super::num;
 use crate::error::{Error, Result};
-use crate::model::region::{Column, Regions};
 use crate::model::NoiseSpec;
+use crate::model::region::{Column, Regions};
 use crate::model::{Budget, BudgetMode, Formula, OnInfeasible, PoolSize};
+use crate::numfmt::num;
 use std::fmt::Write;
 
 fn q(s: &str) -> String {

@@ -1,26 +1,10 @@
 //! JSON serialisers: `summary.json` and `manifest.json` (MODEL.md §4).
 
 use crate::error::{Error, Result};
-use crate::pipeline::PointResults;
-use crate::model::Scenario;
 use crate::model::BudgetMode;
+use crate::model::Scenario;
+use crate::run::pipeline::{Outcome, RunInfo};
 use serde_json::{Value, json};
-
-/// Run settings and provenance recorded in the manifest and summary.
-#[derive(Debug, Clone, Default)]
-pub struct RunInfo {
-    pub command_line: Vec<String>,
-    pub seed: u64,
-    pub draws: u64,
-    pub threads: usize,
-    /// Start time, RFC 3339 UTC.
-    pub started: String,
-    pub wall_seconds: f64,
-    /// Seconds spent computing (point estimate and Monte Carlo).
-    pub compute_seconds: f64,
-    /// Seconds spent drawing figures.
-    pub plot_seconds: f64,
-}
 
 fn to_bytes(v: &Value) -> Result<Vec<u8>> {
     let mut out = serde_json::to_vec_pretty(v)
@@ -34,17 +18,13 @@ pub fn jnum(v: f64) -> Value {
     if v.is_finite() {
         json!(v)
     } else {
-        json!(crate::output::num(v))
+        json!(crate::numfmt::num(v))
     }
 }
 
 /// `summary.json`: scenario, settings, per-formula totals and unallocated money, warnings.
-pub fn summary_json(
-    scn: &Scenario,
-    res: &PointResults,
-    info: &RunInfo,
-    extra: Value,
-) -> Result<Vec<u8>> {
+pub fn summary_json(out: &Outcome, extra: Value) -> Result<Vec<u8>> {
+    let (scn, res, info) = (&out.scenario, &out.point, &out.info);
     let mut formulas = Vec::new();
     if let Some(v) = &scn.vertical {
         for fp in &res.formulas {
@@ -93,7 +73,7 @@ pub fn summary_json(
     {
         d.insert(
             "basins".into(),
-            crate::horizontal::export::summary_value(&res.basins(scn)),
+            crate::report::basins::summary_value(&res.basins(scn)),
         );
     }
     if let (Value::Object(d), Value::Object(e)) = (&mut doc, extra) {
@@ -103,7 +83,8 @@ pub fn summary_json(
 }
 
 /// `manifest.json`: tool version, command line, scenario path and hash, seed, times.
-pub fn manifest_json(scn: &Scenario, info: &RunInfo) -> Result<Vec<u8>> {
+/// `plot_seconds` is the time spent drawing figures.
+pub fn manifest_json(scn: &Scenario, info: &RunInfo, plot_seconds: f64) -> Result<Vec<u8>> {
     to_bytes(&json!({
         "tool": "ecocomp",
         "version": env!("CARGO_PKG_VERSION"),
@@ -113,10 +94,10 @@ pub fn manifest_json(scn: &Scenario, info: &RunInfo) -> Result<Vec<u8>> {
         "seed": info.seed,
         "draws": info.draws,
         "threads": info.threads,
-        "start_time": info.started,
+        "start_time": rfc3339(info.started),
         "wall_time_seconds": info.wall_seconds,
         "compute_seconds": info.compute_seconds,
-        "plot_seconds": info.plot_seconds,
+        "plot_seconds": plot_seconds,
     }))
 }
 
@@ -150,7 +131,7 @@ pub fn summary_value(acc: &crate::montecarlo::allocations::Acc) -> Value {
     if acc.m.count() == 0 {
         return Value::Null;
     }
-    let q = acc.q.quantiles(&crate::output::csv::QUANTILES);
+    let q = acc.q.quantiles(&crate::report::csv::QUANTILES);
     json!({
         "mean": jnum(acc.m.mean()), "sd": jnum(acc.m.sd()), "se": jnum(acc.m.se()),
         "min": jnum(acc.m.min()), "max": jnum(acc.m.max()),
@@ -160,12 +141,8 @@ pub fn summary_value(acc: &crate::montecarlo::allocations::Acc) -> Value {
 
 /// Monte Carlo part of `summary.json`: per formula, the distributions of the money moved by
 /// deductions, rewards and floors, of the unallocated amount and of the Gini coefficient.
-pub fn mc_summary(
-    scn: &Scenario,
-    res: &PointResults,
-    mc: &crate::montecarlo::McResults,
-    warnings: &[String],
-) -> Value {
+pub fn mc_summary(out: &Outcome, mc: &crate::montecarlo::McResults, warnings: &[String]) -> Value {
+    let scn = &out.scenario;
     let mut formulas = serde_json::Map::new();
     if let (Some(v), Some(acc)) = (&scn.vertical, &mc.vertical) {
         for (f, formula) in v.formulas.iter().enumerate() {
@@ -181,8 +158,10 @@ pub fn mc_summary(
             );
         }
     }
-    let reference: Vec<Value> = crate::output::report_build::reference_correlation(scn, res)
-        .into_iter()
+    let reference: Vec<Value> = out
+        .metrics
+        .reference
+        .iter()
         .map(|(name, n, rho)| json!({ "formula": name, "regions": n, "spearman": rho.map(jnum) }))
         .collect();
     json!({
@@ -193,14 +172,16 @@ pub fn mc_summary(
             "formulas": formulas,
         },
         "reference_rank_correlation": reference,
-        "comparison_point": crate::output::report_build::point_metrics(scn, res)
-            .into_iter()
+        "comparison_point": out
+            .metrics
+            .formulas
+            .iter()
             .map(|(name, vals)| {
                 let m: serde_json::Map<String, Value> = crate::metrics::allocation::Metric::ALL
                     .iter()
                     .map(|k| (k.name().to_string(), vals[*k as usize].map_or(Value::Null, jnum)))
                     .collect();
-                (name, Value::Object(m))
+                (name.clone(), Value::Object(m))
             })
             .collect::<serde_json::Map<_, _>>(),
         "warnings": warnings,

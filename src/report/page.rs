@@ -2,16 +2,17 @@
 //! and the figures.
 
 use super::figures::Figure;
-use super::json::RunInfo;
-use super::report::{Figure as ReportFigure, Image, Report, Table};
-use crate::montecarlo::McResults;
-use crate::pipeline::PointResults;
+use super::html::{Figure as ReportFigure, Image, Report, Table};
+use super::json::rfc3339;
 use crate::model::Scenario;
+use crate::montecarlo::McResults;
+use crate::run::pipeline::Outcome;
+use crate::run::point::{PointMetrics, PointResults};
 
 /// Format a money amount for a table: 4 significant digits past the decimal point.
 fn m(v: f64) -> String {
     if !v.is_finite() {
-        return super::num(v);
+        return crate::numfmt::num(v);
     }
     let a = v.abs();
     if a >= 1000.0 {
@@ -27,41 +28,15 @@ fn pct(p: f64) -> String {
     format!("{:.1}%", 100.0 * p)
 }
 
-/// Spearman rank correlation of each formula's point allocation with the scenario's
-/// reference allocation (e.g. the actual 2020 transfer), over the regions where it is known.
-pub fn reference_correlation(
+fn formula_table(
     scn: &Scenario,
     res: &PointResults,
-) -> Vec<(String, usize, Option<f64>)> {
-    let Some(v) = &scn.vertical else {
-        return Vec::new();
-    };
-    let Some(reference) = &v.reference else {
-        return Vec::new();
-    };
-    let known: Vec<usize> = (0..v.regions.data.n)
-        .filter(|&i| reference[i].is_some())
-        .collect();
-    let actual: Vec<f64> = known.iter().filter_map(|&i| reference[i]).collect();
-    res.formulas
-        .iter()
-        .map(|fp| {
-            let x: Vec<f64> = known.iter().map(|&i| fp.alloc.x[i]).collect();
-            (
-                fp.name.clone(),
-                known.len(),
-                crate::metrics::targeting::spearman(&x, &actual)
-                    .ok()
-                    .flatten(),
-            )
-        })
-        .collect()
-}
-
-fn formula_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<Table> {
+    mc: &McResults,
+    metrics: &PointMetrics,
+) -> Option<Table> {
     scn.vertical.as_ref()?;
     let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
-    let rho = reference_correlation(scn, res);
+    let rho = &metrics.reference;
     let mut header = vec![
         "formula",
         "total",
@@ -128,31 +103,11 @@ fn formula_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<T
     })
 }
 
-/// Point comparison metrics of every formula (issue 6), for the report and summary.json.
-pub fn point_metrics(
-    scn: &Scenario,
-    res: &PointResults,
-) -> Vec<(String, crate::metrics::allocation::MetricValues)> {
-    let Some(v) = &scn.vertical else {
-        return Vec::new();
-    };
-    let mut scratch = crate::metrics::allocation::MetricScratch::default();
-    v.formulas
-        .iter()
-        .zip(&res.formulas)
-        .map(|(f, fp)| {
-            (
-                fp.name.clone(),
-                scratch.compute(f, &v.regions.data, &v.regions.meta.group_idx, &fp.alloc),
-            )
-        })
-        .collect()
-}
-
 fn comparison_table(
     scn: &Scenario,
     res: &PointResults,
     mc: &McResults,
+    metrics: &PointMetrics,
     baseline: usize,
 ) -> Option<Table> {
     use crate::metrics::allocation::Metric;
@@ -178,11 +133,12 @@ fn comparison_table(
         "winners vs baseline".to_string(),
         "losers vs baseline".to_string(),
     ]);
-    let rows = point_metrics(scn, res)
-        .into_iter()
+    let rows = metrics
+        .formulas
+        .iter()
         .enumerate()
         .map(|(f, (name, vals))| {
-            let mut row = vec![name];
+            let mut row = vec![name.clone()];
             row.extend(shown.iter().map(|m| {
                 vals[*m as usize]
                     .map(|x| format!("{x:.3}"))
@@ -322,16 +278,9 @@ fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<
     })
 }
 
-/// Build the report model. Figures are embedded as PNG (SVG files sit beside it).
-pub fn build(
-    scn: &Scenario,
-    res: &PointResults,
-    mc: &McResults,
-    info: &RunInfo,
-    baseline: usize,
-    figures: &[Figure],
-    warnings: &[String],
-) -> Report {
+/// Build the report model of a run. Figures are embedded as PNG (SVG files sit beside it).
+pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[String]) -> Report {
+    let (scn, res, info, baseline) = (&out.scenario, &out.point, &out.info, out.baseline);
     let settings = vec![
         (
             "scenario".to_string(),
@@ -346,7 +295,7 @@ pub fn build(
         ("seed".to_string(), info.seed.to_string()),
         ("draws".to_string(), info.draws.to_string()),
         ("threads".to_string(), info.threads.to_string()),
-        ("started".to_string(), info.started.clone()),
+        ("started".to_string(), rfc3339(info.started)),
         (
             "baseline formula".to_string(),
             res.formulas
@@ -356,8 +305,8 @@ pub fn build(
         ),
     ];
     let tables = [
-        formula_table(scn, res, mc),
-        comparison_table(scn, res, mc, baseline),
+        formula_table(scn, res, mc, &out.metrics),
+        comparison_table(scn, res, mc, &out.metrics, baseline),
         regions_table(scn, res, mc, baseline),
         parties_table(scn, res, mc),
         sections_table(scn, res, mc),

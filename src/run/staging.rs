@@ -1,18 +1,10 @@
-//! Output files (MODEL.md §4). Exporters in [`csv`] and [`json`] are pure serialisers from
-//! the result model to bytes; this module alone decides file names and writes them.
+//! The output folder of a run, written all or nothing (docs/model.md §4).
 //!
 //! Writing is all-or-nothing: a run writes every file into a staging folder beside the
 //! output folder, created before any computation so a bad path fails early, and swaps the
 //! whole set in only at the end ([`Staging::commit`]). An error, a panic or an interrupt
 //! before that leaves the previous output folder untouched, and the staging folder is
 //! removed (by `Drop`, or by the interrupt handler).
-
-pub mod csv;
-pub mod figures;
-pub mod json;
-pub mod report;
-pub mod report_build;
-pub mod scenario_file;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -255,20 +247,6 @@ fn unique() -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     format!("{nanos:09}{}", COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Format an f64 for CSV and text: shortest round-trip representation, `inf` spelled out.
-pub fn num(v: f64) -> String {
-    if v.is_finite() {
-        let s = format!("{v}");
-        if s == "-0" { "0".to_string() } else { s }
-    } else if v.is_nan() {
-        "NaN".to_string()
-    } else if v > 0.0 {
-        "inf".to_string()
-    } else {
-        "-inf".to_string()
-    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! CSV serialisers: `regions.csv` and `breakdown.csv` (MODEL.md §4).
 
-use super::num;
 use crate::error::{Error, Result};
+use crate::model::Scenario;
+use crate::model::region::Column;
+use crate::model::{BudgetMode, Formula};
 use crate::montecarlo::McResults;
 use crate::montecarlo::allocations::Acc;
-use crate::pipeline::PointResults;
-use crate::model::region::Column;
-use crate::model::Scenario;
+use crate::numfmt::num;
+use crate::run::point::PointResults;
 use crate::vertical::{Allocation, Grade};
-use crate::model::{BudgetMode, Formula};
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
     w.into_inner()
@@ -123,7 +123,7 @@ pub fn basins_csv(scn: &Scenario, res: &PointResults, mc: &McResults) -> Result<
     header.extend(["p_receives", "p_pays"].map(String::from));
     row(&mut w, &header)?;
     let basins = res.basins(scn);
-    let rows = crate::horizontal::export::basin_rows(&basins);
+    let rows = crate::report::basins::basin_rows(&basins);
     let mut it = rows.into_iter();
     for (k, a) in scn.agreements.iter().enumerate() {
         let acc = mc.agreements.get(k).filter(|_| mc.draws > 0);
@@ -185,7 +185,7 @@ pub fn sections_csv(scn: &Scenario, res: &PointResults, mc: &McResults) -> Resul
     header.push("p_met".into());
     row(&mut w, &header)?;
     let basins = res.basins(scn);
-    let mut it = crate::horizontal::export::section_rows(&basins).into_iter();
+    let mut it = crate::report::basins::section_rows(&basins).into_iter();
     for (k, a) in scn.agreements.iter().enumerate() {
         let acc = mc.agreements.get(k).filter(|_| mc.draws > 0);
         let nt = a.n_periods();

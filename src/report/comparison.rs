@@ -2,13 +2,13 @@
 //! `metrics.json` (every metric per formula, point and distribution) and the terminal
 //! table. Pure functions of the results; the CLI decides file names and writes them.
 
-use crate::metrics::allocation::Metric;
-use super::{Comparison, FormulaComparison};
 use crate::error::{Error, Result};
+use crate::metrics::allocation::Metric;
 use crate::metrics::{GroupTally, RegionDiff};
-use crate::output::json::jnum;
-use crate::output::num;
 use crate::model::region::RegionMeta;
+use crate::numfmt::num;
+use crate::report::json::jnum;
+use crate::run::compare::{Comparison, FormulaComparison};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 

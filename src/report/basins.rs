@@ -4,11 +4,11 @@
 //! its formatting (`*_csv`), so the Monte Carlo columns can be added to the rows later
 //! without touching the text layout. Nothing here touches the file system.
 
-use crate::model::agreement::Agreement;
+use crate::horizontal::Settlement;
 use crate::model::Assessment;
-use crate::model::gb3838::class_name;
 use crate::model::Rule;
-use super::settlement::Settlement;
+use crate::model::agreement::Agreement;
+use crate::model::gb3838::class_name;
 
 /// The period label of the per-round total rows.
 pub const ROUND: &str = "round";

@@ -1,0 +1,263 @@
+//! The files a run writes (docs/model.md §4): pure serialisers from the run's results to
+//! bytes, and the one list per command that names every file ([`exporters`]).
+//!
+//! - [`csv`]: `regions.csv`, `basins.csv`, `sections.csv`, `breakdown.csv`;
+//! - [`basins`]: the basin rows shared by the CSV, JSON and HTML outputs;
+//! - [`json`]: `summary.json` and `manifest.json`;
+//! - [`figures`]: the PNG and SVG figures;
+//! - [`page`] and [`html`]: the report's content and its self-contained HTML page;
+//! - [`comparison`] and [`sensitivity`]: the outputs of `compare` and `sensitivity`;
+//! - [`draws`]: `draws.csv`, every draw of every output.
+
+pub mod basins;
+pub mod comparison;
+pub mod csv;
+pub mod draws;
+pub mod figures;
+pub mod html;
+pub mod json;
+pub mod page;
+pub mod sensitivity;
+
+use crate::error::{Error, Result};
+use crate::plots::PlotFormat;
+use crate::run::pipeline::{Exported, Exporter, Exporters, Outcome, OutputFile};
+use figures::Figure;
+use std::sync::{Arc, OnceLock};
+
+/// A serialiser of one file, `name`, from the outcome; `None` when the outcome has nothing
+/// for it (a basin table of a scenario without agreements).
+struct File {
+    name: &'static str,
+    bytes: fn(&Outcome) -> Result<Option<Vec<u8>>>,
+}
+
+impl Exporter for File {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        Ok((self.bytes)(out)?
+            .map(|b| vec![OutputFile::new(self.name, b)])
+            .unwrap_or_default()
+            .into())
+    }
+}
+
+fn file(name: &'static str, bytes: fn(&Outcome) -> Result<Option<Vec<u8>>>) -> Box<dyn Exporter> {
+    Box::new(File { name, bytes })
+}
+
+/// The Monte Carlo results of a `run` (a run always has them; an outcome of another
+/// command does not).
+fn mc(out: &Outcome) -> Result<&crate::montecarlo::McResults> {
+    out.mc
+        .as_ref()
+        .ok_or_else(|| Error::Runtime("the run has no Monte Carlo results to write".into()))
+}
+
+/// The figures of a run, drawn once on first use and shared by the exporters that need
+/// them (the plot files, the summary's warnings, the report page, the manifest's timing).
+struct RunFigures {
+    format: Option<PlotFormat>,
+    drawn: OnceLock<(Vec<Figure>, Vec<String>, f64)>,
+}
+
+impl RunFigures {
+    /// The figures, the warnings of those that could not be drawn, and the seconds taken.
+    fn get(&self, out: &Outcome) -> Result<&(Vec<Figure>, Vec<String>, f64)> {
+        let mc = mc(out)?;
+        Ok(self.drawn.get_or_init(|| match self.format {
+            None => (Vec::new(), Vec::new(), 0.0),
+            Some(format) => {
+                let clock = std::time::Instant::now();
+                let (f, w) = figures::figures(out, mc, format);
+                (f, w, clock.elapsed().as_secs_f64())
+            }
+        }))
+    }
+}
+
+/// Writes `plots/<stem>.png` and `.svg` of every figure.
+struct PlotFiles(Arc<RunFigures>);
+
+impl Exporter for PlotFiles {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let (figures, warnings, _) = self.0.get(out)?;
+        Ok(Exported {
+            files: figure_files(figures.iter().map(|f| (f.stem.as_str(), &f.rendered))),
+            warnings: warnings.clone(),
+        })
+    }
+}
+
+/// The PNG and SVG files of rendered charts, by file stem, under `plots/`.
+fn figure_files<'a>(
+    charts: impl Iterator<Item = (&'a str, &'a crate::plots::Rendered)>,
+) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for (stem, r) in charts {
+        if let Some(png) = &r.png {
+            files.push(OutputFile::new(format!("plots/{stem}.png"), png.clone()));
+        }
+        if let Some(svg) = &r.svg {
+            files.push(OutputFile::new(format!("plots/{stem}.svg"), svg.as_bytes()));
+        }
+    }
+    files
+}
+
+/// `summary.json`. It follows [`PlotFiles`] in the list, so the outcome's warnings
+/// include the figures'.
+struct Summary;
+
+impl Exporter for Summary {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let extra = json::mc_summary(out, mc(out)?, &out.warnings);
+        Ok(vec![OutputFile::new(
+            "summary.json",
+            json::summary_json(out, extra)?,
+        )]
+        .into())
+    }
+}
+
+/// `report.html`, with the figures embedded.
+struct Page(Arc<RunFigures>);
+
+impl Exporter for Page {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let figures = &self.0.get(out)?.0;
+        let page = html::render(&page::build(out, mc(out)?, figures, &out.warnings));
+        Ok(vec![OutputFile::new("report.html", page)].into())
+    }
+}
+
+/// `manifest.json`, the marker of an ecocomp output folder; it records the run's times.
+struct Manifest(Option<Arc<RunFigures>>);
+
+impl Exporter for Manifest {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let plot_seconds = match &self.0 {
+            Some(f) => f.get(out)?.2,
+            None => 0.0,
+        };
+        let bytes = json::manifest_json(&out.scenario, &out.info, plot_seconds)?;
+        Ok(vec![OutputFile::new(crate::run::staging::MARKER, bytes)].into())
+    }
+}
+
+/// Every file `ecocomp run` writes, in order; figures in `plots` (none when `None`).
+pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
+    let figures = Arc::new(RunFigures {
+        format: plots,
+        drawn: OnceLock::new(),
+    });
+    Exporters {
+        files: vec![
+            Box::new(PlotFiles(figures.clone())),
+            file("breakdown.csv", |o| {
+                o.scenario
+                    .vertical
+                    .as_ref()
+                    .map(|_| csv::breakdown_csv(&o.scenario, &o.point))
+                    .transpose()
+            }),
+            file("basins_breakdown.csv", |o| {
+                Ok((!o.scenario.agreements.is_empty())
+                    .then(|| basins::breakdown_csv(&o.point.basins(&o.scenario))))
+            }),
+            file("regions.csv", |o| {
+                o.scenario
+                    .vertical
+                    .as_ref()
+                    .map(|_| csv::regions_csv(&o.scenario, &o.point, Some(mc(o)?)))
+                    .transpose()
+            }),
+            file("basins.csv", |o| {
+                (!o.scenario.agreements.is_empty())
+                    .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))
+                    .transpose()
+            }),
+            file("sections.csv", |o| {
+                (!o.scenario.agreements.is_empty())
+                    .then(|| csv::sections_csv(&o.scenario, &o.point, mc(o)?))
+                    .transpose()
+            }),
+            file("draws.csv", |o| {
+                mc(o)?
+                    .saved
+                    .as_ref()
+                    .map(|s| draws::draws_csv(&o.scenario, s))
+                    .transpose()
+            }),
+            Box::new(Summary),
+            Box::new(Page(figures.clone())),
+        ],
+        last: vec![Box::new(Manifest(Some(figures)))],
+    }
+}
+
+/// The comparison of a `compare` run (which always has one).
+fn comparison(out: &Outcome) -> Result<&crate::run::compare::Comparison> {
+    out.comparison
+        .as_ref()
+        .ok_or_else(|| Error::Runtime("the run has no comparison to write".into()))
+}
+
+/// The regions' names and groups, for the comparison files.
+fn region_meta(out: &Outcome) -> crate::model::RegionMeta {
+    out.scenario
+        .vertical
+        .as_ref()
+        .map(|v| v.regions.meta.clone())
+        .unwrap_or_default()
+}
+
+/// Every file `ecocomp compare` writes.
+pub fn compare_exporters() -> Exporters {
+    Exporters {
+        files: vec![
+            file("comparison.csv", |o| {
+                comparison::comparison_csv(&region_meta(o), comparison(o)?).map(Some)
+            }),
+            file("metrics.json", |o| {
+                comparison::metrics_json(&o.scenario.meta.name, &region_meta(o), comparison(o)?)
+                    .map(Some)
+            }),
+        ],
+        last: vec![Box::new(Manifest(None))],
+    }
+}
+
+/// The indices of a `sensitivity` run (which always has them).
+fn indices(out: &Outcome) -> Result<&crate::sensitivity::analysis::SensitivityRun> {
+    out.sensitivity
+        .as_ref()
+        .ok_or_else(|| Error::Runtime("the run has no sensitivity indices to write".into()))
+}
+
+/// The tornado charts of a sensitivity run, drawn as PNG and SVG.
+struct Tornadoes;
+
+impl Exporter for Tornadoes {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let mut drawn = Vec::new();
+        for (stem, chart) in sensitivity::tornado_charts(indices(out)?) {
+            let r = crate::plots::render(&chart, PlotFormat::Both)
+                .map_err(|e| Error::Runtime(format!("cannot draw {stem}: {e}")))?;
+            drawn.push((stem, r));
+        }
+        Ok(figure_files(drawn.iter().map(|(s, r)| (s.as_str(), r))).into())
+    }
+}
+
+/// Every file `ecocomp sensitivity` writes.
+pub fn sensitivity_exporters() -> Exporters {
+    Exporters {
+        files: vec![
+            file("sensitivity.csv", |o| {
+                sensitivity::sensitivity_csv(indices(o)?).map(Some)
+            }),
+            Box::new(Tornadoes),
+        ],
+        last: vec![Box::new(Manifest(None))],
+    }
+}

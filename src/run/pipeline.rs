@@ -1,0 +1,421 @@
+//! The run pipeline: every command (`run`, `compare`, `sensitivity`, `validate`) is one
+//! [`Request`] through [`execute`], which takes the same steps in the same order:
+//!
+//! 1. **load and check**: the caller hands over a scenario that [`crate::scenario`] has
+//!    loaded and validated; the request's own options are checked here;
+//! 2. **stage**: the output folder's staging folder is created before any computation, so
+//!    a bad `--out` fails at once ([`Staging`]);
+//! 3. **point estimate** of every formula and agreement ([`super::point`]);
+//! 4. **Monte Carlo**, when the job draws;
+//! 5. **metrics**: the point metrics, the comparison or the sensitivity indices;
+//! 6. **exporters**: pure serialisers from the [`Outcome`] to named files
+//!    ([`Exporter`]; the report layer holds the list of them);
+//! 7. **commit**: the staged files replace the output folder at once.
+//!
+//! An error or a cancellation at any step leaves the previous output folder untouched.
+
+use super::compare::{Comparison, compare, select};
+use super::point::{PointMetrics, PointResults, point, point_metrics};
+use super::staging::Staging;
+use crate::cancel::Cancel;
+use crate::error::{Error, Problem, Result};
+use crate::model::Scenario;
+use crate::montecarlo::{McResults, Settings};
+use crate::sensitivity::analysis::{SensitivityRun, SensitivitySettings};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+/// Draws when neither the request nor the scenario says.
+pub const DEFAULT_DRAWS: u64 = 1000;
+/// Seed when neither the request nor the scenario says.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Monte Carlo options of a request; `None` takes the scenario's `[montecarlo]` value,
+/// else the default.
+#[derive(Debug, Clone, Default)]
+pub struct McOptions {
+    pub draws: Option<u64>,
+    pub seed: Option<u64>,
+    /// Worker threads (≥ 1). Results do not depend on it.
+    pub threads: usize,
+}
+
+impl McOptions {
+    /// Engine settings for `scn` with `baseline` as the paired-difference baseline.
+    pub fn settings(&self, scn: &Scenario, baseline: usize, cancel: &Cancel) -> Settings {
+        Settings {
+            draws: self.draws.or(scn.montecarlo.draws).unwrap_or(DEFAULT_DRAWS),
+            seed: self.seed.or(scn.montecarlo.seed).unwrap_or(DEFAULT_SEED),
+            threads: self.threads.max(1),
+            baseline,
+            keep_regions: Vec::new(),
+            save_draws: false,
+            cancel: cancel.clone(),
+        }
+    }
+}
+
+/// `run`: the point estimate, Monte Carlo and every output file.
+#[derive(Debug, Clone, Default)]
+pub struct RunJob {
+    pub mc: McOptions,
+    /// Baseline formula of the paired differences (the first when `None`).
+    pub baseline: Option<String>,
+    /// Region ids whose draws are kept for histograms (the three largest when empty).
+    pub plot_regions: Vec<String>,
+    /// Keep every draw for `draws.csv`.
+    pub save_draws: bool,
+    /// Run even when the estimated time exceeds [`super::pilot::MAX_UNFORCED_SECONDS`].
+    pub force: bool,
+}
+
+/// `compare`: formulas side by side against a baseline.
+#[derive(Debug, Clone, Default)]
+pub struct CompareJob {
+    pub mc: McOptions,
+    /// Formulas to compare (all when `None`).
+    pub formulas: Option<Vec<String>>,
+    pub baseline: Option<String>,
+}
+
+/// What a request computes.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// The point estimate only, and no files: what `validate` checks.
+    Validate,
+    Run(RunJob),
+    Compare(CompareJob),
+    Sensitivity(SensitivitySettings),
+}
+
+/// One command to carry out.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub scenario: Scenario,
+    pub job: Job,
+    /// The output folder (`None`: write nothing, as for `validate`).
+    pub out: Option<PathBuf>,
+    /// The command line, recorded in the manifest.
+    pub command_line: Vec<String>,
+}
+
+/// Settings and provenance of a run, recorded in the manifest and the summary.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub command_line: Vec<String>,
+    pub seed: u64,
+    /// Monte Carlo draws, or sensitivity samples.
+    pub draws: u64,
+    pub threads: usize,
+    pub started: SystemTime,
+    /// Seconds from the start to the last file written before the manifest.
+    pub wall_seconds: f64,
+    /// Seconds spent computing (point estimate, Monte Carlo, metrics).
+    pub compute_seconds: f64,
+}
+
+impl Default for RunInfo {
+    fn default() -> Self {
+        RunInfo {
+            command_line: Vec::new(),
+            seed: 0,
+            draws: 0,
+            threads: 1,
+            started: SystemTime::UNIX_EPOCH,
+            wall_seconds: 0.0,
+            compute_seconds: 0.0,
+        }
+    }
+}
+
+/// Everything a request computed: what the exporters serialise.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The scenario as computed (for `compare`, restricted to the compared formulas).
+    pub scenario: Scenario,
+    pub point: PointResults,
+    /// Metrics of the point allocations.
+    pub metrics: PointMetrics,
+    /// Index of the baseline formula.
+    pub baseline: usize,
+    /// Regions whose draws were kept for histograms.
+    pub keep: Vec<usize>,
+    /// Monte Carlo results (`run`; empty with zero draws).
+    pub mc: Option<McResults>,
+    pub comparison: Option<Comparison>,
+    pub sensitivity: Option<SensitivityRun>,
+    pub info: RunInfo,
+    /// The scenario's warnings, then those of the exporters that ran so far.
+    pub warnings: Vec<String>,
+}
+
+/// One file of the output folder: its path relative to the folder, and its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl OutputFile {
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        OutputFile {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+/// What an exporter produced.
+#[derive(Debug, Clone, Default)]
+pub struct Exported {
+    pub files: Vec<OutputFile>,
+    /// Problems that did not stop the export (a figure that could not be drawn).
+    pub warnings: Vec<String>,
+}
+
+impl From<Vec<OutputFile>> for Exported {
+    fn from(files: Vec<OutputFile>) -> Self {
+        Exported {
+            files,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// A pure serialiser from an [`Outcome`] to files. It reads the outcome and returns bytes;
+/// the pipeline alone writes them.
+pub trait Exporter: Sync {
+    fn export(&self, out: &Outcome) -> Result<Exported>;
+}
+
+/// The exporters of one command, in the order their files are written. `last` run after
+/// every file of `files` is written, with the final wall time in [`Outcome::info`] (the
+/// manifest, which records it).
+#[derive(Default)]
+pub struct Exporters {
+    pub files: Vec<Box<dyn Exporter>>,
+    pub last: Vec<Box<dyn Exporter>>,
+}
+
+/// What the caller of [`execute`] hears while it runs.
+pub trait Hooks: Sync {
+    /// The staging folder the run writes into; `None` once it is committed or removed.
+    /// (A second Ctrl-C removes it before the process exits.)
+    fn staging(&self, _dir: Option<&Path>) {}
+    /// `done` of `total` draws are merged.
+    fn progress(&self, _done: u64, _total: u64) {}
+}
+
+/// [`Hooks`] that ignore everything.
+pub struct Quiet;
+impl Hooks for Quiet {}
+
+/// Removes the hooks' staging registration however the run ends.
+struct Registered<'a>(&'a dyn Hooks);
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.0.staging(None);
+    }
+}
+
+/// Carry out `req` (see the module documentation for the steps), writing the files of
+/// `exporters` into `req.out` and returning what was computed and the folder written.
+pub fn execute(
+    req: Request,
+    exporters: &Exporters,
+    hooks: &dyn Hooks,
+    cancel: &Cancel,
+) -> Result<(Outcome, Option<PathBuf>)> {
+    let clock = Instant::now();
+    let started = SystemTime::now();
+    let Request {
+        scenario,
+        job,
+        out,
+        command_line,
+    } = req;
+    // Step 1: the request's own options, against the scenario.
+    let (scenario, baseline) = match &job {
+        Job::Compare(c) => select(&scenario, c.formulas.as_deref(), c.baseline.as_deref())?,
+        Job::Run(r) => {
+            let b = baseline_index(&scenario, r.baseline.as_deref())?;
+            (scenario, b)
+        }
+        Job::Validate | Job::Sensitivity(_) => (scenario, 0),
+    };
+    // Step 2: stage first, so that a bad output path fails before any computation.
+    let staging = out.as_deref().map(Staging::new).transpose()?;
+    let _registered = Registered(hooks);
+    hooks.staging(staging.as_ref().map(Staging::path));
+    // Steps 3–5.
+    let mut outcome = compute(scenario, &job, baseline, hooks, cancel)?;
+    outcome.info.command_line = command_line;
+    outcome.info.started = started;
+    outcome.info.compute_seconds = clock.elapsed().as_secs_f64();
+    let Some(staging) = staging else {
+        return Ok((outcome, None));
+    };
+    // Step 6.
+    for e in &exporters.files {
+        cancel.check()?;
+        let done = e.export(&outcome)?;
+        write(&staging, &done)?;
+        outcome.warnings.extend(done.warnings);
+    }
+    outcome.info.wall_seconds = clock.elapsed().as_secs_f64();
+    for e in &exporters.last {
+        let done = e.export(&outcome)?;
+        write(&staging, &done)?;
+        outcome.warnings.extend(done.warnings);
+    }
+    // Step 7.
+    cancel.check()?;
+    let dir = staging.commit()?;
+    Ok((outcome, Some(dir)))
+}
+
+fn write(staging: &Staging, done: &Exported) -> Result<()> {
+    done.files
+        .iter()
+        .try_for_each(|f| staging.write(&f.name, &f.bytes))
+}
+
+/// Steps 3–5: the point estimate, the Monte Carlo draws and the metrics of `job`.
+fn compute(
+    scenario: Scenario,
+    job: &Job,
+    baseline: usize,
+    hooks: &dyn Hooks,
+    cancel: &Cancel,
+) -> Result<Outcome> {
+    let res = point(&scenario)?;
+    let mut outcome = Outcome {
+        metrics: point_metrics(&scenario, &res),
+        warnings: scenario.warnings.clone(),
+        point: res,
+        baseline,
+        keep: Vec::new(),
+        mc: None,
+        comparison: None,
+        sensitivity: None,
+        info: RunInfo::default(),
+        scenario,
+    };
+    match job {
+        Job::Validate => {}
+        Job::Run(r) => run_draws(&mut outcome, r, hooks, cancel)?,
+        Job::Compare(c) => {
+            let settings = c.mc.settings(&outcome.scenario, baseline, cancel);
+            let total = settings.draws;
+            let cmp = compare(&outcome.scenario, &settings, &mut |d| {
+                hooks.progress(d, total)
+            })?;
+            outcome.info = info_of(&settings);
+            outcome.comparison = Some(cmp);
+        }
+        Job::Sensitivity(s) => {
+            cancel.check()?;
+            let r = crate::sensitivity::analysis::run(&outcome.scenario, s)?;
+            outcome.info.seed = s.seed;
+            outcome.info.draws = s.samples as u64;
+            outcome.info.threads = s.threads;
+            outcome.sensitivity = Some(r);
+        }
+    }
+    Ok(outcome)
+}
+
+fn info_of(s: &Settings) -> RunInfo {
+    RunInfo {
+        seed: s.seed,
+        draws: s.draws,
+        threads: s.threads,
+        ..RunInfo::default()
+    }
+}
+
+/// `run`'s Monte Carlo step: the kept regions, the size and time checks, the draws.
+fn run_draws(out: &mut Outcome, r: &RunJob, hooks: &dyn Hooks, cancel: &Cancel) -> Result<()> {
+    let scn = &out.scenario;
+    out.keep = keep_regions(scn, &out.point, &r.plot_regions, out.baseline)?;
+    let settings = Settings {
+        keep_regions: out.keep.clone(),
+        save_draws: r.save_draws,
+        ..r.mc.settings(scn, out.baseline, cancel)
+    };
+    if settings.save_draws {
+        crate::montecarlo::saved::check_size(scn, settings.draws)?;
+    }
+    if !r.force {
+        super::pilot::check_run_time(scn, &settings)?;
+    }
+    let total = settings.draws;
+    let mc = crate::montecarlo::run(scn, &settings, &mut |d| hooks.progress(d, total))?;
+    out.info = info_of(&settings);
+    out.mc = Some(mc);
+    Ok(())
+}
+
+/// A usage problem with a command-line option.
+fn usage(flag: &str, value: impl std::fmt::Display, message: impl Into<String>) -> Error {
+    Error::invalid(vec![Problem::new(flag, "command line", value, message)])
+}
+
+/// The index of the baseline formula named `name` (the first formula when `None`).
+pub fn baseline_index(scn: &Scenario, name: Option<&str>) -> Result<usize> {
+    let Some(name) = name else { return Ok(0) };
+    let Some(v) = &scn.vertical else {
+        return Err(usage("--baseline", name, "the scenario has no formulas"));
+    };
+    v.formulas
+        .iter()
+        .position(|f| f.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = v.formulas.iter().map(|f| f.name.as_str()).collect();
+            usage(
+                "--baseline",
+                name,
+                format!("no such formula; the scenario has {}", names.join(", ")),
+            )
+        })
+}
+
+/// Regions whose draws are kept for histograms: the `requested` ids, else the three largest
+/// point allocations of the baseline formula.
+pub fn keep_regions(
+    scn: &Scenario,
+    res: &PointResults,
+    requested: &[String],
+    baseline: usize,
+) -> Result<Vec<usize>> {
+    let Some(v) = &scn.vertical else {
+        return Ok(Vec::new());
+    };
+    if !requested.is_empty() {
+        return requested
+            .iter()
+            .map(|id| {
+                v.regions
+                    .meta
+                    .id
+                    .iter()
+                    .position(|x| x == id)
+                    .ok_or_else(|| {
+                        usage(
+                            "--plot-regions",
+                            requested.join(","),
+                            format!("--plot-regions: no region with id '{id}'"),
+                        )
+                    })
+            })
+            .collect();
+    }
+    let Some(base) = res.formulas.get(baseline) else {
+        return Ok(Vec::new());
+    };
+    let mut order: Vec<usize> = (0..v.regions.data.n).collect();
+    order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
+    order.truncate(3);
+    Ok(order)
+}
