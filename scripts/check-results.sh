@@ -29,7 +29,7 @@ if [ -z "${BASE_BIN:-}" ]; then
 fi
 echo "== building the working tree"
 cargo build --release -q
-NEW_BIN="$root/target/release/ecocomp"
+NEW_BIN="${CARGO_TARGET_DIR:-$root/target}/release/ecocomp"
 
 "$NEW_BIN" synth --regions 2800 --seed 1 --out "$work/synth/w1.toml" >/dev/null
 
