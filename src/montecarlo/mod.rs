@@ -14,6 +14,7 @@
 pub mod allocations;
 pub mod saved;
 pub mod settlements;
+mod summary;
 
 use crate::error::{Error, Result};
 use crate::model::Scenario;
@@ -303,134 +304,9 @@ fn run_draws(
                 settings.threads
             ))
         })?;
-    let model = scn.vertical.as_ref().map(|v| {
-        VerticalModel::new(
-            v,
-            noise_models(&scn.noise, v),
-            &scn.uncertain,
-            settings.baseline,
-            settings.keep_regions.clone(),
-        )
-    });
-    let agreements = scn
-        .agreements
-        .iter()
-        .map(AgreementModel::new)
-        .collect::<std::result::Result<Vec<_>, String>>()
-        .map_err(Error::Runtime)?;
-    let (n, nf) = scn
-        .vertical
-        .as_ref()
-        .map_or((0, 0), |v| (v.regions.data.n, v.formulas.len()));
-    let outputs = (VerticalAcc::outputs(n, nf)
-        + scn
-            .agreements
-            .iter()
-            .map(AgreementAcc::outputs)
-            .sum::<usize>()
-        + if opts.draw_metrics {
-            nf * crate::metrics::allocation::Metric::COUNT
-        } else {
-            0
-        })
-    .max(1);
-    let limit = exact_limit(outputs);
-    // When the run has more draws than the exact limit, the totals end in sketch mode; the
-    // blocks then sketch their values on the workers (limit 0) instead of keeping them for
-    // the calling thread to sketch while merging. A sketch depends only on the multiset of
-    // values, so the quantiles are the same bits either way.
-    let sketch = settings.draws > limit as u64;
-    let block_limit = if sketch { 0 } else { limit };
-    let block = block_draws(outputs, sketch);
-    let window = (2 * settings.threads.max(1)).min(WAVE_BLOCKS) as u64;
-    let new_acc = |limit: usize| RunAcc {
-        vertical: model.as_ref().map(|m| {
-            let acc = VerticalAcc::new(n, nf, limit).with_extras(m, limit);
-            if opts.draw_metrics {
-                acc.with_metrics(nf, limit)
-            } else {
-                acc
-            }
-        }),
-        agreements: scn
-            .agreements
-            .iter()
-            .map(|a| AgreementAcc::new(a, limit))
-            .collect(),
-    };
-    let total = std::sync::Mutex::new(new_acc(limit));
-    let new_worker = |m: &VerticalModel| {
-        let mut w = m.worker();
-        if sketch {
-            w.keep_sketches(n * nf);
-        }
-        w
-    };
-    let blocks = settings.draws.div_ceil(block);
-    let sched = Schedule::new(blocks, window, settings.cancel.clone());
-    // One accumulator per block, merged into `total` strictly in block order.
-    let run_block = |b: u64, w: Option<&mut allocations::Worker>| -> Result<RunAcc> {
-        let mut acc = new_acc(block_limit);
-        let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
-        if let (Some(m), Some(w), Some(va)) = (&model, w, acc.vertical.as_mut()) {
-            for d in d0..d1 {
-                m.draw(settings.seed, d, w, va)?;
-                if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
-                    m.finish_block(w, va);
-                }
-            }
-            m.finish_block(w, va);
-        }
-        for (m, aa) in agreements.iter().zip(acc.agreements.iter_mut()) {
-            let mut w = m.worker();
-            for d in d0..d1 {
-                m.draw(settings.seed, d, &mut w, aa);
-            }
-        }
-        Ok(acc)
-    };
-    // Each pool thread takes the next block, runs it with its own worker (kept across
-    // blocks, with its own sketches), and hands the result to the schedule. Whichever
-    // thread completes the run of finished blocks after the last merged one merges them,
-    // while the other threads go on drawing: no thread waits at a barrier.
-    let done: Vec<Option<allocations::Worker>> = std::thread::scope(|s| {
-        let workers = s.spawn(|| {
-            let done = pool.broadcast(|_| {
-                let mut w = model.as_ref().map(new_worker);
-                while let Some(b) = sched.take() {
-                    match run_block(b, w.as_mut()) {
-                        Ok(acc) => sched.finish(b, acc, |k, acc| {
-                            total
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .merge_block(&acc);
-                            ((k + 1) * block).min(settings.draws)
-                        }),
-                        Err(e) => {
-                            // The worker may hold half a block: it is not used again.
-                            w = None;
-                            sched.fail(b, e);
-                        }
-                    }
-                }
-                w
-            });
-            sched.close();
-            done
-        });
-        let mut shown = 0;
-        while let Some(d) = sched.wait_progress(shown) {
-            shown = d;
-            progress(d);
-        }
-        workers
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-    });
-    sched.result()?;
-    let mut total = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    let run = Run::new(scn, settings, opts)?;
+    let (mut total, done) = run.blocks(&pool, progress)?;
     if let Some(total) = total.vertical.as_mut() {
-        let done: Vec<allocations::Worker> = done.into_iter().flatten().collect();
         let sketches: Vec<&[crate::stats::Quantiles]> =
             done.iter().map(|w| &w.sketches[..]).collect();
         pool.install(|| total.merge_sketches(&sketches));
@@ -439,19 +315,206 @@ fn run_draws(
         Some(saved::save_draws(
             scn,
             settings,
-            model.as_ref(),
-            &agreements,
+            run.model.as_ref(),
+            &run.agreements,
         )?)
     } else {
         None
     };
     Ok(McResults {
         draws: settings.draws,
-        exact_limit: limit,
+        exact_limit: run.limit,
         vertical: total.vertical,
         agreements: total.agreements,
         saved,
     })
+}
+
+/// What one run keeps fixed: the models drawn from, and how the draws are cut into blocks.
+struct Run<'a> {
+    scn: &'a Scenario,
+    settings: &'a Settings,
+    opts: RunOptions,
+    model: Option<VerticalModel<'a>>,
+    agreements: Vec<AgreementModel<'a>>,
+    /// Regions and formulas of the vertical model (0 and 0 without one).
+    n: usize,
+    nf: usize,
+    /// Exact-quantile limit of the run's totals, and of each block's accumulators.
+    limit: usize,
+    block_limit: usize,
+    /// The totals end in sketch mode.
+    sketch: bool,
+    /// Draws per block.
+    block: u64,
+    /// Most blocks handed out but not yet merged.
+    window: u64,
+}
+
+impl<'a> Run<'a> {
+    fn new(scn: &'a Scenario, settings: &'a Settings, opts: RunOptions) -> Result<Self> {
+        let model = scn.vertical.as_ref().map(|v| {
+            VerticalModel::new(
+                v,
+                noise_models(&scn.noise, v),
+                &scn.uncertain,
+                settings.baseline,
+                settings.keep_regions.clone(),
+            )
+        });
+        let agreements = scn
+            .agreements
+            .iter()
+            .map(AgreementModel::new)
+            .collect::<std::result::Result<Vec<_>, String>>()
+            .map_err(Error::Runtime)?;
+        let (n, nf) = scn
+            .vertical
+            .as_ref()
+            .map_or((0, 0), |v| (v.regions.data.n, v.formulas.len()));
+        let outputs = (VerticalAcc::outputs(n, nf)
+            + scn
+                .agreements
+                .iter()
+                .map(AgreementAcc::outputs)
+                .sum::<usize>()
+            + if opts.draw_metrics {
+                nf * crate::metrics::allocation::Metric::COUNT
+            } else {
+                0
+            })
+        .max(1);
+        let limit = exact_limit(outputs);
+        // When the run has more draws than the exact limit, the totals end in sketch mode;
+        // the blocks then sketch their values on the workers (limit 0) instead of keeping
+        // them for the calling thread to sketch while merging. A sketch depends only on the
+        // multiset of values, so the quantiles are the same bits either way.
+        let sketch = settings.draws > limit as u64;
+        Ok(Run {
+            scn,
+            settings,
+            opts,
+            model,
+            agreements,
+            n,
+            nf,
+            limit,
+            block_limit: if sketch { 0 } else { limit },
+            sketch,
+            block: block_draws(outputs, sketch),
+            window: (2 * settings.threads.max(1)).min(WAVE_BLOCKS) as u64,
+        })
+    }
+
+    /// Empty accumulators of the run's outputs, exact up to `limit` values.
+    fn new_acc(&self, limit: usize) -> RunAcc {
+        RunAcc {
+            vertical: self.model.as_ref().map(|m| {
+                let acc = VerticalAcc::new(self.n, self.nf, limit).with_extras(m, limit);
+                if self.opts.draw_metrics {
+                    acc.with_metrics(self.nf, limit)
+                } else {
+                    acc
+                }
+            }),
+            agreements: self
+                .scn
+                .agreements
+                .iter()
+                .map(|a| AgreementAcc::new(a, limit))
+                .collect(),
+        }
+    }
+
+    /// A pool thread's worker, kept across the blocks it runs.
+    fn new_worker(&self, m: &VerticalModel) -> allocations::Worker {
+        let mut w = m.worker();
+        if self.sketch {
+            w.keep_sketches(self.n * self.nf);
+        }
+        w
+    }
+
+    /// Block `b`'s draws, into one accumulator of their own.
+    fn run_block(&self, b: u64, w: Option<&mut allocations::Worker>) -> Result<RunAcc> {
+        let settings = self.settings;
+        let (block, model) = (self.block, &self.model);
+        let mut acc = self.new_acc(self.block_limit);
+        let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
+        if let (Some(m), Some(w), Some(va)) = (model, w, acc.vertical.as_mut()) {
+            for d in d0..d1 {
+                m.draw(settings.seed, d, w, va)?;
+                if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
+                    m.finish_block(w, va);
+                }
+            }
+            m.finish_block(w, va);
+        }
+        for (m, aa) in self.agreements.iter().zip(acc.agreements.iter_mut()) {
+            let mut w = m.worker();
+            for d in d0..d1 {
+                m.draw(settings.seed, d, &mut w, aa);
+            }
+        }
+        Ok(acc)
+    }
+
+    /// Run every block on `pool`, merging the blocks' accumulators into the run's totals
+    /// strictly in block order; `progress` is called from the calling thread with the draws
+    /// merged so far. Returns the totals and the workers of the threads that did not fail.
+    ///
+    /// Each pool thread takes the next block, runs it with its own worker (kept across
+    /// blocks, with its own sketches), and hands the result to the schedule. Whichever
+    /// thread completes the run of finished blocks after the last merged one merges them,
+    /// while the other threads go on drawing: no thread waits at a barrier.
+    fn blocks(
+        &self,
+        pool: &rayon::ThreadPool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(RunAcc, Vec<allocations::Worker>)> {
+        let settings = self.settings;
+        let block = self.block;
+        let total = std::sync::Mutex::new(self.new_acc(self.limit));
+        let blocks = settings.draws.div_ceil(block);
+        let sched = Schedule::new(blocks, self.window, settings.cancel.clone());
+        let done: Vec<Option<allocations::Worker>> = std::thread::scope(|s| {
+            let workers = s.spawn(|| {
+                let done = pool.broadcast(|_| {
+                    let mut w = self.model.as_ref().map(|m| self.new_worker(m));
+                    while let Some(b) = sched.take() {
+                        match self.run_block(b, w.as_mut()) {
+                            Ok(acc) => sched.finish(b, acc, |k, acc| {
+                                total
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .merge_block(&acc);
+                                ((k + 1) * block).min(settings.draws)
+                            }),
+                            Err(e) => {
+                                // The worker may hold half a block: it is not used again.
+                                w = None;
+                                sched.fail(b, e);
+                            }
+                        }
+                    }
+                    w
+                });
+                sched.close();
+                done
+            });
+            let mut shown = 0;
+            while let Some(d) = sched.wait_progress(shown) {
+                shown = d;
+                progress(d);
+            }
+            workers
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        });
+        sched.result()?;
+        let total = total.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok((total, done.into_iter().flatten().collect()))
+    }
 }
 
 /// Build the sampling noise models from validated specs (per-region σ from `sigma_*`).
