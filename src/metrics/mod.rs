@@ -24,6 +24,7 @@
 //! - Sorting uses `f64::total_cmp`, so NaN input cannot panic; it simply propagates.
 
 pub mod allocation;
+mod gini;
 pub mod inequality;
 pub mod paired;
 pub mod targeting;
