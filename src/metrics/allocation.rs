@@ -247,6 +247,7 @@ mod tests {
             q: vec![0.0; n],
             cut: vec![0.0; n],
             claim: x.to_vec(),
+            net: x.to_vec(),
             x: x.to_vec(),
             floor_binds: vec![false; n],
             cap_binds: vec![false; n],

@@ -2,7 +2,6 @@
 
 use crate::error::{Error, Result};
 use crate::model::Scenario;
-use crate::model::region::Column;
 use crate::model::{BudgetMode, Formula};
 use crate::montecarlo::McResults;
 use crate::montecarlo::allocations::Acc;
@@ -236,13 +235,7 @@ pub fn grade_name(g: Grade) -> &'static str {
 
 /// One sentence explaining a region's final amount.
 fn explain(f: &Formula, a: &Allocation, i: usize, mode: BudgetMode) -> String {
-    let s = crate::vertical::components::claim_sum(
-        a.key[i],
-        a.pa[i],
-        a.rl[i],
-        a.guidance[i],
-        a.rangers[i],
-    );
+    let s = a.claim_before[i];
     let mut parts = vec![format!("claims K+PA+RL+G+F = {}", num(s))];
     if a.q[i] > 0.0 {
         parts.push(format!(
@@ -322,26 +315,7 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
     let m = &v.regions.meta;
     for (f, fp) in v.formulas.iter().zip(&res.formulas) {
         let a = &fp.alloc;
-        let eco_weight = f.key.as_ref().map_or(0.0, |k| k.eco_weight);
         for i in 0..d.n {
-            let (r, e, x) = (
-                d.col(Column::StdRevenue)[i],
-                d.col(Column::StdExpenditure)[i],
-                d.col(Column::EcoSpending)[i],
-            );
-            let area = d.col(Column::AreaKm2)[i];
-            let coverage = if area > 0.0 {
-                d.col(Column::RedlineKm2)[i] / area
-            } else {
-                0.0
-            };
-            let s = crate::vertical::components::claim_sum(
-                a.key[i],
-                a.pa[i],
-                a.rl[i],
-                a.guidance[i],
-                a.rangers[i],
-            );
             row(
                 &mut w,
                 &[
@@ -349,15 +323,15 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
                     m.id[i].clone(),
                     m.name[i].clone(),
                     m.group[i].clone(),
-                    num((e + eco_weight * x - r).max(0.0)),
-                    num(r / e),
-                    num(coverage),
+                    num(a.gap[i]),
+                    num(a.self_sufficiency[i]),
+                    num(a.coverage[i]),
                     num(a.key[i]),
                     num(a.pa[i]),
                     num(a.rl[i]),
                     num(a.guidance[i]),
                     num(a.rangers[i]),
-                    num(s),
+                    num(a.claim_before[i]),
                     grade_name(a.grade[i]).to_string(),
                     num(a.q[i]),
                     num(a.cut[i]),

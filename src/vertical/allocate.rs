@@ -1,17 +1,28 @@
-//! Puts the components, grades, reverse linkage and budget solve together
-//! (MODEL.md §1.2–§1.5).
+//! The point allocator: every rule of docs/model.md §1.2–§1.5 for one formula, with the
+//! full per-region breakdown ([`Allocation`]). The per-region rules are those of
+//! [`super::rules`], applied through [`Prepared`] exactly as the Monte Carlo kernel
+//! applies them; this module adds the budget cases the kernel hands over (floors above the
+//! budget, saturated caps, a scale that under- or overflows) and the breakdown.
 
-use super::budget::{Segment, SegmentLanes, SolveStatus, pay, solve_scale_from, warm_step};
-use super::components;
-use super::quality::{self, Grade};
+use super::budget::{Segment, SegmentLanes, SolveStatus, solve_scale_from, warm_step};
+use super::prepare::{ClaimSink, Prepared, TagCache, self_sufficiency_into};
+use super::quality::{Grade, grade_of_index};
+use super::rules::{self, Claim, RegionLanes, Tail};
 use crate::error::{Error, Result};
 use crate::model::formula::{Budget, BudgetMode, Formula, OnInfeasible};
-use crate::model::region::{Column, RegionData};
+use crate::model::region::RegionData;
+use crate::simd::{F64x4, LANES};
 
 /// Result of allocating one formula over all regions. Every `Vec` has one entry per
 /// region, in region order. Reused across draws: [`allocate`] overwrites every field.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Allocation {
+    /// Fiscal gap `max(0, E + a·X − R)`.
+    pub gap: Vec<f64>,
+    /// Self-sufficiency `R/E`.
+    pub self_sufficiency: Vec<f64>,
+    /// Red-line coverage `L/A`.
+    pub coverage: Vec<f64>,
     /// Key subsidy K.
     pub key: Vec<f64>,
     /// Protected-area pool share PA.
@@ -22,6 +33,8 @@ pub struct Allocation {
     pub guidance: Vec<f64>,
     /// Rangers F.
     pub rangers: Vec<f64>,
+    /// The claim before quality and reverse linkage, S = K + PA + RL + G + F.
+    pub claim_before: Vec<f64>,
     /// Quality grade (Stable when the formula has no quality table).
     pub grade: Vec<Grade>,
     /// Reward (> 0) or deduction (< 0) rate q.
@@ -30,6 +43,8 @@ pub struct Allocation {
     pub cut: Vec<f64>,
     /// Claim after reward/penalty and reverse linkage, S'.
     pub claim: Vec<f64>,
+    /// `S · (1 − cut)`: the money a quality rate moves is `net · q` at the budget scale.
+    pub net: Vec<f64>,
     /// Floor f (0 when none or waived).
     pub floor: Vec<f64>,
     /// Cap u (+∞ when none).
@@ -61,78 +76,14 @@ impl Allocation {
     }
 }
 
-/// Scratch buffers reused across calls: pool weights, the budget solve's breakpoints, and
-/// the per-region values of tag tables (tags never change between Monte Carlo draws).
+/// Scratch reused across calls: the formula's prepared terms, the tag tables, the draw's
+/// self-sufficiency ratios and the budget solve's breakpoints.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
-    pub(crate) weights: Vec<f64>,
+    prep: Prepared,
+    tags: TagCache,
+    ratio: Vec<f64>,
     pub(crate) events: Vec<(f64, f64)>,
-    /// The tag column that every entry of `tag_cache` was evaluated over.
-    tags: Vec<u64>,
-    tag_cache: Vec<TagValues>,
-}
-
-/// Most tag tables remembered by one [`Workspace`] (two per formula: importance and
-/// guidance); past it the cache starts over.
-const TAG_CACHE_ENTRIES: usize = 16;
-
-/// Which per-region value a tag table gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TagRule {
-    /// [`components::importance_multiplier`].
-    Importance,
-    /// [`components::guidance`].
-    Guidance,
-}
-
-/// One tag table evaluated for every region of [`Workspace::tags`].
-#[derive(Debug, Clone)]
-struct TagValues {
-    rule: TagRule,
-    table: Vec<(u32, f64)>,
-    values: Vec<f64>,
-}
-
-impl Workspace {
-    /// Keep the cached tag tables only if they were evaluated over `tags`: one comparison
-    /// of the tag column per [`allocate`] call, however many tables it looks up.
-    fn use_tags(&mut self, tags: &[u64]) {
-        if self.tags != tags {
-            self.tags.clear();
-            self.tags.extend_from_slice(tags);
-            self.tag_cache.clear();
-        }
-    }
-
-    /// Index into `tag_cache` of `rule` with `table` evaluated over the tag column of the
-    /// last [`use_tags`](Self::use_tags), computing it on a miss. The key is the full table
-    /// and (through `use_tags`) the full tag column, so a hit is always exact.
-    fn tag_values(&mut self, rule: TagRule, table: &[(u32, f64)]) -> usize {
-        if let Some(k) = self
-            .tag_cache
-            .iter()
-            .position(|c| c.rule == rule && c.table == table)
-        {
-            return k;
-        }
-        if self.tag_cache.len() >= TAG_CACHE_ENTRIES {
-            self.tag_cache.clear();
-        }
-        let values = self
-            .tags
-            .iter()
-            .map(|&t| match rule {
-                TagRule::Importance => components::importance_multiplier(table, t),
-                TagRule::Guidance => components::guidance(table, t),
-            })
-            .collect();
-        self.tag_cache.push(TagValues {
-            rule,
-            table: table.to_vec(),
-            values,
-        });
-        self.tag_cache.len() - 1
-    }
 }
 
 /// Give `v` length `n`, filling new entries with `value`; existing entries are left for
@@ -144,18 +95,68 @@ fn fit<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
     }
 }
 
+/// [`ClaimSink`] of the point allocator: every value of the rules, into the breakdown.
+struct Breakdown<'a> {
+    out: &'a mut Allocation,
+    /// Σ S', in region order (the budget solve's starting point only).
+    claims: f64,
+    /// The first region whose claim overflowed.
+    overflowed: Option<usize>,
+}
+
+impl Breakdown<'_> {
+    /// Regions `i .. i + len` of the rules' lanes.
+    #[inline(always)]
+    fn put(&mut self, i: usize, len: usize, x: &RegionLanes<F64x4>, c: &Claim<F64x4>) {
+        let lanes = |v: F64x4| v.to_array();
+        let o = &mut *self.out;
+        let vals = [
+            (&mut o.gap, lanes(c.gap)),
+            (&mut o.key, lanes(c.key)),
+            (&mut o.claim_before, lanes(c.total)),
+            (&mut o.q, lanes(c.q)),
+            (&mut o.cut, lanes(c.cut)),
+            (&mut o.claim, lanes(c.claim)),
+            (&mut o.net, lanes(c.net)),
+            (&mut o.floor, lanes(c.floor)),
+        ];
+        for (v, l) in vals {
+            v[i..i + len].copy_from_slice(&l[..len]);
+        }
+        let (grade, waived) = (lanes(x.grade), c.waived.to_u8());
+        for k in 0..len {
+            o.grade[i + k] = grade_of_index(grade[k] as usize);
+            o.floor_waived[i + k] = waived[k] != 0;
+            let claim = o.claim[i + k];
+            self.claims += claim;
+            if !claim.is_finite() && self.overflowed.is_none() {
+                self.overflowed = Some(i + k);
+            }
+        }
+    }
+}
+
+impl ClaimSink<F64x4> for Breakdown<'_> {
+    fn chunk(&mut self, i: usize, x: &RegionLanes<F64x4>, c: &Claim<F64x4>) {
+        self.put(i, LANES, x, c);
+    }
+    fn tail(&mut self, t: Tail, x: &RegionLanes<F64x4>, c: &Claim<F64x4>) {
+        self.put(t.start, t.len, x, c);
+    }
+}
+
 /// Allocate `formula` over `regions` under `budget`, writing into `out` (resized as needed;
 /// no allocation once sizes are stable).
 ///
-/// The rules, in order (MODEL.md §1.2–§1.5):
+/// The rules, in order (docs/model.md §1.2–§1.5; each per-region rule in
+/// [`super::rules`]):
 ///
-/// 1. Claims `S = K + PA + RL + G + F` ([`components`](super::components)). Share pools are
+/// 1. Claims `S = K + PA + RL + G + F` ([`super::components`]). Share pools are
 ///    `share · T` (0 without a total); a pool whose weights sum to zero goes to nobody and
 ///    is added to `pool_unallocated`.
-/// 2. Grade and rate q from ΔQ ([`Grade`]; stable and 0 without a quality table), cut
+/// 2. Grade and rate q from ΔQ (stable and 0 without a quality table), cut
 ///    `min(max_cut, λ·D)` (0 without reverse linkage), and the claim
-///    `S' = max(0, S · (1 + q) · (1 − cut))` (the outer `max` only matters for inputs that
-///    validation rejects).
+///    `S' = max(0, S · (1 + q) · (1 − cut))`.
 /// 3. Floor `f = h · prior` for hold-harmless regions when the formula has a floor, else 0.
 ///    It is waived (`f = 0`, `floor_waived = true`) when `waived_on_violation` holds and
 ///    the region is graded worse than stable or has `D > 0`. Cap `u = (1 + g) · prior` for
@@ -174,8 +175,9 @@ fn fit<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
 /// positive claim that is paid its cap, since it is the caps that leave money over).
 /// `total = Σ x` (summed in four lanes, [`crate::simd::sum4`]).
 ///
-/// Errors on infeasible floors with `OnInfeasible::Error`, and with [`Error::Runtime`] when
-/// a region column's length differs from `regions.n` (a broken [`RegionData`]).
+/// Errors on infeasible floors with `OnInfeasible::Error`, with [`Error::ClaimOverflow`]
+/// when a claim overflows, and with [`Error::Runtime`] when a region column's length
+/// differs from `regions.n` (a broken [`RegionData`]).
 pub fn allocate(
     formula: &Formula,
     regions: &RegionData,
@@ -193,16 +195,14 @@ pub fn allocate(
         )));
     }
     for v in [
+        &mut out.gap,
         &mut out.key,
-        &mut out.pa,
-        &mut out.rl,
-        &mut out.guidance,
-        &mut out.rangers,
+        &mut out.claim_before,
         &mut out.q,
         &mut out.cut,
         &mut out.claim,
+        &mut out.net,
         &mut out.floor,
-        &mut out.cap,
         &mut out.x,
     ] {
         fit(v, n, 0.0);
@@ -212,146 +212,34 @@ pub fn allocate(
     fit(&mut out.floor_binds, n, false);
     fit(&mut out.cap_binds, n, false);
     out.scale = 1.0;
-    out.pool_unallocated = 0.0;
     out.cap_unallocated = 0.0;
     out.floors_scaled = false;
     out.total = 0.0;
 
-    let revenue = regions.col(Column::StdRevenue);
-    let expenditure = regions.col(Column::StdExpenditure);
-    let eco = regions.col(Column::EcoSpending);
-    let area = regions.col(Column::AreaKm2);
-    let redline = regions.col(Column::RedlineKm2);
-    let tags = &regions.tags;
-
-    // Per-region components K, G, F.
-    ws.use_tags(tags);
-    let gk = ws.tag_values(TagRule::Guidance, &formula.guidance);
-    out.guidance.copy_from_slice(&ws.tag_cache[gk].values);
-    let rangers = regions.col(Column::Rangers);
-    for (o, &c) in out.rangers.iter_mut().zip(rangers) {
-        *o = components::rangers(c, formula.rangers);
+    let prep = &mut ws.prep;
+    prep.refresh(formula, regions, budget, &mut ws.tags);
+    self_sufficiency_into(regions, &mut ws.ratio);
+    for (v, from) in [
+        (&mut out.self_sufficiency, &ws.ratio),
+        (&mut out.coverage, &prep.coverage),
+        (&mut out.pa, &prep.pa),
+        (&mut out.rl, &prep.rl),
+        (&mut out.guidance, &prep.guidance),
+        (&mut out.rangers, &prep.rangers),
+        (&mut out.cap, &prep.cap),
+    ] {
+        v.clone_from(from);
     }
-    match &formula.key {
-        Some(key) => {
-            let mk = ws.tag_values(TagRule::Importance, &formula.importance);
-            let imp = &ws.tag_cache[mk].values;
-            for i in 0..n {
-                let r = components::coverage(area[i], redline[i]);
-                out.key[i] =
-                    components::key_subsidy(key, revenue[i], expenditure[i], eco[i], imp[i], r);
-            }
-        }
-        None => out.key.fill(0.0),
-    }
-    if formula.protected_areas.is_none() {
-        out.pa.fill(0.0);
-    }
-    if formula.redline.is_none() {
-        out.rl.fill(0.0);
-    }
-
-    // Pools PA and RL.
-    if let Some(pool) = &formula.protected_areas {
-        let (km2, count, score) = (
-            regions.col(Column::PaKm2),
-            regions.col(Column::PaCount),
-            regions.col(Column::PaScore),
-        );
-        let totals = components::PaTotals::of(km2, count);
-        ws.weights.clear();
-        ws.weights.extend(
-            (0..n).map(|i| components::pa_weight(pool, totals, km2[i], count[i], score[i])),
-        );
-        let size = components::pool_size(pool.size, budget.total);
-        out.pool_unallocated += components::split_pool(size, &ws.weights, &mut out.pa);
-    }
-    if let Some(pool) = &formula.redline {
-        ws.weights.clear();
-        ws.weights.extend((0..n).map(|i| {
-            components::redline_weight(pool, redline[i], components::coverage(area[i], redline[i]))
-        }));
-        let size = components::pool_size(pool.size, budget.total);
-        out.pool_unallocated += components::split_pool(size, &ws.weights, &mut out.rl);
-    }
-
-    // Grades, reverse linkage, claims, floors and caps.
-    let dq = regions.col(Column::EqiChange);
-    let damage = regions.col(Column::DamageIndex);
-    let prior = regions.col(Column::PriorAllocation);
-    // One short loop per rule, each over at most six per-region vectors. At county scale
-    // every vector is its own page-aligned allocation, so element i of all of them falls in
-    // the same set of the 8-way L1 cache: a loop over more than eight of them evicts each
-    // line before its next element is read (cachegrind: 30,000 regions missed L1 about 8
-    // times as often per region as 2,800, whose vectors sit at scattered offsets).
-    let rates = quality::rate_table(formula.quality.as_ref());
-    match &formula.quality {
-        Some(t) => {
-            for ((g, q), &d) in out.grade.iter_mut().zip(&mut out.q).zip(dq) {
-                // `grade_and_rate`, with the rate looked up rather than branched on.
-                let k = quality::grade_index(d, &t.thresholds);
-                (*g, *q) = (quality::grade_of_index(k), rates[k.min(6)]);
-            }
-        }
-        None => {
-            out.grade.fill(Grade::Stable);
-            out.q.fill(0.0);
-        }
-    }
-    match &formula.reverse_linkage {
-        Some(rl) => {
-            for (c, &d) in out.cut.iter_mut().zip(damage) {
-                *c = (rl.lambda * d).min(rl.max_cut);
-            }
-        }
-        None => out.cut.fill(0.0),
-    }
-    // S = K + (((PA + RL) + G) + F) ([`components::claim_sum`]): the part without K first.
-    for i in 0..n {
-        out.claim[i] =
-            components::fixed_claims(out.pa[i], out.rl[i], out.guidance[i], out.rangers[i]);
-    }
-    // S' = max(0, S·(1 + q)·(1 − cut)); Σ S' (the solve's starting point only) and the
-    // first overflowed claim in the same pass.
-    let mut claims = 0.0;
-    let mut overflowed = None;
-    for i in 0..n {
-        let s = out.key[i] + out.claim[i];
-        let c = (s * (1.0 + out.q[i]) * (1.0 - out.cut[i])).max(0.0);
-        out.claim[i] = c;
-        claims += c;
-        if !c.is_finite() && overflowed.is_none() {
-            overflowed = Some(i);
-        }
-    }
-    match &formula.floor {
-        Some(floor) => {
-            for i in 0..n {
-                (out.floor[i], out.floor_waived[i]) = if !regions.hold_harmless[i] {
-                    (0.0, false)
-                } else if floor.waived_on_violation && (out.grade[i].is_worse() || damage[i] > 0.0)
-                {
-                    (0.0, true)
-                } else {
-                    ((floor.h * prior[i]).max(0.0), false)
-                };
-            }
-        }
-        None => {
-            out.floor.fill(0.0);
-            out.floor_waived.fill(false);
-        }
-    }
-    for (u, &p) in out.cap.iter_mut().zip(prior) {
-        *u = match formula.cap {
-            Some(g) if p > 0.0 => (1.0 + g) * p,
-            _ => f64::INFINITY,
-        };
-    }
-
-    // Money inputs near f64's limit (~1e308) can overflow a claim to +∞ (found by the
-    // `allocator` fuzz target with gaps near 1e300 times multipliers): a clear error, never
-    // an infinite payment.
+    out.pool_unallocated = prep.pool_unallocated;
+    let mut sink = Breakdown {
+        out,
+        claims: 0.0,
+        overflowed: None,
+    };
+    prep.claims::<F64x4, _>(regions, &ws.ratio, None, &mut sink);
+    let (claims, overflowed) = (sink.claims, sink.overflowed);
+    // Money inputs near f64's limit (~1e308) can overflow a claim to +∞: a clear error,
+    // never an infinite payment.
     if let Some(i) = overflowed {
         return Err(Error::ClaimOverflow {
             formula: formula.name.clone(),
@@ -359,99 +247,62 @@ pub fn allocate(
             draw: None,
         });
     }
+    solve_and_pay(formula, budget, claims, &mut ws.events, out)
+}
+
+/// Step 4 of [`allocate`]: the budget scale and the payments.
+fn solve_and_pay(
+    formula: &Formula,
+    budget: &Budget,
+    claims: f64,
+    events: &mut Vec<(f64, f64)>,
+    out: &mut Allocation,
+) -> Result<()> {
     let mut saturated = false;
     let mut exact_target = None;
     // Σ x when the solve's confirming pass already paid everyone at the final scale.
     let mut paid = None;
-    match budget.mode {
-        BudgetMode::Open => out.scale = 1.0,
-        BudgetMode::Fixed => {
-            let target = (budget.total.unwrap_or(0.0) - out.pool_unallocated).max(0.0);
-            // Newton steps from the unconstrained scale T'/ΣS' (streaming passes, which
-            // keep the cost linear where the quickselect's partitions fall out of cache),
-            // with the same bits as the quickselect it falls back to. The first step is
-            // usually the answer: the payment pass at its scale confirms it, which saves
-            // a pass over claims, floors and caps.
-            let mut from = target / claims;
-            let confirmed =
-                warm_step(&out.claim, &out.floor, &out.cap, target, from).and_then(|step| {
-                    let (seg, total) = pay_and_segment(out, step.scale);
-                    from = step.scale;
-                    step.confirm(seg).map(|sol| (sol, total))
-                });
-            let sol = match confirmed {
-                Some((sol, total)) => {
-                    paid = Some(total);
-                    sol
-                }
-                None => solve_scale_from::<crate::simd::F64x4>(
-                    &out.claim,
-                    &out.floor,
-                    &out.cap,
-                    target,
-                    from,
-                    &mut ws.events,
-                ),
-            };
-            match sol.status {
-                SolveStatus::FloorsExceedTarget => match budget.on_infeasible {
-                    OnInfeasible::Error => {
-                        return Err(Error::InfeasibleFloors {
-                            formula: formula.name.clone(),
-                            floors: sol.floors_total,
-                            budget: target,
-                            shortfall: sol.floors_total - target,
-                        });
-                    }
-                    OnInfeasible::ScaleFloors => {
-                        let scale = target / sol.floors_total;
-                        out.scale = scale;
-                        out.floors_scaled = true;
-                        // Shares f_i / Σf from ratios to the largest floor, so a tiny
-                        // budget against huge floors does not underflow to 0 (found by
-                        // the `allocator` fuzz target).
-                        let largest = out.floor.iter().copied().fold(0.0_f64, f64::max);
-                        let weight: f64 = out.floor.iter().map(|f| f / largest).sum();
-                        for i in 0..n {
-                            out.x[i] = out.floor[i] / largest / weight * target;
-                            out.floor_binds[i] = out.floor[i] > 0.0;
-                            out.cap_binds[i] = false;
-                        }
-                        out.total = crate::simd::sum4(&out.x);
-                        return Ok(());
-                    }
-                },
-                SolveStatus::Exact => {
-                    out.scale = sol.scale;
-                    exact_target = Some(target);
-                }
-                SolveStatus::Saturated => {
-                    out.scale = sol.scale;
-                    out.cap_unallocated = sol.unallocated(target);
-                    saturated = true;
-                    exact_target = Some(target);
-                }
+    if budget.mode == BudgetMode::Fixed {
+        let target = (budget.total.unwrap_or(0.0) - out.pool_unallocated).max(0.0);
+        // Newton steps from the unconstrained scale T'/ΣS' (streaming passes, which keep
+        // the cost linear), with the same bits as the quickselect they fall back to. The
+        // first step is usually the answer: the payment pass at its scale confirms it,
+        // which saves a pass over claims, floors and caps.
+        let mut from = target / claims;
+        let confirmed =
+            warm_step(&out.claim, &out.floor, &out.cap, target, from).and_then(|step| {
+                let (seg, total) = pay_pass(out, step.scale, false, true);
+                from = step.scale;
+                step.confirm(seg?).map(|sol| (sol, total))
+            });
+        let sol = match confirmed {
+            Some((sol, total)) => {
+                paid = Some(total);
+                sol
+            }
+            None => {
+                solve_scale_from::<F64x4>(&out.claim, &out.floor, &out.cap, target, from, events)
+            }
+        };
+        match sol.status {
+            SolveStatus::FloorsExceedTarget => {
+                return scale_floors(formula, budget, target, sol.floors_total, out);
+            }
+            SolveStatus::Exact => {
+                out.scale = sol.scale;
+                exact_target = Some(target);
+            }
+            SolveStatus::Saturated => {
+                out.scale = sol.scale;
+                out.cap_unallocated = sol.unallocated(target);
+                saturated = true;
+                exact_target = Some(target);
             }
         }
     }
-
-    let s = out.scale;
     out.total = match paid {
         Some(total) => total,
-        None => {
-            // Σ x in the lanes of `simd::sum4`, in the same pass.
-            let mut lanes = [0.0; 4];
-            for i in 0..n {
-                let (f, u) = (out.floor[i], out.cap[i]);
-                let raw = s * out.claim[i];
-                let x = pay(out.claim[i], f, u, s);
-                out.x[i] = x;
-                lanes[crate::simd::lane_of(i, n)] += x;
-                out.floor_binds[i] = f > raw.min(u);
-                out.cap_binds[i] = u >= f && (u < raw || (saturated && out.claim[i] > 0.0));
-            }
-            crate::simd::reduce(lanes)
-        }
+        None => pay_pass(out, out.scale, saturated, false).1,
     };
     if let Some(target) = exact_target {
         rescue_underflowed_scale(out, target);
@@ -459,50 +310,103 @@ pub fn allocate(
     Ok(())
 }
 
-/// The payment pass of [`allocate`] at scale `s` for a budget that is not saturated (`x`,
-/// `floor_binds`, `cap_binds` as the plain pass writes them), four regions at a time, with
-/// the sums of the solver's segment at `s` in the same pass ([`SegmentLanes`]). Returns
-/// that segment and `Σ x` in the lanes of [`crate::simd::sum4`]. Claims, floors and caps
-/// are never NaN here, so the compares give `pay`'s values.
-fn pay_and_segment(out: &mut Allocation, s: f64) -> (Segment, f64) {
-    use crate::simd::{F64x4, LANES};
+/// Floors that exceed the budget target: an error, or (`scale_floors`) the floors paid
+/// pro rata.
+fn scale_floors(
+    formula: &Formula,
+    budget: &Budget,
+    target: f64,
+    floors_total: f64,
+    out: &mut Allocation,
+) -> Result<()> {
+    if budget.on_infeasible == OnInfeasible::Error {
+        return Err(Error::InfeasibleFloors {
+            formula: formula.name.clone(),
+            floors: floors_total,
+            budget: target,
+            shortfall: floors_total - target,
+        });
+    }
+    out.scale = target / floors_total;
+    out.floors_scaled = true;
+    // Shares f_i / Σf from ratios to the largest floor, so a tiny budget against huge
+    // floors does not underflow to 0.
+    let largest = out.floor.iter().copied().fold(0.0_f64, f64::max);
+    let weight: f64 = out.floor.iter().map(|f| f / largest).sum();
+    for i in 0..out.x.len() {
+        out.x[i] = out.floor[i] / largest / weight * target;
+        out.floor_binds[i] = out.floor[i] > 0.0;
+        out.cap_binds[i] = false;
+    }
+    out.total = crate::simd::sum4(&out.x);
+    Ok(())
+}
+
+/// The payment pass of [`allocate`] at scale `s` ([`rules::pay`]): `x`, `floor_binds`
+/// and `cap_binds` (with `saturated`, every region with a positive claim that is paid its
+/// cap counts as capped), four regions at a time and then the tail. Returns `Σ x` in the
+/// lanes of [`crate::simd::sum4`], and with `segment` the sums of the solver's segment at
+/// `s` from the same pass ([`SegmentLanes`]).
+fn pay_pass(
+    out: &mut Allocation,
+    s: f64,
+    saturated: bool,
+    segment: bool,
+) -> (Option<Segment>, f64) {
     let n = out.x.len();
-    let vector = n - n % LANES;
-    let mut seg = SegmentLanes::new(s);
+    let mut seg = SegmentLanes::<F64x4>::new();
     let mut total = F64x4::splat(0.0);
-    let sv = F64x4::splat(s);
-    for i in (0..vector).step_by(LANES) {
+    let (sv, zero) = (F64x4::splat(s), F64x4::splat(0.0));
+    let pay = |c: F64x4, f: F64x4, u: F64x4| {
+        let p = rules::pay(c, f, u, sv);
+        let sat = if saturated {
+            c.gt(zero) & u.ge(f)
+        } else {
+            zero.lt(zero)
+        };
+        (p, (p.cap_binds | sat).to_u8(), p.floor_binds.to_u8())
+    };
+    let tail = Tail::of(n);
+    for i in (0..tail.start).step_by(LANES) {
         let r = i..i + LANES;
         let (c, f, u) = (
             F64x4::load(&out.claim[r.clone()]),
             F64x4::load(&out.floor[r.clone()]),
             F64x4::load(&out.cap[r.clone()]),
         );
-        let x = seg.add4(c, f, u);
-        x.store(&mut out.x[r.clone()]);
-        total = total + x;
-        let raw = sv * c;
-        let (fb, cb) = (f.gt(raw.min_lt(u)).to_u8(), (u.ge(f) & u.lt(raw)).to_u8());
+        let (p, cb, fb) = pay(c, f, u);
+        if segment {
+            seg.add4(c, f, u, &p);
+        }
+        p.x.store(&mut out.x[r.clone()]);
+        total = total + p.x;
         for k in 0..LANES {
             out.floor_binds[i + k] = fb[k] != 0;
             out.cap_binds[i + k] = cb[k] != 0;
         }
     }
     let mut lanes = total.to_array();
-    for i in vector..n {
-        let (c, f, u) = (out.claim[i], out.floor[i], out.cap[i]);
-        let raw = s * c;
-        let x = pay(c, f, u, s);
-        out.x[i] = x;
-        lanes[0] += x;
-        out.floor_binds[i] = f > raw.min(u);
-        out.cap_binds[i] = u >= f && u < raw;
-    }
-    let seg = seg.finish(
-        &out.claim[vector..],
-        &out.floor[vector..],
-        &out.cap[vector..],
-    );
+    let tail_sums = (tail.len > 0).then(|| {
+        let (c, f, u) = (
+            tail.load::<F64x4>(&out.claim),
+            tail.load(&out.floor),
+            tail.load(&out.cap),
+        );
+        let (p, cb, fb) = pay(c, f, u);
+        tail.store(p.x, &mut out.x);
+        tail.add_to_lane0(p.x, &mut lanes);
+        for k in 0..tail.len {
+            out.floor_binds[tail.start + k] = fb[k] != 0;
+            out.cap_binds[tail.start + k] = cb[k] != 0;
+        }
+        (c, f, u, p)
+    });
+    let seg = segment.then(|| {
+        seg.finish(
+            tail.len,
+            tail_sums.as_ref().map(|(c, f, u, p)| (*c, *f, *u, p)),
+        )
+    });
     (seg, crate::simd::reduce(lanes))
 }
 
@@ -580,6 +484,7 @@ mod tests {
     use crate::model::formula::{
         Floor, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
     };
+    use crate::model::region::Column;
     use approx::assert_relative_eq;
 
     /// A reused workspace never answers from tag tables evaluated over other tags or for
@@ -613,10 +518,10 @@ mod tests {
         assert!(a.key[1] > a.key[0]);
     }
 
-    /// The payment pass fused with the solver's confirming pass writes what the plain pass
-    /// writes, bit for bit: payments, flags and their four-lane total, for region counts on
-    /// and off a multiple of four, zero claims, binding floors, binding caps and caps below
-    /// floors.
+    /// The payment pass, with and without the solver's segment sums, writes what a plain
+    /// scalar reference writes, bit for bit: payments, flags and their four-lane total,
+    /// for region counts on and off a multiple of four, zero claims, binding floors,
+    /// binding caps and caps below floors.
     #[test]
     fn fused_payment_pass_matches_the_plain_pass() {
         let mut r = crate::sampling::rng::stream(11, 0, 0);
@@ -643,11 +548,15 @@ mod tests {
                 ..Allocation::default()
             };
             for s in [0.5, 1.0, 1.7] {
-                let (_, total) = pay_and_segment(&mut out, s);
+                let (seg, total) = pay_pass(&mut out, s, false, true);
+                let plain = pay_pass(&mut out.clone(), s, false, false).1;
+                assert_eq!(total.to_bits(), plain.to_bits());
+                assert!(seg.is_some());
                 let mut lanes = [0.0; 4];
                 for i in 0..n {
                     let (c, f, u) = (out.claim[i], out.floor[i], out.cap[i]);
-                    let x = pay(c, f, u, s);
+                    let raw = if c > 0.0 { s * c } else { 0.0 };
+                    let x = f.max(raw.min(u));
                     assert_eq!(out.x[i].to_bits(), x.to_bits(), "n {n} s {s} region {i}");
                     lanes[crate::simd::lane_of(i, n)] += x;
                     assert_eq!(out.floor_binds[i], f > (s * c).min(u), "floor flag {i}");

@@ -13,7 +13,8 @@
 //! Breakpoints at `s = 0` (no floor) and at `s = ∞` (no cap) are never stored, so the
 //! search covers only the regions whose floors or caps can bind.
 
-use crate::simd::{F64x4, Lanes, Vector};
+use super::rules::{self, Pay, Tail};
+use crate::simd::{F64x4, LANES, Lanes, Vector};
 
 /// How [`solve_scale`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,14 +52,14 @@ impl BudgetSolution {
     }
 }
 
-/// The payment of one region at scale `s`: `max(f, min(s·c, u))` (the floor wins over the
-/// cap). Negative claims and floors, which validation excludes, count as 0.
-#[inline]
-pub fn pay(claim: f64, floor: f64, cap: f64, scale: f64) -> f64 {
-    // A zero claim earns nothing even when the scale overflowed to +∞ (∞·0 would be NaN,
-    // which `min` turns into the cap; found by the `allocator` fuzz target).
-    let raw = if claim > 0.0 { scale * claim } else { 0.0 };
-    floor.max(0.0).max(raw.min(cap))
+/// The payment of one region at scale `s` ([`rules::pay`] on one lane): `max(f, min(s·c,
+/// u))`, the floor winning over the cap. Negative claims and floors, which validation
+/// excludes, count as 0.
+pub fn pay_one(claim: f64, floor: f64, cap: f64, scale: f64) -> f64 {
+    let v = F64x4::splat;
+    rules::pay(v(claim.max(0.0)), v(floor), v(cap), v(scale))
+        .x
+        .to_array()[0]
 }
 
 /// Find `s ≥ 0` with `Σ max(f_i, min(s·c_i, u_i)) = target` exactly (see the module docs).
@@ -227,80 +228,29 @@ impl Segment {
     }
 }
 
-/// Running sums of a [`Segment`] at one scale, in [`LANES`] independent partial sums.
-#[derive(Debug, Clone, Copy, Default)]
-struct SegmentSums {
-    fixed: [f64; LANES],
-    slope: [f64; LANES],
-    floors: [f64; LANES],
-}
-
-impl SegmentSums {
-    /// Add region (`c`, `f`, `u`) at scale `s` to `lane`.
-    #[inline(always)]
-    fn add(&mut self, lane: usize, c: f64, f: f64, u: f64, s: f64) {
-        let (a, b, d) = segment_terms(c, f, u, s);
-        let k = lane % LANES;
-        self.fixed[k] += a;
-        self.slope[k] += b;
-        self.floors[k] += d;
-    }
-
-    fn finish(&self) -> Segment {
-        let total = |v: [f64; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
-        Segment {
-            fixed: total(self.fixed),
-            slope: total(self.slope),
-            floors: total(self.floors),
-        }
-    }
-}
-
-/// Lanes of the sums in [`segment_at`]: independent partial sums let the loop use SIMD
-/// registers; the lane order is fixed, so the result does not depend on anything but the
-/// inputs.
-const LANES: usize = 4;
-
-/// One region's contribution to [`segment_at`]: `(fixed, slope, floor)` terms, as plain
-/// compares and selects (the inputs are never NaN, so `max`/`min` need not be the
-/// NaN-aware library versions, which compile to several instructions each). With `c` and
-/// `f` clamped at 0, `raw > f` already implies a positive claim.
-#[inline(always)]
-fn segment_terms(c: f64, f: f64, u: f64, s: f64) -> (f64, f64, f64) {
-    let c = if c > 0.0 { c } else { 0.0 };
-    let f = if f > 0.0 { f } else { 0.0 };
-    // A zero claim earns 0 even at an overflowed scale (∞·0 would be NaN), as in `pay`.
-    let raw = if c > 0.0 { s * c } else { 0.0 };
-    let free = (raw > f) & (raw < u);
-    let x = clamp_pay(raw, f, u);
-    (if free { 0.0 } else { x }, if free { c } else { 0.0 }, f)
-}
-
-/// `max(f, min(raw, u))` for inputs that are never NaN, as two compares: the same value as
-/// [`pay`]'s NaN-aware `max`/`min` there, at a fraction of the instructions. For the hot
-/// loops (the segment passes here and the Monte Carlo kernel's payment).
-#[inline(always)]
-pub fn clamp_pay(raw: f64, f: f64, u: f64) -> f64 {
-    let capped = if raw < u { raw } else { u };
-    if f > capped { f } else { capped }
-}
-
 /// [`Segment`] at scale `s ≥ 0`, in one branch-free pass: region `i` goes to lane
 /// `i % LANES`, the last `n % LANES` regions to lane 0.
 #[inline(always)]
 fn segment_at<V: Vector>(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
     let n = claims.len().min(floors.len()).min(caps.len());
     let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
-    let mut lanes = SegmentLanes::<V>::new(s);
-    let chunks = claims
-        .chunks_exact(LANES)
-        .zip(floors.chunks_exact(LANES))
-        .zip(caps.chunks_exact(LANES));
-    for ((c, f), u) in chunks {
-        lanes.add4(V::load(c), V::load(f), V::load(u));
+    let mut lanes = SegmentLanes::<V>::new();
+    let sv = V::splat(s);
+    let tail = Tail::of(n);
+    for i in (0..tail.start).step_by(LANES) {
+        let r = i..i + LANES;
+        let (c, f, u) = (
+            V::load(&claims[r.clone()]),
+            V::load(&floors[r.clone()]),
+            V::load(&caps[r]),
+        );
+        lanes.add4(c, f, u, &rules::pay(c, f, u, sv));
     }
-    let tail = n - n % LANES;
-    lanes.finish(&claims[tail..], &floors[tail..], &caps[tail..])
+    let rest = (tail.len > 0).then(|| {
+        let (c, f, u) = (tail.load(claims), tail.load(floors), tail.load(caps));
+        (c, f, u, rules::pay(c, f, u, sv))
+    });
+    lanes.finish(tail.len, rest.as_ref().map(|(c, f, u, p)| (*c, *f, *u, p)))
 }
 
 /// The sums of [`segment_at`] at one scale, for a caller's own pass over the regions (a
@@ -309,51 +259,67 @@ fn segment_at<V: Vector>(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -
 /// [`finish`](Self::finish). The same operations as `segment_at`, so the same bits.
 #[derive(Debug, Clone, Copy)]
 pub struct SegmentLanes<V: Vector = F64x4> {
-    s: f64,
     fixed: V,
     slope: V,
     floors: V,
 }
 
+impl<V: Vector> Default for SegmentLanes<V> {
+    fn default() -> Self {
+        SegmentLanes::new()
+    }
+}
+
 impl<V: Vector> SegmentLanes<V> {
-    pub fn new(s: f64) -> Self {
+    pub fn new() -> Self {
         let zero = V::splat(0.0);
         SegmentLanes {
-            s,
             fixed: zero,
             slope: zero,
             floors: zero,
         }
     }
 
-    /// Add four regions (claims `c`, floors `f`, caps `u`; never NaN) and return their
-    /// payments `pay(c, f, u, s)` ([`segment_terms`] on four lanes).
+    /// The terms of four regions (claims `c`, floors `f`, caps `u`, paid `p` at the
+    /// segment's scale): the money of those whose payment does not move with the scale,
+    /// the claims of those that do (strictly between floor and cap), and the floors.
     #[inline(always)]
-    pub fn add4(&mut self, c: V, f: V, u: V) -> V {
+    fn terms(c: V, f: V, u: V, p: &Pay<V>) -> [V; 3] {
         let zero = V::splat(0.0);
         let positive = c.gt(zero);
-        let c = c.and(positive);
         let f = f.max_gt(zero);
-        let raw = (V::splat(self.s) * c).and(positive);
+        let raw = p.raw.and(positive);
         let free = raw.gt(f) & raw.lt(u);
-        let x = f.max_gt(raw.min_lt(u));
-        self.fixed = self.fixed + free.select(zero, x);
-        self.slope = self.slope + c.and(free);
-        self.floors = self.floors + f;
-        x
+        [free.select(zero, p.x), c.and(positive).and(free), f]
     }
 
-    /// The segment, after adding the last regions (fewer than four) to lane 0.
-    pub fn finish(self, claims: &[f64], floors: &[f64], caps: &[f64]) -> Segment {
-        let mut sums = SegmentSums {
-            fixed: self.fixed.to_array(),
-            slope: self.slope.to_array(),
-            floors: self.floors.to_array(),
-        };
-        for ((&c, &f), &u) in claims.iter().zip(floors).zip(caps) {
-            sums.add(0, c, f, u, self.s);
+    /// Add four regions paid `p` at the segment's scale.
+    #[inline(always)]
+    pub fn add4(&mut self, c: V, f: V, u: V, p: &Pay<V>) {
+        let [a, b, d] = Self::terms(c, f, u, p);
+        self.fixed = self.fixed + a;
+        self.slope = self.slope + b;
+        self.floors = self.floors + d;
+    }
+
+    /// The segment, after adding the first `len` lanes of the last regions (fewer than
+    /// four, zero-padded) to lane 0 in region order.
+    #[inline(always)]
+    pub fn finish(self, len: usize, tail: Option<(V, V, V, &Pay<V>)>) -> Segment {
+        let mut sums = [self.fixed, self.slope, self.floors].map(V::to_array);
+        if let Some((c, f, u, p)) = tail {
+            for (sum, t) in sums.iter_mut().zip(Self::terms(c, f, u, p)) {
+                for x in &t.to_array()[..len] {
+                    sum[0] += x;
+                }
+            }
         }
-        sums.finish()
+        let [fixed, slope, floors] = sums.map(crate::simd::reduce);
+        Segment {
+            fixed,
+            slope,
+            floors,
+        }
     }
 }
 
@@ -437,14 +403,31 @@ pub fn solve_scale_from<V: Vector>(
     solve_scale(claims, floors, caps, target, scratch)
 }
 
-/// `Σ x_i(scale)`.
+/// `Σ x_i(scale)`, summed in region order.
 pub fn paid_total(claims: &[f64], floors: &[f64], caps: &[f64], scale: f64) -> f64 {
-    claims
-        .iter()
-        .zip(floors)
-        .zip(caps)
-        .map(|((&c, &f), &u)| pay(c, f, u, scale))
-        .sum()
+    let n = claims.len().min(floors.len()).min(caps.len());
+    let (sv, zero) = (F64x4::splat(scale), F64x4::splat(0.0));
+    let pay = |c: F64x4, f: F64x4, u: F64x4| rules::pay(c.max_gt(zero), f, u, sv).x;
+    let mut total = 0.0;
+    let tail = Tail::of(n);
+    for i in (0..tail.start).step_by(LANES) {
+        let r = i..i + LANES;
+        let x = pay(
+            F64x4::load(&claims[r.clone()]),
+            F64x4::load(&floors[r.clone()]),
+            F64x4::load(&caps[r]),
+        );
+        for v in x.to_array() {
+            total += v;
+        }
+    }
+    if tail.len > 0 {
+        let x = pay(tail.load(claims), tail.load(floors), tail.load(caps));
+        for v in &x.to_array()[..tail.len] {
+            total += v;
+        }
+    }
+    total
 }
 
 #[cfg(test)]
@@ -461,7 +444,7 @@ mod tests {
             .iter()
             .zip(f)
             .zip(u)
-            .map(|((&c, &f), &u)| pay(c, f, u, sol.scale))
+            .map(|((&c, &f), &u)| pay_one(c, f, u, sol.scale))
             .collect();
         (sol, x)
     }

@@ -11,23 +11,6 @@
 
 use crate::model::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool};
 
-/// The band multiplier of a self-sufficiency ratio `R/E`.
-///
-/// `bands` are `(lower_bound, multiplier)` pairs sorted by strictly increasing lower bound;
-/// the pair with the highest lower bound ≤ `ratio` applies. Below every bound (or with no
-/// bands) the multiplier is 1.0.
-#[inline]
-pub fn band_multiplier(bands: &[(f64, f64)], ratio: f64) -> f64 {
-    // Bands are short (a handful of steps) and sorted, so the last band whose bound is
-    // ≤ ratio is the one that applies: a forward scan of selects, without the branches of
-    // a search (regions' ratios are in no order, so those branches mispredict).
-    let mut m = 1.0;
-    for &(lower, mult) in bands {
-        m = if lower <= ratio { mult } else { m };
-    }
-    m
-}
-
 /// The importance multiplier m of a region with tag bit set `tags`: the **maximum** over
 /// the formula's `(tag, multiplier)` entries whose tag the region carries (就高不就低), or
 /// 1.0 when none applies. Tags ≥ 64 can never be carried and are ignored.
@@ -69,44 +52,16 @@ pub fn self_sufficiency(revenue: f64, expenditure: f64) -> f64 {
     }
 }
 
-/// Key subsidy `K = max(0, E + a·X − R) · c0 · band(R/E) · m · (1 + β·r)`.
-///
-/// `importance` is m (see [`importance_multiplier`]) and `coverage` is r (see
-/// [`coverage`]).
-#[inline]
-pub fn key_subsidy(
-    key: &KeySubsidy,
-    revenue: f64,
-    expenditure: f64,
-    eco_spending: f64,
-    importance: f64,
-    coverage: f64,
-) -> f64 {
-    let gap = (expenditure + key.eco_weight * eco_spending - revenue).max(0.0);
-    if gap <= 0.0 {
-        return 0.0;
-    }
-    let band = band_multiplier(&key.bands, self_sufficiency(revenue, expenditure));
-    gap * band * key_factor(key, importance, coverage)
-}
-
-/// The part of the key subsidy that does not depend on money: `c0 · m · (1 + β·r)`. The
-/// Monte Carlo kernel ([`super::kernel`]) computes it once per region; [`key_subsidy`]
-/// multiplies in the same order, so both give the same bits.
+/// The part of the key subsidy that does not depend on money: `c0 · m · (1 + β·r)`,
+/// computed once per region ([`super::prepare`]); the key subsidy is
+/// `max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r)` ([`super::rules::claim`]).
 #[inline]
 pub fn key_factor(key: &KeySubsidy, importance: f64, coverage: f64) -> f64 {
     key.c0 * importance * (1.0 + key.redline_uplift * coverage)
 }
 
-/// The pre-budget claim `S = K + PA + RL + G + F`, summed as `K + (((PA + RL) + G) + F)`
-/// so that the part without K can be computed once when it does not change between draws
-/// (the Monte Carlo kernel), with the same bits as a full evaluation.
-#[inline]
-pub fn claim_sum(key: f64, pa: f64, rl: f64, guidance: f64, rangers: f64) -> f64 {
-    key + fixed_claims(pa, rl, guidance, rangers)
-}
-
-/// `((PA + RL) + G) + F`, the claims other than the key subsidy (see [`claim_sum`]).
+/// `((PA + RL) + G) + F`, the claims other than the key subsidy; the claim is
+/// `S = K + (((PA + RL) + G) + F)` ([`super::rules::claim`]).
 #[inline]
 pub fn fixed_claims(pa: f64, rl: f64, guidance: f64, rangers: f64) -> f64 {
     ((pa + rl) + guidance) + rangers
@@ -215,29 +170,6 @@ mod tests {
     use super::*;
     use approx::assert_relative_eq;
 
-    fn key(bands: Vec<(f64, f64)>) -> KeySubsidy {
-        KeySubsidy {
-            c0: 0.5,
-            eco_weight: 0.5,
-            redline_uplift: 0.2,
-            bands,
-        }
-    }
-
-    #[test]
-    fn band_boundaries() {
-        let bands = [(0.2, 0.8), (0.5, 0.4), (1.0, 0.0)];
-        assert_relative_eq!(band_multiplier(&bands, 0.0), 1.0);
-        assert_relative_eq!(band_multiplier(&bands, 0.2 - 1e-12), 1.0);
-        assert_relative_eq!(band_multiplier(&bands, 0.2), 0.8);
-        assert_relative_eq!(band_multiplier(&bands, 0.5 - 1e-12), 0.8);
-        assert_relative_eq!(band_multiplier(&bands, 0.5), 0.4);
-        assert_relative_eq!(band_multiplier(&bands, 0.99), 0.4);
-        assert_relative_eq!(band_multiplier(&bands, 1.0), 0.0);
-        assert_relative_eq!(band_multiplier(&bands, f64::INFINITY), 0.0);
-        assert_relative_eq!(band_multiplier(&[], 0.3), 1.0);
-    }
-
     #[test]
     fn importance_takes_the_highest_applicable_multiplier() {
         let imp = [(0, 1.5), (1, 1.2), (3, 2.0)];
@@ -249,21 +181,6 @@ mod tests {
         assert_relative_eq!(importance_multiplier(&imp, 0b0100), 1.0);
         // Out-of-range tag indices never match.
         assert_relative_eq!(importance_multiplier(&[(70, 3.0)], u64::MAX), 1.0);
-    }
-
-    #[test]
-    fn key_subsidy_formula() {
-        let k = key(vec![(0.5, 0.5)]);
-        // gap = 100 + 0.5·20 − 30 = 80; R/E = 0.3 below every band → 1.0.
-        let got = key_subsidy(&k, 30.0, 100.0, 20.0, 1.5, 0.4);
-        assert_relative_eq!(got, 80.0 * 0.5 * 1.0 * 1.5 * (1.0 + 0.2 * 0.4));
-        // R/E = 0.6 → band 0.5; gap = 100 + 10 − 60 = 50.
-        let got = key_subsidy(&k, 60.0, 100.0, 20.0, 1.0, 0.0);
-        assert_relative_eq!(got, 50.0 * 0.5 * 0.5);
-        // Revenue above need: no subsidy.
-        assert_relative_eq!(key_subsidy(&k, 200.0, 100.0, 20.0, 1.0, 0.0), 0.0);
-        // Zero expenditure does not divide by zero.
-        assert!(key_subsidy(&k, 0.0, 0.0, 10.0, 1.0, 0.0).is_finite());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! comparison metrics include them.
 
 use super::allocate::Allocation;
+use super::rules::{self, Pay, Tail};
+use crate::simd::{F64x4, LANES};
 
 /// Money moved by the budget rules in one allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -19,36 +21,53 @@ pub struct BudgetFlows {
 }
 
 /// Budget flows of an allocation: money removed by quality deductions and added by rewards
-/// (at the budget scale the region was paid), and money paid to lift regions to their
-/// floors. The Monte Carlo engine accumulates these per draw.
+/// (at the budget scale the region was paid; none when floors were scaled pro rata), and
+/// money paid to lift regions to their floors ([`rules::flows`]), summed in the four lanes
+/// of [`crate::simd::lane_of`] as the Monte Carlo kernel sums them, so both give the same
+/// bits. The Monte Carlo engine accumulates these per draw.
 pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     let s = if a.floors_scaled { 0.0 } else { a.scale };
-    let mut out = BudgetFlows::default();
-    // Money sums run in four lanes ([`crate::simd::lane_of`]), the order of the Monte
-    // Carlo kernel's vector loop, so that both give the same bits.
-    let (mut deducted, mut rewarded, mut floor_paid) = ([0.0; 4], [0.0; 4], [0.0; 4]);
     let n = a.x.len();
-    for i in 0..n {
-        let k = crate::simd::lane_of(i, n);
-        let claims =
-            super::components::claim_sum(a.key[i], a.pa[i], a.rl[i], a.guidance[i], a.rangers[i]);
-        let q_money = claims * (1.0 - a.cut[i]) * a.q[i] * s;
-        if a.q[i] < 0.0 {
-            deducted[k] -= q_money;
-        } else if a.q[i] > 0.0 {
-            rewarded[k] += q_money;
+    let (sv, zero) = (F64x4::splat(s), F64x4::splat(0.0));
+    let mask = |b: &[bool], at: usize, len: usize| {
+        let mut v = [0.0; LANES];
+        for k in 0..len {
+            v[k] = if b[at + k] { 1.0 } else { 0.0 };
         }
-        if a.floor_binds[i] {
-            floor_paid[k] += a.x[i] - s * a.claim[i];
-        }
-        if a.cap_binds[i] {
-            out.capped += 1;
-        }
+        F64x4::from_array(v).gt(zero)
+    };
+    let terms = |load: &dyn Fn(&[f64]) -> F64x4, at: usize, len: usize| {
+        let x = load(&a.x);
+        let p = Pay {
+            raw: sv * load(&a.claim),
+            x,
+            floor_binds: mask(&a.floor_binds, at, len),
+            cap_binds: mask(&a.cap_binds, at, len),
+        };
+        rules::flows(load(&a.net), load(&a.q), sv, &p)
+    };
+    let mut sums = [zero; 3];
+    let tail = Tail::of(n);
+    for i in (0..tail.start).step_by(LANES) {
+        let [d, w, f] = terms(&|v: &[f64]| F64x4::load(&v[i..]), i, LANES);
+        sums = [sums[0] - d, sums[1] + w, sums[2] + f];
     }
-    out.deducted = crate::simd::reduce(deducted);
-    out.rewarded = crate::simd::reduce(rewarded);
-    out.floor_paid = crate::simd::reduce(floor_paid);
-    out
+    let mut lanes = sums.map(F64x4::to_array);
+    if tail.len > 0 {
+        let [d, w, f] = terms(&|v: &[f64]| tail.load(v), tail.start, tail.len);
+        for v in &d.to_array()[..tail.len] {
+            lanes[0][0] -= v;
+        }
+        tail.add_to_lane0(w, &mut lanes[1]);
+        tail.add_to_lane0(f, &mut lanes[2]);
+    }
+    let [deducted, rewarded, floor_paid] = lanes.map(crate::simd::reduce);
+    BudgetFlows {
+        deducted,
+        rewarded,
+        floor_paid,
+        capped: a.cap_binds.iter().filter(|&&b| b).count(),
+    }
 }
 
 #[cfg(test)]
@@ -67,6 +86,7 @@ mod tests {
             q: vec![0.0; n],
             cut: vec![0.0; n],
             claim: x.to_vec(),
+            net: x.to_vec(),
             x: x.to_vec(),
             floor_binds: vec![false; n],
             cap_binds: vec![false; n],

@@ -1,19 +1,25 @@
 //! The vertical allocator: central → regional transfers by formula under a budget
-//! (MODEL.md §1; POLICY.md §2, the Key Ecological Function Zone transfer).
+//! (docs/model.md §1; docs/policy.md §2, the Key Ecological Function Zone transfer).
 //!
-//! - [`formula`]: validated formula and budget parameters.
-//! - [`components`]: the pre-budget claims K, PA, RL, G, F.
-//! - [`quality`]: grades from ΔQ and the reward/deduction rate.
+//! - [`rules`]: every per-region rule, once, generic over the lane type: the key subsidy,
+//!   the grade, the cut, the claim, the floor and its waiver, the payment and its flows.
+//! - [`components`]: the terms computed once per formula: pool weights and shares,
+//!   importance, guidance, rangers, the key subsidy's factor.
+//! - [`prepare`]: those terms for every region, and the pass that applies the rules.
+//! - [`quality`]: grades and their reward/deduction rates.
 //! - [`budget`]: the exact piecewise-linear budget solve with floors and caps.
-//! - [`allocate`]: puts them together into an [`Allocation`].
-//! - [`kernel`]: the same allocation prepared for repeated Monte Carlo draws.
+//! - [`allocate`]: the point allocation with its full breakdown ([`Allocation`]).
+//! - [`kernel`]: the same allocation for repeated Monte Carlo draws.
+//! - [`flows`]: the money the budget rules move.
 
 pub mod allocate;
 pub mod budget;
 pub mod components;
 pub mod flows;
 pub mod kernel;
+pub mod prepare;
 pub mod quality;
+pub mod rules;
 
 pub use allocate::{Allocation, Workspace, allocate};
 pub use quality::Grade;
