@@ -62,6 +62,64 @@ pub fn pay_one(claim: f64, floor: f64, cap: f64, scale: f64) -> f64 {
         .to_array()[0]
 }
 
+/// The shape of `g(s) = Σ max(f_i, min(s·c_i, u_i))`, with its breakpoints `(position,
+/// slope change)` in the caller's scratch vector: a region leaves its floor at `f/c` and
+/// reaches its cap at `u/c`. Breakpoints at `s = 0` (no floor) and at `s = ∞` (no cap)
+/// are not stored.
+struct Breakpoints {
+    floors_total: f64,
+    /// g(0): every region at its floor.
+    base: f64,
+    /// Slope of g just after s = 0 (regions without a floor that are not capped at 0).
+    slope0: f64,
+    /// g(∞) when every positive claim has a finite cap.
+    max_total: f64,
+    /// Some positive claim has no cap.
+    unbounded: bool,
+}
+
+impl Breakpoints {
+    fn collect(
+        claims: &[f64],
+        floors: &[f64],
+        caps: &[f64],
+        scratch: &mut Vec<(f64, f64)>,
+    ) -> Self {
+        scratch.clear();
+        let mut b = Breakpoints {
+            floors_total: 0.0,
+            base: 0.0,
+            slope0: 0.0,
+            max_total: 0.0,
+            unbounded: false,
+        };
+        for ((&c, &f), &u) in claims.iter().zip(floors).zip(caps) {
+            let (c, f) = (c.max(0.0), f.max(0.0));
+            b.floors_total += f;
+            b.base += f;
+            if c > 0.0 && f <= u {
+                let lo = f / c;
+                if lo > 0.0 {
+                    scratch.push((lo, c));
+                } else {
+                    b.slope0 += c;
+                }
+                if u.is_finite() {
+                    // A tiny claim can overflow u/c; any finite stand-in keeps the order.
+                    let hi = (u / c).min(f64::MAX);
+                    scratch.push((hi, -c));
+                    b.max_total += u;
+                } else {
+                    b.unbounded = true;
+                }
+            } else {
+                b.max_total += f;
+            }
+        }
+        b
+    }
+}
+
 /// Find `s ≥ 0` with `Σ max(f_i, min(s·c_i, u_i)) = target` exactly (see the module docs).
 ///
 /// `claims`, `floors` and `caps` are read pairwise up to the shortest length. `scratch`
@@ -74,39 +132,13 @@ pub fn solve_scale(
     target: f64,
     scratch: &mut Vec<(f64, f64)>,
 ) -> BudgetSolution {
-    scratch.clear();
-    let mut floors_total = 0.0;
-    // g(0): every region at its floor.
-    let mut base = 0.0;
-    // Slope of g just after s = 0 (regions without a floor that are not capped at 0).
-    let mut slope0 = 0.0;
-    // g(∞) when every positive claim has a finite cap.
-    let mut max_total = 0.0;
-    let mut unbounded = false;
-    for ((&c, &f), &u) in claims.iter().zip(floors).zip(caps) {
-        let (c, f) = (c.max(0.0), f.max(0.0));
-        floors_total += f;
-        base += f;
-        if c > 0.0 && f <= u {
-            let lo = f / c;
-            if lo > 0.0 {
-                scratch.push((lo, c));
-            } else {
-                slope0 += c;
-            }
-            if u.is_finite() {
-                // A tiny claim can overflow u/c; any finite stand-in keeps the order.
-                let hi = (u / c).min(f64::MAX);
-                scratch.push((hi, -c));
-                max_total += u;
-            } else {
-                unbounded = true;
-            }
-        } else {
-            max_total += f;
-        }
-    }
-
+    let Breakpoints {
+        floors_total,
+        base,
+        slope0,
+        max_total,
+        unbounded,
+    } = Breakpoints::collect(claims, floors, caps, scratch);
     if floors_total > target {
         return BudgetSolution {
             scale: 0.0,

@@ -8,7 +8,8 @@
 //! - [`prepare`]: those terms for every region, and the pass that applies the rules.
 //! - [`quality`]: grades and their reward/deduction rates.
 //! - [`budget`]: the exact piecewise-linear budget solve with floors and caps.
-//! - [`allocate`]: the point allocation with its full breakdown ([`Allocation`]).
+//! - [`allocate`]: the point allocation with its full breakdown ([`Allocation`]), and
+//!   `payment`: the budget scale and the payment pass it ends with.
 //! - [`kernel`]: the same allocation for repeated Monte Carlo draws.
 //! - [`flows`]: the money the budget rules move.
 
@@ -17,6 +18,7 @@ pub mod budget;
 pub mod components;
 pub mod flows;
 pub mod kernel;
+mod payment;
 pub mod prepare;
 pub mod quality;
 pub mod rules;
