@@ -1,4 +1,4 @@
-//! Speed of the vertical allocator (MODEL.md §1.2–§1.5) on synthetic counties, fixed mode
+//! Speed of the vertical allocator (docs/model.md §1.2–§1.5) on synthetic counties, fixed mode
 //! with floors and caps binding, and of the budget solve alone.
 
 use std::hint::black_box;

@@ -1,4 +1,4 @@
-//! What two threads can give on this machine (issue 7, acceptance 2): a compute-only loop
+//! What two threads can give on this machine: a compute-only loop
 //! (16 independent multiply-add chains, no memory traffic, no shared data) run once on one
 //! thread and as two copies on two threads. On a machine with two independent cores the two
 //! copies take as long as one; the ratio `2 · t(1 copy) / t(2 copies)` is the most any

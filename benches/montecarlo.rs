@@ -1,4 +1,4 @@
-//! Speed of whole Monte Carlo runs (issue 7): workload W1 (2,800 synthetic counties,
+//! Speed of whole Monte Carlo runs: workload W1 (2,800 synthetic counties,
 //! 10,000 draws, 3 formulas, the synthetic noise) on 1 and 2 threads, and W2 (30,000
 //! regions, 1,000 draws, 3 formulas). Each iteration is one full run, so criterion takes
 //! its minimum of 10 samples.

@@ -9,7 +9,7 @@ use ecocomp::sampling::rng::{std_normal, stream};
 use ecocomp::stats::{Quantiles, Sketch};
 use std::hint::black_box;
 
-/// National county scale (MODEL.md workload W1).
+/// National county scale (workload W1, BENCHMARKS.md).
 const REGIONS: usize = 2_800;
 /// Provinces.
 const GROUPS: usize = 31;

@@ -1,4 +1,4 @@
-//! Settlement of the shipped basin agreements, per Monte Carlo draw (issue 7): sampling the
+//! Settlement of the shipped basin agreements, per Monte Carlo draw: sampling the
 //! draw's monitoring concentrations and parameters and settling every period, for each
 //! agreement of every scenario under `scenarios/`.
 

@@ -1,4 +1,4 @@
-//! How `allocate`'s cost grows from 2,800 to 30,000 regions (issue 7, acceptance 3), measured
+//! How `allocate`'s cost grows from 2,800 to 30,000 regions, measured
 //! so that the shared machine's bursts hurt less than in a criterion run: the two sizes are
 //! timed alternately, in batches, and each keeps its fastest batch.
 //!

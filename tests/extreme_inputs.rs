@@ -1,4 +1,4 @@
-//! Extreme and hostile inputs (issue 8): each either works correctly or gets a clear error
+//! Extreme and hostile inputs: each either works correctly or gets a clear error
 //! with exit code 2 — never a panic, a NaN in the output, or a hang.
 
 use assert_cmd::Command;

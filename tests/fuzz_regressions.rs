@@ -9,7 +9,7 @@ fn dir() -> std::path::PathBuf {
 }
 
 /// `allocator` target, crash-e0dabdaa…: a budget of 7e-301 against claims near 1e300
-/// underflowed the budget scale to 0, so Σx = 0 instead of T (MODEL.md §1 invariant).
+/// underflowed the budget scale to 0, so Σx = 0 instead of T (docs/model.md §1 invariant).
 #[test]
 fn allocator_tiny_budget_huge_claims_sums_to_the_budget() {
     assert_allocation_invariants("allocator_underflow.toml");

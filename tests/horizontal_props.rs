@@ -1,4 +1,4 @@
-//! Property tests of the horizontal invariants (MODEL.md §2.3): in every period of random
+//! Property tests of the horizontal invariants (docs/model.md §2.3): in every period of random
 //! agreements, horizontal flows sum to zero over parties, and pool rules pay out exactly
 //! the pool.
 

@@ -1,4 +1,4 @@
-//! Each assessment kind and payment rule on both sides of its threshold (MODEL.md §2.1–2.2),
+//! Each assessment kind and payment rule on both sides of its threshold (docs/model.md §2.1–2.2),
 //! including indicators exactly at a GB 3838 class limit.
 
 use approx::assert_relative_eq;

@@ -1,5 +1,5 @@
 //! The shipped basin scenarios validate, settle, and reproduce the published cases of
-//! MODEL.md §2.3.
+//! docs/model.md §2.3.
 
 use approx::assert_relative_eq;
 use ecocomp::horizontal::{Settlement, settle_point};

@@ -1,4 +1,4 @@
-//! Ctrl-C and concurrent runs (issue 8): an interrupted run exits with 130, leaves the
+//! Ctrl-C and concurrent runs: an interrupted run exits with 130, leaves the
 //! previous output folder byte-for-byte as it was and no temporary folders behind; two
 //! runs writing to one folder at once never mix their files.
 

@@ -1,4 +1,4 @@
-//! Monte Carlo results do not depend on the thread count (MODEL.md §3): the same seed on
+//! Monte Carlo results do not depend on the thread count (docs/model.md §3): the same seed on
 //! 1, 2 and 4 threads writes a byte-identical regions.csv and a summary.json equal in every
 //! value but the recorded thread count (compared as parsed JSON, so every float's printed
 //! digits must match), and another seed writes different ones.

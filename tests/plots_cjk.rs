@@ -1,4 +1,4 @@
-//! Chinese text in figures (issue 5, acceptance 2): titles and labels in Chinese must render
+//! Chinese text in figures: titles and labels in Chinese must render
 //! as real glyphs from the embedded font, in PNG and in SVG, without any system font.
 //!
 //! The PNG checks compare pixel regions of the same chart rendered three ways: with Chinese

@@ -1,4 +1,4 @@
-//! End-to-end check of report.html in a real headless browser (issue 5): the page loads,
+//! End-to-end check of report.html in a real headless browser: the page loads,
 //! makes no network request of its own, references only files that exist, and renders a
 //! screenshot that is not blank. `.ci/run` installs Debian's chromium; without a browser
 //! the test prints why and is skipped.

@@ -1,4 +1,4 @@
-//! Same scenario and seed give bit-identical results on any thread count (MODEL.md §3.2);
+//! Same scenario and seed give bit-identical results on any thread count (docs/model.md §3.2);
 //! a different seed gives different results.
 
 use assert_cmd::Command;

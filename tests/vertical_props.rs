@@ -1,4 +1,4 @@
-//! Property tests for the vertical allocator's invariants (MODEL.md §1.5): non-negativity,
+//! Property tests for the vertical allocator's invariants (docs/model.md §1.5): non-negativity,
 //! budget conservation, order independence, scale equivariance, monotonicity in open mode,
 //! and respect of floors and caps.
 

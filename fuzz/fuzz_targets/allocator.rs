@@ -1,4 +1,4 @@
-//! The allocator on arbitrary *valid* inputs (MODEL.md §1 invariants). The fuzz bytes are
+//! The allocator on arbitrary *valid* inputs (docs/model.md §1 invariants). The fuzz bytes are
 //! decoded by hand into a regions CSV and one formula with values clamped into their valid
 //! ranges; the scenario goes through the real loader, and whatever loads must allocate
 //! with every `x_i ≥ 0` and finite, and in fixed mode `Σx = T − unallocated` within

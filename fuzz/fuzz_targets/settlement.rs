@@ -1,4 +1,4 @@
-//! Agreement settlement (MODEL.md §2): a three-party, two-section agreement decoded from
+//! Agreement settlement (docs/model.md §2): a three-party, two-section agreement decoded from
 //! the fuzz bytes (values clamped into valid ranges) goes through the real loader; every
 //! agreement that loads must settle with finite flows that sum to zero over parties in
 //! every period, and pool rules must pay out exactly the pool.

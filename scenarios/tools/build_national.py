@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Builds scenarios/national_regions.csv from ../shared/data/provinces_2020.csv.
+"""Builds scenarios/national_regions.csv from scenarios/tools/provinces_2020.csv.
 
 Public figures are copied as they are; every assumption is written into the `source`
 column of the row it affects. Rerun after changing an assumption:
 
-    python3 scenarios/tools/build_national.py ../shared/data/provinces_2020.csv > scenarios/national_regions.csv
+    python3 scenarios/tools/build_national.py scenarios/tools/provinces_2020.csv > scenarios/national_regions.csv
 """
 import csv
 import sys
@@ -16,7 +16,7 @@ GROUPS = {
     "northeast": "liaoning jilin heilongjiang",
 }
 GROUP_OF = {p: g for g, ps in GROUPS.items() for p in ps.split()}
-# Tags from shared/data/README.md (national parks, 丹江口 source area, Qinghai–Tibet
+# Tags from docs/data.md (national parks, 丹江口 source area, Qinghai–Tibet
 # Plateau) and the four national eco-civilisation pilot zones (福建, 江西, 贵州, 海南).
 TAGS = {
     "qinghai_tibet": "tibet qinghai sichuan gansu xinjiang yunnan",
@@ -34,7 +34,7 @@ REDLINE_SHARE_ASSUMED = 0.30
 ECO_SPENDING_SHARE = 0.03
 # Assumed mean change of the ecological quality index: with the noise model in
 # national.toml (additive, sigma 1.05) and thresholds t1 = 1, this reproduces the 2023
-# county shares: about 66% stable, 14% better, 20% worse (POLICY.md §2).
+# county shares: about 66% stable, 14% better, 20% worse (docs/policy.md §2).
 EQI_CHANGE_MEAN = -0.13
 # Assumed management-effectiveness score of protected areas: no public per-province score.
 PA_SCORE = 0.7
