@@ -88,7 +88,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The budget cannot honour the hold-harmless floors (MODEL.md §1.5).
+    /// The budget cannot honour the hold-harmless floors (docs/model.md §1.5).
     #[error(
         "formula '{formula}': hold-harmless floors total {floors} but the budget is {budget} \
          (shortfall {shortfall}); lower the floors, raise the budget, or set \

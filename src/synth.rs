@@ -281,7 +281,7 @@ fn baseline_fixed_point(data: &RegionData, meta: &RegionMeta) -> (f64, Vec<f64>)
     (t, x0)
 }
 
-/// The noise models of the synthetic scenario (workload W1 of issue 4): additive noise on
+/// The noise models of the synthetic scenario (workload W1 of BENCHMARKS.md): additive noise on
 /// the quality change with a group common factor, multiplicative noise on revenue, and
 /// additive noise on the damage index truncated to [0, 1].
 pub fn synth_noise() -> Vec<crate::model::NoiseSpec> {

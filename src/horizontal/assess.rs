@@ -1,4 +1,4 @@
-//! Section assessment kinds (MODEL.md §2.1): the P index, the GB 3838 class, and the
+//! Section assessment kinds (docs/model.md §2.1): the P index, the GB 3838 class, and the
 //! compliance rate over sub-periods.
 
 use crate::model::Assessment;

@@ -1,11 +1,11 @@
-//! Horizontal basin compensation between jurisdictions (MODEL.md §2; POLICY.md §3).
+//! Horizontal basin compensation between jurisdictions (docs/model.md §2; docs/policy.md §3).
 //!
 //! Stages, as for the whole crate: [`raw`] mirrors the `[[agreement]]` tables of a
 //! scenario file; [`validate`] checks them into an [`Agreement`]; [`settle`] computes
 //! the flows of every period from a flat input vector; [`export`] turns results into
 //! CSV rows and a JSON summary.
 //!
-//! - [`gb3838`]: the class-limit table (POLICY.md §4).
+//! - [`gb3838`]: the class-limit table (docs/policy.md §4).
 //! - [`assess`]: section assessment kinds (P index, class, compliance rate).
 //! - [`rules`]: payment rules (bet, per_class, pool_shares, central).
 

@@ -1,4 +1,4 @@
-//! Settlement of one agreement for every period of its round (MODEL.md §2.3).
+//! Settlement of one agreement for every period of its round (docs/model.md §2.3).
 //!
 //! [`settle`] runs once per Monte Carlo draw: it reuses the buffers of a [`Settlement`]
 //! sized once with [`Settlement::for_agreement`], and allocates nothing in steady state.

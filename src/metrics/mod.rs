@@ -1,4 +1,4 @@
-//! Formula comparison metrics: inequality, targeting, winners and losers (issue 6).
+//! Formula comparison metrics: inequality, targeting, winners and losers.
 //!
 //! Everything here is pure arithmetic on slices, so the same functions serve the
 //! deterministic point estimate and every Monte Carlo draw:
@@ -10,7 +10,7 @@
 //!   (per km² of red line, per capita) and a Suits-style progressivity index against fiscal
 //!   self-sufficiency R/E.
 //! - [`paired`]: paired-difference statistics between a formula and a baseline under common
-//!   random numbers (MODEL.md §3.2), and a winners/losers summary per group.
+//!   random numbers (docs/model.md §3.2), and a winners/losers summary per group.
 //!
 //! Conventions shared by all metrics:
 //! - **Weights** are optional (`Option<&[f64]>`). With weights, `x_i` is a value per unit of

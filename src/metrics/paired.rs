@@ -1,4 +1,4 @@
-//! Winners and losers between a formula and a baseline (issue 6, MODEL.md §3.2).
+//! Winners and losers between a formula and a baseline (docs/model.md §3.2).
 //!
 //! Under common random numbers every draw gives both formulas the same inputs, so the
 //! per-draw difference `d = a − b` is a paired sample. [`PairedAccumulator`] streams and

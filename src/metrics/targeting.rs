@@ -1,5 +1,5 @@
 //! Targeting of allocations: do they follow red-line coverage, the fiscal gap, importance,
-//! and do they go to fiscally weak regions? (issue 6)
+//! and do they go to fiscally weak regions?
 //!
 //! - [`spearman`]: rank correlation with average ranks for ties, for comparing an allocation
 //!   with red-line coverage, the fiscal gap, importance or the actual 2020 allocations.

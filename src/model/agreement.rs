@@ -1,4 +1,4 @@
-//! Validated agreement types: what [`super::settle`] reads (MODEL.md §2).
+//! Validated agreement types: what [`super::settle`] reads (docs/model.md §2).
 //!
 //! Every number a settlement reads lives in one flat input vector ([`SettleInputs`]),
 //! addressed by the slot indices stored here. The Monte Carlo engine overwrites the slots

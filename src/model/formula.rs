@@ -1,9 +1,9 @@
-//! Validated formula and budget parameters of the vertical allocator (MODEL.md §1).
+//! Validated formula and budget parameters of the vertical allocator (docs/model.md §1).
 //!
 //! A component is switched off by leaving its table out of the scenario, which is an
 //! `Option::None` (or an empty list) here.
 
-/// Budget mode (MODEL.md §1.5).
+/// Budget mode (docs/model.md §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BudgetMode {
     /// Scale claims so that allocations sum to the total.
@@ -50,7 +50,7 @@ pub enum PoolSize {
     Amount(f64),
 }
 
-/// Protected-area pool (MODEL.md §1.2 item 2).
+/// Protected-area pool (docs/model.md §1.2 item 2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProtectedAreaPool {
     pub size: PoolSize,
@@ -60,7 +60,7 @@ pub struct ProtectedAreaPool {
     pub w_score: f64,
 }
 
-/// Red-line pool (MODEL.md §1.2 item 3): weight `L · (1 + γ · max(0, r − r*))`.
+/// Red-line pool (docs/model.md §1.2 item 3): weight `L · (1 + γ · max(0, r − r*))`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedlinePool {
     pub size: PoolSize,
@@ -70,7 +70,7 @@ pub struct RedlinePool {
     pub threshold: f64,
 }
 
-/// Reward and deduction by ecological-quality grade (MODEL.md §1.3).
+/// Reward and deduction by ecological-quality grade (docs/model.md §1.3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quality {
     /// `[t1, t2, t3]`, strictly increasing and positive.
@@ -81,14 +81,14 @@ pub struct Quality {
     pub deduction: [f64; 3],
 }
 
-/// Reverse-linkage cut `min(max_cut, λ · D)` (MODEL.md §1.4).
+/// Reverse-linkage cut `min(max_cut, λ · D)` (docs/model.md §1.4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReverseLinkage {
     pub lambda: f64,
     pub max_cut: f64,
 }
 
-/// Hold-harmless floor `h · prior` (MODEL.md §1.5).
+/// Hold-harmless floor `h · prior` (docs/model.md §1.5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Floor {
     pub h: f64,

@@ -1,5 +1,5 @@
 //! Addresses of the scalar formula parameters that a scenario can make uncertain
-//! (MODEL.md §3.1), so the Monte Carlo engine can write a sampled value into a per-worker
+//! (docs/model.md §3.1), so the Monte Carlo engine can write a sampled value into a per-worker
 //! copy of a [`Formula`] without any lookup by name.
 
 use super::formula::{Budget, Formula, PoolSize};

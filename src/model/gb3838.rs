@@ -1,6 +1,6 @@
-//! Surface-water quality classes of GB 3838-2002 (POLICY.md §4).
+//! Surface-water quality classes of GB 3838-2002 (docs/policy.md §4).
 //!
-//! The default table ships the limits of POLICY.md §4; an agreement may override a row or
+//! The default table ships the limits of docs/policy.md §4; an agreement may override a row or
 //! add indicators (e.g. PM2.5 for an air agreement) with `[[agreement.class_limits]]`.
 //! A value exactly at a limit belongs to the better class. Dissolved oxygen is a lower
 //! limit (higher is better). Beyond the class V limit the class is 6, "worse than V" (劣V).
@@ -38,7 +38,7 @@ pub struct ClassTable {
     pub limits: Vec<Option<ClassLimit>>,
 }
 
-/// POLICY.md §4, mg/L. `TP` is the river limit, `TP_lake` the lake and reservoir limit;
+/// docs/policy.md §4, mg/L. `TP` is the river limit, `TP_lake` the lake and reservoir limit;
 /// TN is defined for lakes and reservoirs only in the standard, but basin agreements
 /// (e.g. Xin'an) assess it at river sections too.
 const GB3838: &[(&str, [f64; 5], bool)] = &[

@@ -1,4 +1,4 @@
-//! Region inputs of the vertical model (MODEL.md §1.1), in structure-of-arrays form.
+//! Region inputs of the vertical model (docs/model.md §1.1), in structure-of-arrays form.
 //!
 //! Numeric columns live in one `Vec<f64>` each, indexed by [`Column`], so the Monte Carlo
 //! engine can perturb any column in a per-worker copy without touching strings, and the

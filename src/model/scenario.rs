@@ -31,7 +31,7 @@ pub struct UncertainParam {
     pub dist: Uncertain,
 }
 
-/// A validated noise model on a region column (MODEL.md §3.1).
+/// A validated noise model on a region column (docs/model.md §3.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NoiseSpec {
     pub column: Column,
@@ -77,7 +77,7 @@ pub struct Scenario {
     pub sha256: String,
     pub meta: Meta,
     pub vertical: Option<Vertical>,
-    /// Horizontal basin agreements (MODEL.md §2).
+    /// Horizontal basin agreements (docs/model.md §2).
     pub agreements: Vec<Agreement>,
     pub uncertain: Vec<UncertainParam>,
     pub noise: Vec<NoiseSpec>,

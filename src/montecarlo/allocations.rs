@@ -70,7 +70,7 @@ pub struct VerticalAcc {
     /// Kept draws of the money moved by deductions and rewards, per formula.
     pub kept_deducted: Vec<Kept>,
     pub kept_rewarded: Vec<Kept>,
-    /// Optional per-draw comparison metrics (issue 6), indexed
+    /// Optional per-draw comparison metrics, indexed
     /// `formula * Metric::COUNT + metric` ([`crate::metrics::allocation::Metric`]). Empty
     /// unless enabled with [`VerticalAcc::with_metrics`]; a metric that is undefined in a
     /// draw (for example a rank correlation of a constant) is not pushed for that draw.

@@ -1,4 +1,4 @@
-//! Monte Carlo engine (MODEL.md §3): reproducible parallel draws with common random numbers.
+//! Monte Carlo engine (docs/model.md §3): reproducible parallel draws with common random numbers.
 //!
 //! Reproducibility: draw d's random numbers come only from streams keyed by
 //! `(seed, d, substream)` ([`crate::sampling::rng::stream`]). Draws are grouped in blocks
@@ -40,10 +40,10 @@ const SKETCH_BLOCK_VALUES: u64 = 4_000_000;
 /// Draws a worker buffers before summarising them into its block accumulator
 /// ([`VerticalModel::finish_block`]); blocks of scenarios with many outputs are shorter
 /// and end their summary sooner. A summary's cost is mostly reaching each output's sketch
-/// counts, once per summary, so longer summaries are cheaper per draw: on W1 (128 draws
-/// are 8.6 MiB per worker) 128 took 13–14% less time than 32 on 1 and 2 threads, 64 about
-/// half that, and 256 no less than 128. Where the summaries fall depends only on the draw
-/// index, so results do not depend on the thread count.
+/// counts, once per summary, so longer summaries are cheaper per draw, until a summary's
+/// rows no longer fit the cache beside the sketches (128 draws of W1 are 8.6 MiB per
+/// worker; 256 is no faster). Where the summaries fall depends only on the draw index, so
+/// results do not depend on the thread count.
 pub const SUMMARY_DRAWS: u64 = 128;
 
 /// Draws kept as raw values for histograms (the first ones by draw index).

@@ -30,10 +30,8 @@ pub(super) const MAX_BUFFERED: usize = u8::MAX as usize;
 const _: () = assert!(super::SUMMARY_DRAWS <= MAX_BUFFERED as u64);
 /// Regions per tile of [`VerticalModel::finish_block`]: a tile of a 128-draw summary is
 /// 128 KiB, which stays in the L2 cache with its baseline columns and its sketches' counts
-/// while the moments pass and then the sketch lanes read it. Measured on W1 (perf, summary
-/// time relative to the Gini's): with 32-draw summaries 64 and 512 regions were slower
-/// than 128 and 256; with 128-draw summaries 64, 128 and 256 were within noise, 128 a
-/// little ahead.
+/// while the moments pass and then the sketch lanes read it (64 and 256 are no faster on
+/// W1; 512 falls out of the cache).
 const TILE: usize = 128;
 
 /// One pass over the block's rows (`r` rows of `k` values) for the `width` columns from

@@ -1,4 +1,4 @@
-//! CSV serialisers: `regions.csv` and `breakdown.csv` (MODEL.md §4).
+//! CSV serialisers: `regions.csv` and `breakdown.csv` (docs/model.md §4).
 
 use crate::error::{Error, Result};
 use crate::model::Scenario;

@@ -1,4 +1,4 @@
-//! JSON serialisers: `summary.json` and `manifest.json` (MODEL.md §4).
+//! JSON serialisers: `summary.json` and `manifest.json` (docs/model.md §4).
 
 use crate::error::{Error, Result};
 use crate::model::BudgetMode;

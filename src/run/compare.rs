@@ -1,10 +1,10 @@
-//! Formula comparison and sensitivity analysis for users (issue 6): `ecocomp compare` and
+//! Formula comparison and sensitivity analysis for users: `ecocomp compare` and
 //! `ecocomp sensitivity`.
 //!
 //! - [`compare`]: every formula's inequality, targeting and budget metrics as a point value
 //!   and as a Monte Carlo distribution (mean and 90% interval p05–p95), and per-region
 //!   winners and losers against a baseline formula under common random numbers
-//!   (MODEL.md §3.2). The per-draw metrics come from the Monte Carlo engine itself
+//!   (docs/model.md §3.2). The per-draw metrics come from the Monte Carlo engine itself
 //!   ([`crate::montecarlo::run_with`] with `draw_metrics`), so they share its draws,
 //!   block order and bit-reproducibility.
 //! - [`metrics`]: which inputs each metric sees (the arithmetic is in [`crate::metrics`]).

@@ -1,4 +1,4 @@
-//! Gaussian copula for correlated indicator concentrations within a section (MODEL.md §3.1).
+//! Gaussian copula for correlated indicator concentrations within a section (docs/model.md §3.1).
 //!
 //! A correlation matrix R is factored once as R = L·Lᵀ (nalgebra Cholesky). Each draw takes
 //! k independent standard normals z and returns L·z, whose correlation is R; concentrations

@@ -1,4 +1,4 @@
-//! Sampling the distribution families of [`crate::model::param::Dist`] (MODEL.md §3.1).
+//! Sampling the distribution families of [`crate::model::param::Dist`] (docs/model.md §3.1).
 //!
 //! Truncation to `[min, max]` never clamps samples. How it is done depends on the family:
 //! - **uniform, triangular**: the inverse-CDF method restricted to the window,

@@ -1,4 +1,4 @@
-//! Random streams, distributions, noise models and the Gaussian copula (MODEL.md §3.1).
+//! Random streams, distributions, noise models and the Gaussian copula (docs/model.md §3.1).
 //!
 //! - [`rng`]: reproducible streams derived from `(seed, draw, substream)`.
 //! - [`dist`]: sampling every [`crate::model::param::Dist`] family, with truncation by resampling

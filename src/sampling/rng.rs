@@ -1,4 +1,4 @@
-//! Reproducible random streams (MODEL.md §3.2).
+//! Reproducible random streams (docs/model.md §3.2).
 //!
 //! Every random number in a run comes from a stream named by `(seed, draw, sub)`:
 //! - `draw` is the Monte Carlo draw index, so draw d's numbers depend only on `(seed, d)`

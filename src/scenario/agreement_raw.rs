@@ -1,4 +1,4 @@
-//! Serde types that mirror the `[[agreement]]` tables of a scenario file (MODEL.md §2).
+//! Serde types that mirror the `[[agreement]]` tables of a scenario file (docs/model.md §2).
 //!
 //! Every struct denies unknown fields so a typo is caught at parse time. Scalars that the
 //! Monte Carlo engine may make uncertain (amounts, baselines, concentrations, k0) are
@@ -74,7 +74,7 @@ pub struct RawAgreement {
     pub parties: Vec<String>,
     /// Period labels; their number is the round length.
     pub periods: Vec<RawLabel>,
-    /// Additions to, or overrides of, the GB 3838 class table (POLICY.md §4).
+    /// Additions to, or overrides of, the GB 3838 class table (docs/policy.md §4).
     #[serde(default)]
     pub class_limits: Vec<RawClassLimit>,
     #[serde(default)]

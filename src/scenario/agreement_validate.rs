@@ -1,4 +1,4 @@
-//! Validation of `[[agreement]]` tables into [`Agreement`]s (MODEL.md §2).
+//! Validation of `[[agreement]]` tables into [`Agreement`]s (docs/model.md §2).
 //!
 //! Every problem is recorded in the [`Ctx`] with its key path (e.g.
 //! `agreement[0].section[1].indicator[2].baseline`), line and value, and validation

@@ -51,7 +51,7 @@ impl<'s> Ctx<'s> {
     pub fn param(&mut self, path: &str, raw: &RawParam) -> Option<Uncertain> {
         match Uncertain::from_raw(raw) {
             // A window that is empty or holds almost no probability cannot be sampled
-            // (MODEL.md §3.2: truncation by rejection or inverse CDF, never clamping).
+            // (docs/model.md §3.2: truncation by rejection or inverse CDF, never clamping).
             Ok(u) => match crate::sampling::dist::check_truncation(&u) {
                 Ok(()) => Some(u),
                 Err(message) => {

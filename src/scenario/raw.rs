@@ -192,7 +192,7 @@ pub struct RawMonteCarlo {
     pub seed: Option<i64>,
 }
 
-/// A noise model on a region column (MODEL.md §3.1).
+/// A noise model on a region column (docs/model.md §3.1).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNoise {

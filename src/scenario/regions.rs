@@ -1,4 +1,4 @@
-//! Region inputs from a CSV file or inline TOML tables (MODEL.md §1.1), validated into
+//! Region inputs from a CSV file or inline TOML tables (docs/model.md §1.1), validated into
 //! [`Regions`]. CSV problems name the file, the row (1-based, header = row 1) and column,
 //! and the value. A UTF-8 byte-order mark and CRLF line endings are accepted, since that
 //! is how spreadsheets export.

@@ -1,4 +1,4 @@
-//! Global sensitivity analysis: Morris elementary effects and Sobol indices (issue 6).
+//! Global sensitivity analysis: Morris elementary effects and Sobol indices.
 //!
 //! Both methods treat the simulator as a black box `F: Fn(&[f64]) -> Vec<f64> + Sync`
 //! taking one value per uncertain [`Input`] (in input order) and returning `m` outputs
@@ -10,7 +10,7 @@
 //! - [`sobol`]: first-order and total indices with Saltelli sampling and bootstrap
 //!   percentile intervals.
 //!
-//! Reproducibility (the stream rules of MODEL.md §3.2): every random quantity — a Morris
+//! Reproducibility (the stream rules of docs/model.md §3.2): every random quantity — a Morris
 //! trajectory, a Saltelli row, a bootstrap resample — comes from its own
 //! `Xoshiro256PlusPlus` seeded from `(seed, stream, index)`. Model evaluations run in
 //! parallel with rayon into an index-ordered vector, and every reduction runs sequentially

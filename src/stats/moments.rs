@@ -1,4 +1,4 @@
-//! Streaming moments and probability counters (MODEL.md §3.2).
+//! Streaming moments and probability counters (docs/model.md §3.2).
 //!
 //! Both are mergeable. Merging is deterministic: the same blocks merged in the same order
 //! give bit-identical results, which is how the Monte Carlo engine makes its statistics

@@ -1,5 +1,5 @@
 //! Quantiles of a Monte Carlo output: exact while small, a bounded-memory sketch above a
-//! documented size (MODEL.md §3.2).
+//! documented size (docs/model.md §3.2).
 //!
 //! While at most `exact_limit` values have been added, all values are kept and quantiles are
 //! exact order statistics with linear interpolation (Hyndman & Fan type 7, as R's default and

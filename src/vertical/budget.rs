@@ -1,4 +1,4 @@
-//! The exact budget solve with floors and caps (MODEL.md §1.5, fixed mode).
+//! The exact budget solve with floors and caps (docs/model.md §1.5, fixed mode).
 //!
 //! Given claims `c_i ≥ 0`, floors `f_i ≥ 0` and caps `u_i` (+∞ for none), each region is
 //! paid `x_i(s) = max(f_i, min(s·c_i, u_i))`: the floor wins when it exceeds the cap. The

@@ -1,7 +1,7 @@
-//! The pre-budget claims of the vertical allocator (MODEL.md §1.2): the key subsidy K, the
+//! The pre-budget claims of the vertical allocator (docs/model.md §1.2): the key subsidy K, the
 //! protected-area pool PA, the red-line pool RL, guidance G and the ranger subsidy F.
 //!
-//! Policy source: the key ecological function zone transfer method (POLICY.md §2): a
+//! Policy source: the key ecological function zone transfer method (docs/policy.md §2): a
 //! fiscal-gap subsidy banded by self-sufficiency and ecological importance, plus
 //! protected-area, red-line, guidance and forest-ranger items.
 //!
@@ -136,8 +136,8 @@ pub fn split_pool(size: f64, weights: &[f64], out: &mut [f64]) -> f64 {
             }
         } else {
             // Weights summing to almost nothing (subnormal) overflow `size / sum`, and a
-            // share of +∞ is not a share (the `allocator` fuzz target found it). `w / sum`
-            // is at most 1, so each share stays within the pool.
+            // share of +∞ is not a share. `w / sum` is at most 1, so each share stays within
+            // the pool.
             for (o, &w) in out.iter_mut().zip(weights) {
                 *o = size * (w / sum);
             }

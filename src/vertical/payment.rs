@@ -172,10 +172,9 @@ pub(super) fn pay_pass(
 }
 
 /// When claims and the budget are more than ~1e308 apart, `s = T/ΣS'` under- or
-/// overflows and `s·S'_i` no longer sums to the target. Found by the `allocator` fuzz
-/// target: T = 7e-301 against claims near 1e300 paid everyone 0, and a subnormal claim
-/// beside a budget near 1 overflowed `s` to +∞ and paid that region its whole cap, over the
-/// budget. Then the regions that no floor holds share what the floor-bound regions leave in
+/// overflows and `s·S'_i` no longer sums to the target: T = 7e-301 against claims near
+/// 1e300 would pay everyone 0, and a subnormal claim beside a budget near 1 would
+/// overflow `s` to +∞ and pay that region its whole cap, over the budget. Then the regions that no floor holds share what the floor-bound regions leave in
 /// proportion to their claims, capped, by water-filling: shares are computed as ratios
 /// `S'_i/max S'`, so nothing under- or overflows. A no-op in ordinary ranges.
 // Indices walk several parallel per-region vectors of `out` at once.
@@ -231,7 +230,7 @@ fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
         }
     }
     out.total = crate::simd::sum4(&out.x);
-    // Money left only when every region is capped (MODEL.md §1.5).
+    // Money left only when every region is capped (docs/model.md §1.5).
     out.cap_unallocated = if (0..n).any(|i| free[i]) {
         0.0
     } else {
