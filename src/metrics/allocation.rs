@@ -1,4 +1,4 @@
-//! The set of comparison metrics computed for one allocation vector (issue 6): inequality,
+//! The set of comparison metrics computed for one allocation vector: inequality,
 //! targeting and budget flows, as one fixed-size array so that the Monte Carlo engine can
 //! accumulate every metric of every draw without allocating.
 //!
@@ -10,7 +10,7 @@
 //!   "population-weighted Gini" and the "Gini of allocation per capita" are one number.
 //! - rank correlations are Spearman's, against red-line coverage `L/A`, the fiscal gap
 //!   `E + a·X − R` (with the formula's eco-spending weight `a`, 0 without a key subsidy) and
-//!   the importance multiplier (MODEL.md §1.2).
+//!   the importance multiplier (docs/model.md §1.2).
 //! - the Suits-style index ranks regions by fiscal self-sufficiency `R/E` with population as
 //!   the ranking base (one per region when no population is recorded); positive means
 //!   progressive.
@@ -131,11 +131,36 @@ impl MetricScratch {
     ) -> MetricValues {
         let mut v: MetricValues = [None; Metric::COUNT];
         let x = &a.x;
+        let total: f64 = x.iter().sum();
+        let pop_t = total_positive(data.col(Column::Population));
+        self.inequality(data, groups, x, total, pop_t, &mut v);
+        self.targeting(f, data, x, pop_t, &mut v);
+        let flows = budget_flows(a);
+        let mut set = |m: Metric, val: Option<f64>| v[m as usize] = val;
+        set(Metric::Deducted, Some(flows.deducted));
+        set(Metric::FloorPaid, Some(flows.floor_paid));
+        set(Metric::Capped, Some(flows.capped as f64));
+        set(Metric::Total, Some(total));
+        set(Metric::Unallocated, Some(a.unallocated()));
+        v
+    }
+
+    /// The inequality metrics of the amounts `x` (which sum to `total`), into `v`: over the
+    /// regions, and per capita, per km² and per km² of red line (`pop_t`: the total
+    /// population).
+    fn inequality(
+        &mut self,
+        data: &RegionData,
+        groups: &[u32],
+        x: &[f64],
+        total: f64,
+        pop_t: f64,
+        v: &mut MetricValues,
+    ) {
         let mut set = |m: Metric, val: Option<f64>| v[m as usize] = val;
         let pop = data.col(Column::Population);
         let area = data.col(Column::AreaKm2);
         let red = data.col(Column::RedlineKm2);
-        let total: f64 = x.iter().sum();
 
         // One value sort and one group sort for Gini, Theil, CV and the top-decile share.
         if let Ok(sum) = self.ineq.summary(x, None, groups) {
@@ -146,11 +171,7 @@ impl MetricScratch {
             set(Metric::Cv, Some(sum.cv));
             set(Metric::Top10Share, Some(sum.top10_share));
         }
-        let (pop_t, area_t, red_t) = (
-            total_positive(pop),
-            total_positive(area),
-            total_positive(red),
-        );
+        let (area_t, red_t) = (total_positive(area), total_positive(red));
         if pop_t > 0.0 {
             set(Metric::GiniPopulation, self.ineq.gini_per_unit(x, pop).ok());
             set(Metric::PerCapita, Some(total / pop_t));
@@ -162,6 +183,23 @@ impl MetricScratch {
             set(Metric::GiniPerRedline, self.ineq.gini_per_unit(x, red).ok());
             set(Metric::PerRedlineKm2, Some(total / red_t));
         }
+    }
+
+    /// The targeting metrics of the amounts `x` of formula `f`, into `v`: rank correlations
+    /// against red-line coverage, the fiscal gap and the importance multiplier, and the
+    /// Suits-style index (`pop_t`: the total population).
+    fn targeting(
+        &mut self,
+        f: &Formula,
+        data: &RegionData,
+        x: &[f64],
+        pop_t: f64,
+        v: &mut MetricValues,
+    ) {
+        let mut set = |m: Metric, val: Option<f64>| v[m as usize] = val;
+        let pop = data.col(Column::Population);
+        let area = data.col(Column::AreaKm2);
+        let red = data.col(Column::RedlineKm2);
 
         // Rank correlations, reusing one key buffer.
         self.key.clear();
@@ -220,14 +258,6 @@ impl MetricScratch {
                 .ok()
                 .flatten(),
         );
-
-        let flows = budget_flows(a);
-        set(Metric::Deducted, Some(flows.deducted));
-        set(Metric::FloorPaid, Some(flows.floor_paid));
-        set(Metric::Capped, Some(flows.capped as f64));
-        set(Metric::Total, Some(total));
-        set(Metric::Unallocated, Some(a.unallocated()));
-        v
     }
 }
 
