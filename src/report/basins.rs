@@ -6,9 +6,9 @@
 
 use crate::horizontal::Settlement;
 use crate::model::Assessment;
-use crate::model::Rule;
 use crate::model::agreement::Agreement;
 use crate::model::gb3838::class_name;
+use crate::model::{Forfeit, Rule};
 
 /// The period label of the per-round total rows.
 pub const ROUND: &str = "round";
@@ -236,10 +236,9 @@ fn section_payment(a: &Agreement, k: usize, amount: f64) -> (String, String, f64
 
 pub fn breakdown_rows(results: &[(&Agreement, &Settlement)]) -> Vec<BreakdownRow> {
     let mut rows = Vec::new();
-    for (a, s) in results {
+    for &(a, s) in results {
         for (t, period) in a.periods.iter().enumerate() {
             for (r, def) in a.rules.iter().enumerate() {
-                let rt = s.rt(r, t);
                 let mut push = |payer: String, payee: String, amount: f64, explanation: String| {
                     rows.push(BreakdownRow {
                         agreement: a.name.clone(),
@@ -252,140 +251,19 @@ pub fn breakdown_rows(results: &[(&Agreement, &Settlement)]) -> Vec<BreakdownRow
                         explanation,
                     });
                 };
+                let at = At { a, s, r, t };
                 match &def.rule {
-                    Rule::Bet { section, band, .. } => {
-                        let why = describe_section(a, s, *section, t);
-                        let amt = s.rule_main[rt];
-                        let (payer, payee, m, text) = section_payment(a, *section, amt);
-                        let how = match band {
-                            Some(b) => format!(
-                                ", graded by clamp((threshold − P) / {}, −1, 1)",
-                                fmt_num(*b)
-                            ),
-                            None => String::new(),
-                        };
-                        push(payer, payee, m, format!("{why}{how}: {text}"));
-                    }
+                    Rule::Bet { section, band, .. } => bet_rows(at, *section, *band, &mut push),
                     Rule::PerClass { section, index, .. } => {
-                        let sec = &a.sections[*section];
-                        let st = s.st(*section, t);
-                        let target = sec.assessment.target().unwrap_or(3);
-                        let diff = i32::from(target) - i32::from(s.class[st]);
-                        let amt = s.rule_main[rt];
-                        let (payer, payee, m, text) = section_payment(a, *section, amt);
-                        push(
-                            payer,
-                            payee,
-                            m,
-                            format!(
-                                "{}: class {} vs target {} (diff {diff:+}) → {}: {text}",
-                                sec.name,
-                                class_name(s.class[st]),
-                                class_name(target),
-                                signed(amt)
-                            ),
-                        );
-                        if index.is_some() {
-                            let amt = s.rule_index[rt];
-                            let (prev, now) = (s.index_prev[rt], s.index_now[rt]);
-                            let (payer, payee, m, text) = section_payment(a, *section, amt);
-                            push(
-                                payer,
-                                payee,
-                                m,
-                                format!(
-                                    "{}: pollutant index {} → {} ({} points) → {}: {text}",
-                                    sec.name,
-                                    fmt_num(prev),
-                                    fmt_num(now),
-                                    signed(now - prev),
-                                    signed(amt)
-                                ),
-                            );
-                        }
+                        per_class_rows(at, *section, index.is_some(), &mut push);
                     }
                     Rule::Pool {
                         contributions,
                         shares,
                         forfeits,
-                    } => {
-                        let pool = s.rule_main[rt];
-                        for (p, c) in contributions.iter().enumerate() {
-                            if c.is_some() {
-                                let paid = s.gross_out[s.rtp(r, t, p)];
-                                push(
-                                    a.parties[p].clone(),
-                                    "pool".to_string(),
-                                    paid,
-                                    format!(
-                                        "{} pays {} into the pool (pool {})",
-                                        a.parties[p],
-                                        fmt_num(paid),
-                                        fmt_num(pool)
-                                    ),
-                                );
-                            }
-                        }
-                        for f in forfeits {
-                            let lost = s.forfeited[s.rtp(r, t, f.party)];
-                            let why: Vec<String> = f
-                                .sections
-                                .iter()
-                                .map(|&k| describe_section(a, s, k, t))
-                                .collect();
-                            let what = if lost > 0.0 {
-                                format!(
-                                    "{} forfeits {} of its share, redistributed by the split",
-                                    a.parties[f.party],
-                                    fmt_num(lost)
-                                )
-                            } else {
-                                format!("{} keeps its share", a.parties[f.party])
-                            };
-                            push(
-                                a.parties[f.party].clone(),
-                                "pool".to_string(),
-                                lost,
-                                format!("{}: {what}", why.join("; ")),
-                            );
-                        }
-                        for (p, &share) in shares.iter().enumerate() {
-                            let got = s.gross_in[s.rtp(r, t, p)];
-                            let net = s.flow[s.rtp(r, t, p)];
-                            if got > 0.0 || share > 0.0 || contributions[p].is_some() {
-                                push(
-                                    "pool".to_string(),
-                                    a.parties[p].clone(),
-                                    got,
-                                    format!(
-                                        "{} receives {} from the pool (share {}, after forfeits); \
-                                         net from the pool {}",
-                                        a.parties[p],
-                                        fmt_num(got),
-                                        fmt_num(share),
-                                        signed(net)
-                                    ),
-                                );
-                            }
-                        }
-                    }
+                    } => pool_rows(at, contributions, shares, forfeits, &mut push),
                     Rule::Central { to, when_met, .. } => {
-                        let amt = s.rule_main[rt];
-                        let why = if when_met.is_empty() {
-                            "always".to_string()
-                        } else {
-                            when_met
-                                .iter()
-                                .map(|&k| describe_section(a, s, k, t))
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        };
-                        let text = if amt > 0.0 || when_met.iter().all(|&k| s.met[s.st(k, t)]) {
-                            format!("centre pays {} {} ({why})", a.parties[*to], fmt_num(amt))
-                        } else {
-                            format!("not paid to {}: {why}", a.parties[*to])
-                        };
-                        push("centre".to_string(), a.parties[*to].clone(), amt, text);
+                        central_rows(at, *to, when_met, &mut push);
                     }
                 }
             }
@@ -400,6 +278,168 @@ pub fn breakdown_rows(results: &[(&Agreement, &Settlement)]) -> Vec<BreakdownRow
         }
     }
     rows
+}
+
+/// One rule in one period of a settled agreement: what the rule's breakdown rows read.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    a: &'a Agreement,
+    s: &'a Settlement,
+    /// The rule.
+    r: usize,
+    /// The period.
+    t: usize,
+}
+
+/// A breakdown row as a rule's rows are pushed: payer, payee, amount and explanation.
+trait Push: FnMut(String, String, f64, String) {}
+impl<F: FnMut(String, String, f64, String)> Push for F {}
+
+/// The row of a bet on `section`, graded over `band` when it has one.
+fn bet_rows(at: At, section: usize, band: Option<f64>, push: &mut impl Push) {
+    let At { a, s, r, t } = at;
+    let why = describe_section(a, s, section, t);
+    let amt = s.rule_main[s.rt(r, t)];
+    let (payer, payee, m, text) = section_payment(a, section, amt);
+    let how = match band {
+        Some(b) => format!(", graded by clamp((threshold − P) / {}, −1, 1)", fmt_num(b)),
+        None => String::new(),
+    };
+    push(payer, payee, m, format!("{why}{how}: {text}"));
+}
+
+/// The row of a per-class payment on `section`, and the row of its pollutant-index term
+/// when the rule has one (`index`).
+fn per_class_rows(at: At, section: usize, index: bool, push: &mut impl Push) {
+    let At { a, s, r, t } = at;
+    let rt = s.rt(r, t);
+    let sec = &a.sections[section];
+    let st = s.st(section, t);
+    let target = sec.assessment.target().unwrap_or(3);
+    let diff = i32::from(target) - i32::from(s.class[st]);
+    let amt = s.rule_main[rt];
+    let (payer, payee, m, text) = section_payment(a, section, amt);
+    push(
+        payer,
+        payee,
+        m,
+        format!(
+            "{}: class {} vs target {} (diff {diff:+}) → {}: {text}",
+            sec.name,
+            class_name(s.class[st]),
+            class_name(target),
+            signed(amt)
+        ),
+    );
+    if index {
+        let amt = s.rule_index[rt];
+        let (prev, now) = (s.index_prev[rt], s.index_now[rt]);
+        let (payer, payee, m, text) = section_payment(a, section, amt);
+        push(
+            payer,
+            payee,
+            m,
+            format!(
+                "{}: pollutant index {} → {} ({} points) → {}: {text}",
+                sec.name,
+                fmt_num(prev),
+                fmt_num(now),
+                signed(now - prev),
+                signed(amt)
+            ),
+        );
+    }
+}
+
+/// The rows of a pool: each contribution, each forfeit and each payout.
+fn pool_rows(
+    at: At,
+    contributions: &[Option<Vec<usize>>],
+    shares: &[f64],
+    forfeits: &[Forfeit],
+    push: &mut impl Push,
+) {
+    let At { a, s, r, t } = at;
+    let pool = s.rule_main[s.rt(r, t)];
+    for (p, c) in contributions.iter().enumerate() {
+        if c.is_some() {
+            let paid = s.gross_out[s.rtp(r, t, p)];
+            push(
+                a.parties[p].clone(),
+                "pool".to_string(),
+                paid,
+                format!(
+                    "{} pays {} into the pool (pool {})",
+                    a.parties[p],
+                    fmt_num(paid),
+                    fmt_num(pool)
+                ),
+            );
+        }
+    }
+    for f in forfeits {
+        let lost = s.forfeited[s.rtp(r, t, f.party)];
+        let why: Vec<String> = f
+            .sections
+            .iter()
+            .map(|&k| describe_section(a, s, k, t))
+            .collect();
+        let what = if lost > 0.0 {
+            format!(
+                "{} forfeits {} of its share, redistributed by the split",
+                a.parties[f.party],
+                fmt_num(lost)
+            )
+        } else {
+            format!("{} keeps its share", a.parties[f.party])
+        };
+        push(
+            a.parties[f.party].clone(),
+            "pool".to_string(),
+            lost,
+            format!("{}: {what}", why.join("; ")),
+        );
+    }
+    for (p, &share) in shares.iter().enumerate() {
+        let got = s.gross_in[s.rtp(r, t, p)];
+        let net = s.flow[s.rtp(r, t, p)];
+        if got > 0.0 || share > 0.0 || contributions[p].is_some() {
+            push(
+                "pool".to_string(),
+                a.parties[p].clone(),
+                got,
+                format!(
+                    "{} receives {} from the pool (share {}, after forfeits); \
+                     net from the pool {}",
+                    a.parties[p],
+                    fmt_num(got),
+                    fmt_num(share),
+                    signed(net)
+                ),
+            );
+        }
+    }
+}
+
+/// The row of a central payment to party `to`, due when every `when_met` section is met.
+fn central_rows(at: At, to: usize, when_met: &[usize], push: &mut impl Push) {
+    let At { a, s, r, t } = at;
+    let amt = s.rule_main[s.rt(r, t)];
+    let why = if when_met.is_empty() {
+        "always".to_string()
+    } else {
+        when_met
+            .iter()
+            .map(|&k| describe_section(a, s, k, t))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let text = if amt > 0.0 || when_met.iter().all(|&k| s.met[s.st(k, t)]) {
+        format!("centre pays {} {} ({why})", a.parties[to], fmt_num(amt))
+    } else {
+        format!("not paid to {}: {why}", a.parties[to])
+    };
+    push("centre".to_string(), a.parties[to].clone(), amt, text);
 }
 
 fn net_row(a: &Agreement, party: &str, period: &str, h: f64, c: f64) -> BreakdownRow {
