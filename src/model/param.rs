@@ -180,6 +180,35 @@ fn finite_fixed(v: f64) -> Result<Uncertain, ParamError> {
 }
 
 fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamError> {
+    let keys = Keys {
+        table,
+        family: family_of(table)?,
+    };
+    let dist = dist_of(&keys)?;
+    let min = keys.num("min")?.unwrap_or(f64::NEG_INFINITY);
+    let max = keys.num("max")?.unwrap_or(f64::INFINITY);
+    if min >= max {
+        return Err(perr(
+            "max",
+            max,
+            format!("truncation window is empty: max must exceed min ({min})"),
+        ));
+    }
+    let u = Uncertain { dist, min, max };
+    let (lo, hi) = u.support();
+    if lo > hi {
+        return Err(perr(
+            "min",
+            min,
+            format!("truncation window [{min}, {max}] does not overlap the distribution's support"),
+        ));
+    }
+    Ok(u)
+}
+
+/// The family a distribution table names in `dist`, once every other key of the table is
+/// checked to be one of the family's (or `min` and `max`).
+fn family_of(table: &BTreeMap<String, toml::Value>) -> Result<&str, ParamError> {
     let family = match table.get("dist") {
         Some(toml::Value::String(s)) => s.as_str(),
         Some(other) => {
@@ -218,60 +247,63 @@ fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamE
             ));
         }
     }
-    let num = |k: &str| -> Result<Option<f64>, ParamError> {
-        match table.get(k) {
+    Ok(family)
+}
+
+/// The numbers of a distribution table of `family`.
+struct Keys<'a> {
+    table: &'a BTreeMap<String, toml::Value>,
+    family: &'a str,
+}
+
+impl Keys<'_> {
+    /// Key `k`'s number, if the table has it.
+    fn num(&self, k: &str) -> Result<Option<f64>, ParamError> {
+        match self.table.get(k) {
             None => Ok(None),
             Some(toml::Value::Float(f)) if f.is_finite() => Ok(Some(*f)),
             Some(toml::Value::Integer(i)) => Ok(Some(*i as f64)),
             Some(v) => Err(perr(k, v, "must be a finite number")),
         }
-    };
-    let req = |k: &str| -> Result<f64, ParamError> {
-        num(k)?.ok_or_else(|| perr(k, "", format!("is required for a {family} distribution")))
-    };
-    let positive = |k: &str, v: f64| -> Result<f64, ParamError> {
-        if v > 0.0 {
-            Ok(v)
-        } else {
-            Err(perr(k, v, "must be > 0"))
-        }
-    };
-    let ordered = |lo: f64, hi: f64| -> Result<(), ParamError> {
-        if lo < hi {
-            Ok(())
-        } else {
-            Err(perr("high", hi, format!("must be greater than low ({lo})")))
-        }
-    };
-    let dist = match family {
+    }
+
+    /// Key `k`'s number, which the family requires.
+    fn req(&self, k: &str) -> Result<f64, ParamError> {
+        let family = self.family;
+        self.num(k)?
+            .ok_or_else(|| perr(k, "", format!("is required for a {family} distribution")))
+    }
+}
+
+/// `v`, the value of key `k`, when it is positive.
+fn positive(k: &str, v: f64) -> Result<f64, ParamError> {
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(perr(k, v, "must be > 0"))
+    }
+}
+
+/// Checks that `low < high`.
+fn ordered(lo: f64, hi: f64) -> Result<(), ParamError> {
+    if lo < hi {
+        Ok(())
+    } else {
+        Err(perr("high", hi, format!("must be greater than low ({lo})")))
+    }
+}
+
+/// The distribution a table of a known family describes, its parameters checked.
+fn dist_of(keys: &Keys) -> Result<Dist, ParamError> {
+    let family = keys.family;
+    let (num, req) = (|k| keys.num(k), |k| keys.req(k));
+    Ok(match family {
         "fixed" => Dist::Fixed(req("value")?),
         "normal" => Dist::Normal {
             mean: req("mean")?,
             sd: positive("sd", req("sd")?)?,
         },
-        "lognormal" => match (num("median")?, num("sigma")?, num("mean")?, num("cv")?) {
-            (Some(median), Some(sigma), None, None) => Dist::LogNormal {
-                mu: positive("median", median)?.ln(),
-                sigma: positive("sigma", sigma)?,
-            },
-            (None, None, Some(mean), Some(cv)) => {
-                let mean = positive("mean", mean)?;
-                let cv = positive("cv", cv)?;
-                // For a lognormal, cv² = exp(σ²) − 1 and mean = exp(μ + σ²/2).
-                let s2 = (1.0 + cv * cv).ln();
-                Dist::LogNormal {
-                    mu: mean.ln() - 0.5 * s2,
-                    sigma: s2.sqrt(),
-                }
-            }
-            _ => {
-                return Err(perr(
-                    "",
-                    "",
-                    "a lognormal needs either `median` and `sigma`, or `mean` and `cv`",
-                ));
-            }
-        },
+        "lognormal" => lognormal(keys)?,
         "uniform" => {
             let (low, high) = (req("low")?, req("high")?);
             ordered(low, high)?;
@@ -304,26 +336,37 @@ fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Uncertain, ParamE
             }
         }
         _ => unreachable_family(family)?,
-    };
-    let min = num("min")?.unwrap_or(f64::NEG_INFINITY);
-    let max = num("max")?.unwrap_or(f64::INFINITY);
-    if min >= max {
-        return Err(perr(
-            "max",
-            max,
-            format!("truncation window is empty: max must exceed min ({min})"),
-        ));
-    }
-    let u = Uncertain { dist, min, max };
-    let (lo, hi) = u.support();
-    if lo > hi {
-        return Err(perr(
-            "min",
-            min,
-            format!("truncation window [{min}, {max}] does not overlap the distribution's support"),
-        ));
-    }
-    Ok(u)
+    })
+}
+
+/// A lognormal, from its `median` and `sigma` or from its `mean` and `cv`.
+fn lognormal(keys: &Keys) -> Result<Dist, ParamError> {
+    let num = |k| keys.num(k);
+    Ok(
+        match (num("median")?, num("sigma")?, num("mean")?, num("cv")?) {
+            (Some(median), Some(sigma), None, None) => Dist::LogNormal {
+                mu: positive("median", median)?.ln(),
+                sigma: positive("sigma", sigma)?,
+            },
+            (None, None, Some(mean), Some(cv)) => {
+                let mean = positive("mean", mean)?;
+                let cv = positive("cv", cv)?;
+                // For a lognormal, cv² = exp(σ²) − 1 and mean = exp(μ + σ²/2).
+                let s2 = (1.0 + cv * cv).ln();
+                Dist::LogNormal {
+                    mu: mean.ln() - 0.5 * s2,
+                    sigma: s2.sqrt(),
+                }
+            }
+            _ => {
+                return Err(perr(
+                    "",
+                    "",
+                    "a lognormal needs either `median` and `sigma`, or `mean` and `cv`",
+                ));
+            }
+        },
+    )
 }
 
 fn unreachable_family(family: &str) -> Result<Dist, ParamError> {
