@@ -149,14 +149,7 @@ impl HistogramChart {
         for (j, sh) in shares.iter().enumerate() {
             let color = series_color(j);
             // Step outline, so overlapping samples stay distinguishable.
-            let mut outline = Vec::with_capacity(2 * sh.len() + 2);
-            outline.push((bin_lo, 0.0));
-            for (i, s) in sh.iter().enumerate() {
-                let x0 = bin_lo + i as f64 * width;
-                outline.push((x0, *s));
-                outline.push((x0 + width, *s));
-            }
-            outline.push((bin_lo + width * sh.len() as f64, 0.0));
+            let outline = step_outline(sh, bin_lo, width);
             // One polygon, not a rectangle per bin: adjacent translucent rectangles share an
             // edge pixel and would show as stripes.
             chart
@@ -182,6 +175,20 @@ impl HistogramChart {
         }
         Ok(())
     }
+}
+
+/// The outline of a histogram's bars, `shares[i]` high over bin i (bins of `width` from
+/// `bin_lo`), from the axis at the left edge to the axis at the right edge.
+fn step_outline(shares: &[f64], bin_lo: f64, width: f64) -> Vec<(f64, f64)> {
+    let mut outline = Vec::with_capacity(2 * shares.len() + 2);
+    outline.push((bin_lo, 0.0));
+    for (i, s) in shares.iter().enumerate() {
+        let x0 = bin_lo + i as f64 * width;
+        outline.push((x0, *s));
+        outline.push((x0 + width, *s));
+    }
+    outline.push((bin_lo + width * shares.len() as f64, 0.0));
+    outline
 }
 
 #[cfg(test)]
