@@ -194,24 +194,7 @@ impl NoiseModel {
         *rng = local;
         let windowed = self.min > f64::NEG_INFINITY || self.max < f64::INFINITY;
         if windowed && self.rho == 0.0 && self.kind == NoiseKind::Additive {
-            // A region sitting on its window's edge, with no group factor: the window asks
-            // for Z_i ≥ 0 at the lower edge (a damage index of 0 in [0, 1]) and Z_i ≤ 0 at
-            // the upper one. The standard normal is symmetric, so Z_i given its sign is
-            // distributed as ±|Z_i|: the sign is set instead of redrawing half the time.
-            // The same truncated distribution as the redraws, with one normal per region
-            // (values beyond the window's far edge are still redrawn below).
-            // Exactly on the edge: a base a hair inside has an asymmetric window.
-            #[allow(clippy::float_cmp)]
-            for (z, &b) in out.iter_mut().zip(base) {
-                let a = z.abs();
-                *z = if b == self.min {
-                    a
-                } else if b == self.max {
-                    -a
-                } else {
-                    *z
-                };
-            }
+            self.sign_at_edges(base, out);
         }
         // Group term ρ·Z_g of region i (0 for a region without a valid group).
         let group = |i: usize| {
@@ -220,10 +203,50 @@ impl NoiseModel {
                 .and_then(|&k| z_group.get(k as usize))
                 .map_or(0.0, |z| rho * z)
         };
-        let sigma_at = |i: usize| match &self.sigma {
+        self.transform(base, &group, s, out);
+        let mut impossible = 0;
+        if windowed {
+            impossible = self.redraw_outside(base, &group, s, rng, out);
+        }
+        impossible
+    }
+
+    /// Region i's σ.
+    #[inline(always)]
+    fn sigma_at(&self, i: usize) -> f64 {
+        match &self.sigma {
             Sigma::Const(c) => *c,
             Sigma::PerRegion(v) => v.get(i).copied().unwrap_or(0.0),
-        };
+        }
+    }
+
+    /// Set the sign of the normals `z` of the regions whose `base` sits on the window's
+    /// edge, for additive noise without a group factor: the window asks for Z_i ≥ 0 at the
+    /// lower edge (a damage index of 0 in [0, 1]) and Z_i ≤ 0 at the upper one. The standard
+    /// normal is symmetric, so Z_i given its sign is distributed as ±|Z_i|: the sign is set
+    /// instead of redrawing half the time. The same truncated distribution as the redraws,
+    /// with one normal per region (values beyond the window's far edge are still redrawn).
+    #[inline(always)]
+    fn sign_at_edges(&self, base: &[f64], z: &mut [f64]) {
+        // Exactly on the edge: a base a hair inside has an asymmetric window.
+        #[allow(clippy::float_cmp)]
+        for (z, &b) in z.iter_mut().zip(base) {
+            let a = z.abs();
+            *z = if b == self.min {
+                a
+            } else if b == self.max {
+                -a
+            } else {
+                *z
+            };
+        }
+    }
+
+    /// Turn each region's normal in `out` into its value: `base` perturbed by σ·(ρ·Z_g +
+    /// s·Z_i), with `group(i)` = ρ·Z_g. The kind and a constant σ are decided once, not per
+    /// region.
+    #[inline(always)]
+    fn transform(&self, base: &[f64], group: &impl Fn(usize) -> f64, s: f64, out: &mut [f64]) {
         match (&self.sigma, self.kind) {
             (Sigma::Const(sigma), NoiseKind::Additive) => {
                 for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
@@ -244,43 +267,56 @@ impl NoiseModel {
             }
             _ => {
                 for (i, (o, &b)) in out.iter_mut().zip(base).enumerate() {
-                    let sigma = sigma_at(i);
+                    let sigma = self.sigma_at(i);
                     *o = self.value(b, sigma * (group(i) + s * *o), sigma);
                 }
             }
         }
+    }
+
+    /// Redraw, in region order, the values in `out` that fell outside the window; returns
+    /// the number of regions whose window could not be met.
+    ///
+    /// The generator in a local (kept in registers through the loop) and the plain redraws
+    /// inlined: a damage index at its window's edge redraws about every other region. The
+    /// regions to redraw are listed first, chunk by chunk and without branches (whether a
+    /// value fell outside is a coin flip there, which a branch per region mispredicted half
+    /// the time), then redrawn in region order: the same draws as testing each region in
+    /// turn.
+    #[inline(always)]
+    fn redraw_outside(
+        &self,
+        base: &[f64],
+        group: &impl Fn(usize) -> f64,
+        s: f64,
+        rng: &mut Rng,
+        out: &mut [f64],
+    ) -> usize {
+        const CHUNK: usize = 256;
+        let n = out.len();
         let mut impossible = 0;
-        if windowed {
-            // The generator in a local (kept in registers through the loop) and the plain
-            // redraws inlined: a damage index at its window's edge redraws about every
-            // other region. The regions to redraw are listed first, chunk by chunk and
-            // without branches (whether a value fell outside is a coin flip there, which a
-            // branch per region mispredicted half the time), then redrawn in region order:
-            // the same draws as testing each region in turn.
-            const CHUNK: usize = 256;
-            let mut outside = [0u16; CHUNK];
-            let mut local = rng.clone();
-            for c0 in (0..n).step_by(CHUNK) {
-                let chunk = &out[c0..n.min(c0 + CHUNK)];
-                let mut k = 0;
-                for (t, &v) in chunk.iter().enumerate() {
-                    outside[k] = t as u16;
-                    k += usize::from(!self.inside(v));
-                }
-                for &t in &outside[..k] {
-                    let i = c0 + usize::from(t);
-                    out[i] = self.redraw(
-                        base[i],
-                        sigma_at(i),
-                        group(i),
-                        s,
-                        &mut local,
-                        &mut impossible,
-                    );
-                }
+        let mut outside = [0u16; CHUNK];
+        let mut local = rng.clone();
+        for c0 in (0..n).step_by(CHUNK) {
+            let chunk = &out[c0..n.min(c0 + CHUNK)];
+            let mut k = 0;
+            for (t, &v) in chunk.iter().enumerate() {
+                outside[k] = t as u16;
+                k += usize::from(!self.inside(v));
             }
-            *rng = local;
+            for &t in &outside[..k] {
+                let i = c0 + usize::from(t);
+                out[i] = self.redraw(
+                    base[i],
+                    self.sigma_at(i),
+                    group(i),
+                    s,
+                    &mut local,
+                    &mut impossible,
+                );
+            }
         }
+        *rng = local;
         impossible
     }
 
