@@ -15,9 +15,9 @@
 
 use crate::error::{Error, Result};
 use crate::metrics::InequalityScratch;
-use crate::model::Scenario;
 use crate::model::formula_param::Target;
 use crate::model::param::{Dist, Uncertain};
+use crate::model::{Scenario, UncertainParam, Vertical};
 use crate::sampling::dist::pert_shape;
 use crate::sampling::special::{beta_cdf, truncated_std_normal};
 use crate::sensitivity::{
@@ -158,67 +158,13 @@ fn invalid(flag: &str, value: &str, msg: impl Into<String>) -> Error {
 
 /// Run a Morris or Sobol analysis of one formula of `scn`.
 pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
-    let Some(v) = &scn.vertical else {
-        return Err(invalid(
-            "SCENARIO",
-            &scn.meta.name,
-            "the scenario has no vertical formulas",
-        ));
-    };
-    let names: Vec<&str> = v.formulas.iter().map(|f| f.name.as_str()).collect();
-    let fi = names.iter().position(|n| *n == s.formula).ok_or_else(|| {
-        invalid(
-            "--formula",
-            &s.formula,
-            format!("no such formula; the scenario has {}", names.join(", ")),
-        )
-    })?;
-    let params: Vec<_> = scn
-        .uncertain
-        .iter()
-        .filter(|u| !u.dist.is_fixed())
-        .filter(|u| match u.target {
-            Target::BudgetTotal => true,
-            Target::Formula { formula, .. } => formula == fi,
-        })
-        .collect();
-    if params.is_empty() {
-        return Err(invalid(
-            "SCENARIO",
-            &scn.meta.name,
-            format!(
-                "scenario '{}' has no uncertain parameters for formula '{}' or the budget \
-                 total, so there is nothing to vary; give one a distribution, e.g. \
-                 `c0 = {{ dist = \"uniform\", low = 0.4, high = 0.6 }}` in the formula's \
-                 [formula.key] table, or `total = {{ dist = \"normal\", mean = 100, sd = 5 }}` \
-                 under [budget]",
-                scn.meta.name, s.formula
-            ),
-        ));
-    }
+    let (v, fi, params) = formula_inputs(scn, s)?;
     let formula = &v.formulas[fi];
     let data = &v.regions.data;
-    let meta = &v.regions.meta;
-
-    // Outputs: the largest regions at the point estimate, then the named ones.
-    let mut ws = Workspace::default();
-    let mut point = Allocation::default();
-    allocate(formula, data, &v.budget, &mut ws, &mut point).map_err(|e| scn.locate(e))?;
-    let mut order: Vec<usize> = (0..data.n).collect();
-    order.sort_by(|&i, &j| point.x[j].total_cmp(&point.x[i]).then(i.cmp(&j)));
-    let mut regions: Vec<usize> = order.into_iter().take(TOP_REGIONS).collect();
-    for id in &s.regions {
-        let i =
-            meta.id.iter().position(|r| r == id).ok_or_else(|| {
-                invalid("--regions", id, "no region with this id in the scenario")
-            })?;
-        if !regions.contains(&i) {
-            regions.push(i);
-        }
-    }
+    let regions = reported_regions(scn, v, fi, s)?;
     let mut outputs: Vec<String> = regions
         .iter()
-        .map(|&i| format!("alloc:{}", meta.id[i]))
+        .map(|&i| format!("alloc:{}", v.regions.meta.id[i]))
         .collect();
     outputs.push("gini".to_string());
     outputs.push("total_deducted".to_string());
@@ -257,6 +203,104 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
         out.push(crate::vertical::flows::budget_flows(&a).deducted);
         out
     };
+    let indices = indices_of(&inputs, &model, s)?;
+    if let Some(msg) = failure.get() {
+        return Err(Error::Runtime(format!(
+            "sensitivity of formula '{}': the allocation failed {msg}",
+            s.formula
+        )));
+    }
+    let central: Vec<f64> = params.iter().map(|u| u.dist.central()).collect();
+    let constant = constant_outputs(&indices, &model(&central), m);
+    Ok(SensitivityRun {
+        formula: s.formula.clone(),
+        inputs: params.iter().map(|u| u.path.clone()).collect(),
+        outputs,
+        constant,
+        indices,
+    })
+}
+
+/// The vertical model of `scn`, the index of the formula analysed, and its inputs: the
+/// uncertain parameters that feed it, in scenario order.
+fn formula_inputs<'a>(
+    scn: &'a Scenario,
+    s: &SensitivitySettings,
+) -> Result<(&'a Vertical, usize, Vec<&'a UncertainParam>)> {
+    let Some(v) = &scn.vertical else {
+        return Err(invalid(
+            "SCENARIO",
+            &scn.meta.name,
+            "the scenario has no vertical formulas",
+        ));
+    };
+    let names: Vec<&str> = v.formulas.iter().map(|f| f.name.as_str()).collect();
+    let fi = names.iter().position(|n| *n == s.formula).ok_or_else(|| {
+        invalid(
+            "--formula",
+            &s.formula,
+            format!("no such formula; the scenario has {}", names.join(", ")),
+        )
+    })?;
+    let params: Vec<_> = scn
+        .uncertain
+        .iter()
+        .filter(|u| !u.dist.is_fixed())
+        .filter(|u| match u.target {
+            Target::BudgetTotal => true,
+            Target::Formula { formula, .. } => formula == fi,
+        })
+        .collect();
+    if params.is_empty() {
+        return Err(invalid(
+            "SCENARIO",
+            &scn.meta.name,
+            format!(
+                "scenario '{}' has no uncertain parameters for formula '{}' or the budget \
+                 total, so there is nothing to vary; give one a distribution, e.g. \
+                 `c0 = {{ dist = \"uniform\", low = 0.4, high = 0.6 }}` in the formula's \
+                 [formula.key] table, or `total = {{ dist = \"normal\", mean = 100, sd = 5 }}` \
+                 under [budget]",
+                scn.meta.name, s.formula
+            ),
+        ));
+    }
+    Ok((v, fi, params))
+}
+
+/// The regions whose allocation is an output: the largest at the point estimate of
+/// formula `fi`, then the ones named in the settings.
+fn reported_regions(
+    scn: &Scenario,
+    v: &Vertical,
+    fi: usize,
+    s: &SensitivitySettings,
+) -> Result<Vec<usize>> {
+    let (data, meta) = (&v.regions.data, &v.regions.meta);
+    let mut ws = Workspace::default();
+    let mut point = Allocation::default();
+    allocate(&v.formulas[fi], data, &v.budget, &mut ws, &mut point).map_err(|e| scn.locate(e))?;
+    let mut order: Vec<usize> = (0..data.n).collect();
+    order.sort_by(|&i, &j| point.x[j].total_cmp(&point.x[i]).then(i.cmp(&j)));
+    let mut regions: Vec<usize> = order.into_iter().take(TOP_REGIONS).collect();
+    for id in &s.regions {
+        let i =
+            meta.id.iter().position(|r| r == id).ok_or_else(|| {
+                invalid("--regions", id, "no region with this id in the scenario")
+            })?;
+        if !regions.contains(&i) {
+            regions.push(i);
+        }
+    }
+    Ok(regions)
+}
+
+/// The indices of the settings' method for `model` over `inputs`, evaluated on a pool of
+/// the settings' thread count.
+fn indices_of<F>(inputs: &[Input], model: &F, s: &SensitivitySettings) -> Result<Indices>
+where
+    F: Fn(&[f64]) -> Vec<f64> + Sync,
+{
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.threads.max(1))
         .build()
@@ -264,10 +308,10 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
     let sens_err = |e: crate::sensitivity::SensitivityError| {
         invalid("--samples", &s.samples.to_string(), e.to_string())
     };
-    let indices = pool.install(|| match s.method {
+    pool.install(|| match s.method {
         Method::Morris => morris(
-            &inputs,
-            &model,
+            inputs,
+            model,
             &MorrisConfig {
                 trajectories: s.samples,
                 levels: MORRIS_LEVELS,
@@ -278,8 +322,8 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
         .map(Indices::Morris)
         .map_err(sens_err),
         Method::Sobol => sobol(
-            &inputs,
-            &model,
+            inputs,
+            model,
             &SobolConfig {
                 base_samples: s.samples,
                 bootstrap: SOBOL_BOOTSTRAP,
@@ -290,33 +334,24 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
         )
         .map(Indices::Sobol)
         .map_err(sens_err),
-    })?;
-    if let Some(msg) = failure.get() {
-        return Err(Error::Runtime(format!(
-            "sensitivity of formula '{}': the allocation failed {msg}",
-            s.formula
-        )));
-    }
-    let central: Vec<f64> = params.iter().map(|u| u.dist.central()).collect();
-    let at_central = model(&central);
-    let constant = match &indices {
+    })
+}
+
+/// Per output (`m` of them), whether it did not vary over the design: a Sobol variance
+/// within rounding of its value at the central inputs (`at_central`), or a Morris μ* of 0
+/// for every input.
+fn constant_outputs(indices: &Indices, at_central: &[f64], m: usize) -> Vec<bool> {
+    match indices {
         Indices::Sobol(r) => r
             .variance
             .iter()
-            .zip(&at_central)
+            .zip(at_central)
             .map(|(v, c)| v.sqrt() <= CONSTANT_REL_SD * c.abs())
             .collect(),
         Indices::Morris(r) => (0..m)
             .map(|o| (0..r.inputs.len()).all(|i| r.index(i, o).is_none_or(|x| x.mu_star == 0.0)))
             .collect(),
-    };
-    Ok(SensitivityRun {
-        formula: s.formula.clone(),
-        inputs: params.iter().map(|u| u.path.clone()).collect(),
-        outputs,
-        constant,
-        indices,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -107,10 +107,24 @@ where
             "the number of Morris levels must be even and at least 2",
         ));
     }
-    let half = p / 2;
-    let delta = half as f64 / p as f64;
+    let delta = (p / 2) as f64 / p as f64;
+    let (points, moves) = design(inputs, config);
+    let (f, m) = evaluate(model, &points, k, config.execution)?;
+    let indices = summarise(&f, m, &moves, k, delta);
+    Ok(MorrisResult {
+        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
+        outputs: m,
+        trajectories: r,
+        evaluations: r * (k + 1),
+        indices,
+    })
+}
 
-    // Design: per trajectory, the k + 1 points (as level indices) and the order of moves.
+/// The design of a screening: per trajectory, its `k + 1` points, and the moves between
+/// them (the input moved, and whether up).
+fn design(inputs: &[Input], config: &MorrisConfig) -> (Vec<f64>, Vec<(usize, bool)>) {
+    let (k, r, p) = (inputs.len(), config.trajectories, config.levels);
+    let half = p / 2;
     let mut points = Vec::with_capacity(r * (k + 1) * k);
     let mut moves = Vec::with_capacity(r * k);
     let mut levels = vec![0usize; k];
@@ -140,9 +154,19 @@ where
             moves.push((i, up[i]));
         }
     }
+    (points, moves)
+}
 
-    let (f, m) = evaluate(model, &points, k, config.execution)?;
-
+/// The indices of every input on every output (`k × m`, input-major) from the outputs `f`
+/// of the design's points (`m` per point) and its `moves`, whose steps are `delta` long.
+fn summarise(
+    f: &[f64],
+    m: usize,
+    moves: &[(usize, bool)],
+    k: usize,
+    delta: f64,
+) -> Vec<MorrisIndex> {
+    let r = moves.len() / k;
     // Sequential reduction in trajectory order: running sums per input × output.
     let mut sum = vec![0.0; k * m];
     let mut sum_abs = vec![0.0; k * m];
@@ -181,13 +205,7 @@ where
             });
         }
     }
-    Ok(MorrisResult {
-        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
-        outputs: m,
-        trajectories: r,
-        evaluations: r * (k + 1),
-        indices,
-    })
+    indices
 }
 
 /// Appends the input values at grid `levels` to `points`.

@@ -116,7 +116,29 @@ where
         ));
     }
 
-    // Row j holds the points A_j, B_j, A_B^(1)_j, ..., A_B^(k)_j, mapped to input values.
+    let per_row = k + 2;
+    let points = saltelli_points(inputs, config);
+    let (f, m) = evaluate(model, &points, k, config.execution)?;
+    let design = Design { f, k, m, per_row };
+
+    let rows: Vec<usize> = (0..n).collect();
+    let (variance, point) = design.estimate(&rows);
+    let indices = with_intervals(&design, &point, config);
+    Ok(SobolResult {
+        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
+        outputs: m,
+        base_samples: n,
+        evaluations: n * per_row,
+        confidence: config.confidence,
+        variance,
+        indices,
+    })
+}
+
+/// The points of a Saltelli design, mapped to input values: row `j` holds `A_j`, `B_j`,
+/// `A_B^(1)_j`, …, `A_B^(k)_j`.
+fn saltelli_points(inputs: &[Input], config: &SobolConfig) -> Vec<f64> {
+    let (k, n) = (inputs.len(), config.base_samples);
     let per_row = k + 2;
     let mut points = Vec::with_capacity(n * per_row * k);
     let mut a = vec![0.0; k];
@@ -137,13 +159,13 @@ where
             );
         }
     }
+    points
+}
 
-    let (f, m) = evaluate(model, &points, k, config.execution)?;
-    let design = Design { f, k, m, per_row };
-
-    let rows: Vec<usize> = (0..n).collect();
-    let (variance, point) = design.estimate(&rows);
-
+/// The indices `point` (per input and output, `(S1, ST)`) with their bootstrap percentile
+/// intervals.
+fn with_intervals(design: &Design, point: &[(f64, f64)], config: &SobolConfig) -> Vec<SobolIndex> {
+    let n = config.base_samples;
     // Each bootstrap resample depends only on (seed, b); collected in index order.
     let resample = |bi: usize| {
         let mut rng = stream_rng(config.seed, STREAM_BOOTSTRAP, bi as u64);
@@ -161,7 +183,7 @@ where
     let tail = (1.0 - config.confidence) / 2.0;
     let mut s1_draws = Vec::with_capacity(boots.len());
     let mut st_draws = Vec::with_capacity(boots.len());
-    let indices = point
+    point
         .iter()
         .enumerate()
         .map(|(c, &(s1, st))| {
@@ -182,16 +204,7 @@ where
                 st_high,
             }
         })
-        .collect();
-    Ok(SobolResult {
-        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
-        outputs: m,
-        base_samples: n,
-        evaluations: n * per_row,
-        confidence: config.confidence,
-        variance,
-        indices,
-    })
+        .collect()
 }
 
 /// Model outputs of a Saltelli design, row-major: row `j`, point `c` (0 = A, 1 = B,
