@@ -2,8 +2,9 @@
 //!
 //! Stages (STYLE.md "parse, then validate, then compute"):
 //! 1. [`raw`]: serde types that mirror the file, with `deny_unknown_fields`.
-//! 2. [`validate`] and [`regions`]: turn them into a [`Scenario`], reporting every problem
-//!    with file, key path (and line) or CSV row and column, and value.
+//! 2. [`validate`], [`formula_validate`], [`agreement_validate`] and [`regions`]: turn them
+//!    into a [`Scenario`], reporting every problem with file, key path (and line) or CSV
+//!    row and column, and value.
 //! 3. The engines receive only validated types.
 //!
 //! The user-facing format reference is `docs/scenario-format.md`.
@@ -11,6 +12,7 @@
 pub mod agreement_raw;
 pub mod agreement_validate;
 pub mod ctx;
+pub mod formula_validate;
 pub mod raw;
 pub mod regions;
 pub mod source_map;
@@ -18,7 +20,7 @@ pub mod validate;
 pub mod write;
 
 use crate::error::{Error, Problem, Result};
-use crate::model::{Meta, Scenario, Vertical};
+use crate::model::{Meta, Scenario, UncertainParam, Vertical};
 use ctx::Ctx;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -89,6 +91,45 @@ type ResolveFn<'a> = &'a dyn Fn(&Path) -> PathBuf;
 /// Parse and validate scenario bytes. `read` loads files referenced relative to the
 /// scenario; `resolve` turns such a reference into the path shown in messages.
 pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -> Result<Scenario> {
+    let (text, raw) = parse(path, bytes)?;
+    let mut ctx = Ctx::new(path, text);
+    let meta = scenario_meta(&raw, &mut ctx);
+    let mut uncertain = Vec::new();
+    let montecarlo = validate::montecarlo(raw.montecarlo.as_ref(), &mut ctx);
+    let loaded = load_regions(&raw, path, read, resolve, &mut ctx);
+    let noise = match &loaded {
+        Some(l) => validate::noise(&raw.noise, &l.extra, &mut ctx),
+        None => {
+            if !raw.noise.is_empty() {
+                ctx.problem("noise", "", "noise models need a [regions] table");
+            }
+            Vec::new()
+        }
+    };
+    let vertical = vertical_model(&raw, loaded, &mut ctx, &mut uncertain);
+    let agreements = agreement_validate::validate(&raw.agreement, &mut ctx);
+    if raw.formula.is_empty() && raw.agreement.is_empty() {
+        ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
+    }
+    if !ctx.ok() {
+        return Err(Error::invalid(ctx.problems));
+    }
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        sha256: sha256_hex(bytes),
+        meta,
+        vertical,
+        agreements,
+        uncertain,
+        noise,
+        montecarlo,
+        warnings: ctx.warnings,
+    })
+}
+
+/// The scenario file's text (without a byte-order mark) and its TOML tables, or the one
+/// problem that stops it being read: not UTF-8, or not the scenario format.
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<(&'a str, raw::RawScenario)> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.trim_start_matches('\u{feff}'),
         Err(e) => {
@@ -128,7 +169,11 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
             )]));
         }
     };
-    let mut ctx = Ctx::new(path, text);
+    Ok((text, raw))
+}
+
+/// The `[scenario]` table; its name must be usable as a folder name.
+fn scenario_meta(raw: &raw::RawScenario, ctx: &mut Ctx) -> Meta {
     let meta = Meta {
         name: raw.scenario.name.clone(),
         description: raw.scenario.description.clone(),
@@ -146,119 +191,99 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
     if !name_ok {
         ctx.problem("scenario.name", format!("{:?}", meta.name), "must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output folder)");
     }
-    let mut uncertain = Vec::new();
-    let montecarlo = validate::montecarlo(raw.montecarlo.as_ref(), &mut ctx);
+    meta
+}
 
-    let loaded = match &raw.regions {
-        None => None,
-        Some(r) => match (&r.file, r.inline.is_empty()) {
-            (Some(file), true) => {
-                let rel = Path::new(file);
-                regions::load_csv(&resolve(rel), read(rel), &mut ctx)
-            }
-            (None, false) => regions::from_inline(&r.inline, path, &mut ctx),
-            (Some(_), false) => {
-                ctx.problem(
-                    "regions",
-                    "",
-                    "give either `file` or `[[regions.inline]]`, not both",
-                );
-                None
-            }
-            (None, true) => {
-                ctx.problem(
-                    "regions",
-                    "",
-                    "needs `file = \"regions.csv\"` or `[[regions.inline]]` tables",
-                );
-                None
-            }
-        },
-    };
-    let noise = match &loaded {
-        Some(l) => validate::noise(&raw.noise, &l.extra, &mut ctx),
-        None => {
-            if !raw.noise.is_empty() {
-                ctx.problem("noise", "", "noise models need a [regions] table");
-            }
-            Vec::new()
+/// The regions of the `[regions]` table: from its CSV file or its inline tables.
+fn load_regions(
+    raw: &raw::RawScenario,
+    path: &Path,
+    read: ReadFn,
+    resolve: ResolveFn,
+    ctx: &mut Ctx,
+) -> Option<regions::LoadedRegions> {
+    let r = raw.regions.as_ref()?;
+    match (&r.file, r.inline.is_empty()) {
+        (Some(file), true) => {
+            let rel = Path::new(file);
+            regions::load_csv(&resolve(rel), read(rel), ctx)
         }
-    };
+        (None, false) => regions::from_inline(&r.inline, path, ctx),
+        (Some(_), false) => {
+            ctx.problem(
+                "regions",
+                "",
+                "give either `file` or `[[regions.inline]]`, not both",
+            );
+            None
+        }
+        (None, true) => {
+            ctx.problem(
+                "regions",
+                "",
+                "needs `file = \"regions.csv\"` or `[[regions.inline]]` tables",
+            );
+            None
+        }
+    }
+}
 
-    let vertical = if raw.formula.is_empty() {
+/// The vertical model: the budget and formulas over the `loaded` regions (`None` without
+/// formulas, or when any of them is invalid). Uncertain parameters go to `uncertain`.
+fn vertical_model(
+    raw: &raw::RawScenario,
+    loaded: Option<regions::LoadedRegions>,
+    ctx: &mut Ctx,
+    uncertain: &mut Vec<UncertainParam>,
+) -> Option<Vertical> {
+    if raw.formula.is_empty() {
         if raw.regions.is_some() {
             ctx.warn("regions", "regions are given but no [[formula]] uses them");
         }
-        None
-    } else {
-        let budget = validate::budget(raw.budget.as_ref(), &mut ctx, &mut uncertain);
-        if raw.regions.is_none() {
-            ctx.problem("regions", "", "is missing: formulas need regions");
+        return None;
+    }
+    let budget = validate::budget(raw.budget.as_ref(), ctx, uncertain);
+    if raw.regions.is_none() {
+        ctx.problem("regions", "", "is missing: formulas need regions");
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, f) in raw.formula.iter().enumerate() {
+        if !names.insert(f.name.as_str()) {
+            ctx.problem(
+                &format!("formula[{i}].name"),
+                &f.name,
+                "duplicate formula name",
+            );
         }
-        let mut names = std::collections::BTreeSet::new();
-        for (i, f) in raw.formula.iter().enumerate() {
-            if !names.insert(f.name.as_str()) {
-                ctx.problem(
-                    &format!("formula[{i}].name"),
-                    &f.name,
-                    "duplicate formula name",
-                );
-            }
-        }
-        match (loaded, budget) {
-            (Some(mut l), Some(budget)) => {
-                let mut formulas = Vec::new();
-                for (i, rf) in raw.formula.iter().enumerate() {
-                    if let Some(f) = validate::formula(
-                        rf,
-                        i,
-                        &mut l.regions.meta,
-                        &budget,
-                        &mut ctx,
-                        &mut uncertain,
-                    ) {
-                        formulas.push(f);
-                    }
-                }
-                if formulas.len() == raw.formula.len() {
-                    validate::tag_warnings(
-                        &formulas,
-                        &raw.formula,
-                        &l.regions.meta,
-                        &l.regions.data.tags,
-                        &mut ctx,
-                    );
-                }
-                Some(Vertical {
-                    regions: l.regions,
-                    regions_file: l.file,
-                    region_locs: l.locs,
-                    reference: l.reference,
-                    extra: l.extra,
-                    budget,
-                    formulas,
-                })
-            }
-            _ => None,
-        }
+    }
+    let (Some(mut l), Some(budget)) = (loaded, budget) else {
+        return None;
     };
-    let agreements = agreement_validate::validate(&raw.agreement, &mut ctx);
-    if raw.formula.is_empty() && raw.agreement.is_empty() {
-        ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
+    let mut formulas = Vec::new();
+    for (i, rf) in raw.formula.iter().enumerate() {
+        if let Some(f) =
+            formula_validate::formula(rf, i, &mut l.regions.meta, &budget, ctx, uncertain)
+        {
+            formulas.push(f);
+        }
     }
-    if !ctx.ok() {
-        return Err(Error::invalid(ctx.problems));
+    if formulas.len() == raw.formula.len() {
+        formula_validate::tag_warnings(
+            &formulas,
+            &raw.formula,
+            &l.regions.meta,
+            &l.regions.data.tags,
+            ctx,
+        );
     }
-    Ok(Scenario {
-        path: path.to_path_buf(),
-        sha256: sha256_hex(bytes),
-        meta,
-        vertical,
-        agreements,
-        uncertain,
-        noise,
-        montecarlo,
-        warnings: ctx.warnings,
+    Some(Vertical {
+        regions: l.regions,
+        regions_file: l.file,
+        region_locs: l.locs,
+        reference: l.reference,
+        extra: l.extra,
+        budget,
+        formulas,
     })
 }
 
