@@ -123,6 +123,33 @@ pub fn load_csv(
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(&bytes[..]);
+    let names = csv_columns(path, &mut reader, ctx)?;
+    let mut rows = Vec::new();
+    let mut sink = Sink { file: path, ctx };
+    for (k, rec) in reader.byte_records().enumerate() {
+        let rowno = k + 2;
+        let loc = Loc::Csv(rowno);
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                sink.at(&loc, "*", "", format!("malformed CSV: {e}"));
+                continue;
+            }
+        };
+        rows.push(csv_row(loc, &rec, &names, &mut sink));
+    }
+    let file = path.to_path_buf();
+    build(
+        rows,
+        &mut sink,
+        names.iter().any(|n| n == REFERENCE_COLUMN),
+        file,
+    )
+}
+
+/// The column names of the CSV header, once each is known, none repeats and the required
+/// ones are there.
+fn csv_columns(path: &Path, reader: &mut csv::Reader<&[u8]>, ctx: &mut Ctx) -> Option<Vec<String>> {
     let headers = match reader.byte_headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -178,95 +205,78 @@ pub fn load_csv(
             bad = true;
         }
     }
-    if bad {
-        return None;
-    }
-    let mut rows = Vec::new();
-    let mut sink = Sink { file: path, ctx };
-    for (k, rec) in reader.byte_records().enumerate() {
-        let rowno = k + 2;
-        let loc = Loc::Csv(rowno);
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                sink.at(&loc, "*", "", format!("malformed CSV: {e}"));
-                continue;
+    (!bad).then_some(names)
+}
+
+/// The cells of CSV record `rec` (at `loc`, under the columns `names`) read into a row;
+/// a cell that cannot be read is reported and left out.
+fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -> Row {
+    let mut row = Row {
+        loc: loc.clone(),
+        id: String::new(),
+        name: None,
+        group: None,
+        nums: Vec::new(),
+        reference: None,
+        extra: Vec::new(),
+        hold_harmless: false,
+        tags: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    for (j, cell) in rec.iter().enumerate() {
+        let col = names[j].as_str();
+        let Ok(text) = std::str::from_utf8(cell) else {
+            sink.at(
+                &loc,
+                col,
+                String::from_utf8_lossy(cell),
+                "is not valid UTF-8 (save the file as UTF-8)",
+            );
+            continue;
+        };
+        let text = text.trim();
+        match col {
+            "id" => row.id = text.to_string(),
+            "name" => row.name = (!text.is_empty()).then(|| text.to_string()),
+            "group" => row.group = (!text.is_empty()).then(|| text.to_string()),
+            "source" | "note" => {}
+            "hold_harmless" => match text.to_ascii_lowercase().as_str() {
+                "" | "false" | "0" | "no" | "n" => row.hold_harmless = false,
+                "true" | "1" | "yes" | "y" => row.hold_harmless = true,
+                _ => sink.at(&loc, col, text, "must be true or false"),
+            },
+            "tags" => {
+                row.tags = text
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect()
             }
-        };
-        let mut row = Row {
-            loc: loc.clone(),
-            id: String::new(),
-            name: None,
-            group: None,
-            nums: Vec::new(),
-            reference: None,
-            extra: Vec::new(),
-            hold_harmless: false,
-            tags: Vec::new(),
-            unreadable: Vec::new(),
-        };
-        for (j, cell) in rec.iter().enumerate() {
-            let col = names[j].as_str();
-            let Ok(text) = std::str::from_utf8(cell) else {
-                sink.at(
-                    &loc,
-                    col,
-                    String::from_utf8_lossy(cell),
-                    "is not valid UTF-8 (save the file as UTF-8)",
-                );
-                continue;
-            };
-            let text = text.trim();
-            match col {
-                "id" => row.id = text.to_string(),
-                "name" => row.name = (!text.is_empty()).then(|| text.to_string()),
-                "group" => row.group = (!text.is_empty()).then(|| text.to_string()),
-                "source" | "note" => {}
-                "hold_harmless" => match text.to_ascii_lowercase().as_str() {
-                    "" | "false" | "0" | "no" | "n" => row.hold_harmless = false,
-                    "true" | "1" | "yes" | "y" => row.hold_harmless = true,
-                    _ => sink.at(&loc, col, text, "must be true or false"),
-                },
-                "tags" => {
-                    row.tags = text
-                        .split(';')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(String::from)
-                        .collect()
-                }
-                _ => {
-                    let v = if text.is_empty() {
-                        None
-                    } else {
-                        match text.parse::<f64>() {
-                            Ok(v) => Some(v),
-                            Err(_) => {
-                                sink.at(&loc, col, text, "is not a number");
-                                row.unreadable.extend(Column::from_name(col));
-                                continue;
-                            }
+            _ => {
+                let v = if text.is_empty() {
+                    None
+                } else {
+                    match text.parse::<f64>() {
+                        Ok(v) => Some(v),
+                        Err(_) => {
+                            sink.at(&loc, col, text, "is not a number");
+                            row.unreadable.extend(Column::from_name(col));
+                            continue;
                         }
-                    };
-                    if let Some(c) = Column::from_name(col) {
-                        row.nums.push((c, v));
-                    } else if col == REFERENCE_COLUMN {
-                        row.reference = v;
-                    } else if let Some(v) = v {
-                        row.extra.push((col.to_string(), v));
                     }
+                };
+                if let Some(c) = Column::from_name(col) {
+                    row.nums.push((c, v));
+                } else if col == REFERENCE_COLUMN {
+                    row.reference = v;
+                } else if let Some(v) = v {
+                    row.extra.push((col.to_string(), v));
                 }
             }
         }
-        rows.push(row);
     }
-    let file = path.to_path_buf();
-    build(
-        rows,
-        &mut sink,
-        names.iter().any(|n| n == REFERENCE_COLUMN),
-        file,
-    )
+    row
 }
 
 /// Build regions from inline TOML tables.
@@ -351,57 +361,7 @@ fn build(
                 format!("duplicate region id (first used at {first_loc})"),
             );
         }
-        let mut present = [false; crate::model::region::NUM_COLUMNS];
-        for &(c, v) in &row.nums {
-            let Some(v) = v else { continue };
-            present[c as usize] = true;
-            if !v.is_finite() {
-                sink.at(
-                    loc,
-                    c.name(),
-                    v,
-                    "must be a finite number (NaN and Inf are not allowed)",
-                );
-                continue;
-            }
-            let problem = match c {
-                Column::EqiChange => None,
-                Column::StdExpenditure if v <= 0.0 => Some("must be > 0"),
-                Column::PaScore | Column::DamageIndex if !(0.0..=1.0).contains(&v) => {
-                    Some("must lie in [0, 1]")
-                }
-                _ if v < 0.0 => Some("must be ≥ 0 (money, areas and counts cannot be negative)"),
-                _ => None,
-            };
-            if let Some(msg) = problem {
-                sink.at(loc, c.name(), v, msg);
-            }
-            data.col_mut(c)[i] = v;
-        }
-        for c in [Column::StdRevenue, Column::StdExpenditure] {
-            if !present[c as usize] && !row.unreadable.contains(&c) {
-                sink.at(loc, c.name(), "", "is required");
-            }
-        }
-        let (a, l) = (
-            data.col(Column::AreaKm2)[i],
-            data.col(Column::RedlineKm2)[i],
-        );
-        if l > 0.0 && a <= 0.0 {
-            sink.at(
-                loc,
-                "redline_km2",
-                l,
-                "needs a positive area_km2 to compute red-line coverage",
-            );
-        } else if l > a {
-            sink.at(
-                loc,
-                "redline_km2",
-                l,
-                format!("red-line area exceeds the land area area_km2 = {a}"),
-            );
-        }
+        numbers(i, row, &mut data, sink);
         if let Some(r) = row.reference
             && (!r.is_finite() || r < 0.0)
         {
@@ -415,27 +375,7 @@ fn build(
             extra.entry(k.clone()).or_insert_with(|| vec![0.0; n])[i] = *v;
         }
         data.hold_harmless[i] = row.hold_harmless;
-        let mut mask = 0u64;
-        for t in &row.tags {
-            let idx = match meta.tag_index(t) {
-                Some(k) => k as usize,
-                None => {
-                    meta.tag_names.push(t.clone());
-                    meta.tag_names.len() - 1
-                }
-            };
-            if idx >= MAX_TAGS {
-                sink.at(
-                    loc,
-                    "tags",
-                    t,
-                    format!("too many distinct tags (at most {MAX_TAGS})"),
-                );
-                continue;
-            }
-            mask |= 1u64 << idx;
-        }
-        data.tags[i] = mask;
+        data.tags[i] = tag_mask(row, &mut meta, sink);
         let group = row.group.clone().unwrap_or_else(|| "all".to_string());
         let next = group_pos.len() as u32;
         let g = *group_pos.entry(group.clone()).or_insert_with(|| {
@@ -458,4 +398,86 @@ fn build(
         file,
         locs,
     })
+}
+
+/// Check region `i`'s numeric columns (each in its range, the required ones present, the
+/// red line within the land area) and write them into `data`.
+fn numbers(i: usize, row: &Row, data: &mut RegionData, sink: &mut Sink) {
+    let loc = &row.loc;
+    let mut present = [false; crate::model::region::NUM_COLUMNS];
+    for &(c, v) in &row.nums {
+        let Some(v) = v else { continue };
+        present[c as usize] = true;
+        if !v.is_finite() {
+            sink.at(
+                loc,
+                c.name(),
+                v,
+                "must be a finite number (NaN and Inf are not allowed)",
+            );
+            continue;
+        }
+        let problem = match c {
+            Column::EqiChange => None,
+            Column::StdExpenditure if v <= 0.0 => Some("must be > 0"),
+            Column::PaScore | Column::DamageIndex if !(0.0..=1.0).contains(&v) => {
+                Some("must lie in [0, 1]")
+            }
+            _ if v < 0.0 => Some("must be ≥ 0 (money, areas and counts cannot be negative)"),
+            _ => None,
+        };
+        if let Some(msg) = problem {
+            sink.at(loc, c.name(), v, msg);
+        }
+        data.col_mut(c)[i] = v;
+    }
+    for c in [Column::StdRevenue, Column::StdExpenditure] {
+        if !present[c as usize] && !row.unreadable.contains(&c) {
+            sink.at(loc, c.name(), "", "is required");
+        }
+    }
+    let (a, l) = (
+        data.col(Column::AreaKm2)[i],
+        data.col(Column::RedlineKm2)[i],
+    );
+    if l > 0.0 && a <= 0.0 {
+        sink.at(
+            loc,
+            "redline_km2",
+            l,
+            "needs a positive area_km2 to compute red-line coverage",
+        );
+    } else if l > a {
+        sink.at(
+            loc,
+            "redline_km2",
+            l,
+            format!("red-line area exceeds the land area area_km2 = {a}"),
+        );
+    }
+}
+
+/// The bit mask of a row's tags, each new tag added to `meta`'s tag names.
+fn tag_mask(row: &Row, meta: &mut RegionMeta, sink: &mut Sink) -> u64 {
+    let mut mask = 0u64;
+    for t in &row.tags {
+        let idx = match meta.tag_index(t) {
+            Some(k) => k as usize,
+            None => {
+                meta.tag_names.push(t.clone());
+                meta.tag_names.len() - 1
+            }
+        };
+        if idx >= MAX_TAGS {
+            sink.at(
+                &row.loc,
+                "tags",
+                t,
+                format!("too many distinct tags (at most {MAX_TAGS})"),
+            );
+            continue;
+        }
+        mask |= 1u64 << idx;
+    }
+    mask
 }
