@@ -90,132 +90,142 @@ pub fn scenario_toml(s: &ScenarioFile) -> String {
     let _ = writeln!(o, "[regions]\nfile = {}\n", q(s.regions_file));
     let _ = writeln!(o, "[montecarlo]\ndraws = {}\nseed = {}\n", s.draws, s.seed);
     for n in s.noise {
+        noise(&mut o, n);
+    }
+    for fm in s.formulas {
+        formula(&mut o, fm, s.tag_names);
+    }
+    o
+}
+
+/// A `[[noise]]` table.
+fn noise(o: &mut String, n: &NoiseSpec) {
+    let _ = writeln!(
+        o,
+        "[[noise]]\ncolumn = \"{}\"\nkind = \"{}\"",
+        n.column.name(),
+        if n.multiplicative {
+            "multiplicative"
+        } else {
+            "additive"
+        }
+    );
+    if let Some(sigma) = n.sigma {
+        let _ = writeln!(o, "sigma = {}", f(sigma));
+    }
+    if let Some(c) = &n.sigma_column {
+        let _ = writeln!(o, "sigma_column = {}", q(c));
+    }
+    if n.rho > 0.0 {
+        let _ = writeln!(o, "rho = {}", f(n.rho));
+    }
+    if n.min.is_finite() {
+        let _ = writeln!(o, "min = {}", f(n.min));
+    }
+    if n.max.is_finite() {
+        let _ = writeln!(o, "max = {}", f(n.max));
+    }
+    o.push('\n');
+}
+
+/// A `[[formula]]` table and its component tables, tags named by `tag_names`.
+fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
+    let tag = |t: u32| tag_names.get(t as usize).cloned().unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "[[formula]]\nname = {}\ndescription = {}\n",
+        q(&fm.name),
+        q(&fm.description)
+    );
+    if let Some(k) = &fm.key {
+        let bands: Vec<String> = k
+            .bands
+            .iter()
+            .map(|(b, m)| format!("[{}, {}]", f(*b), f(*m)))
+            .collect();
         let _ = writeln!(
             o,
-            "[[noise]]\ncolumn = \"{}\"\nkind = \"{}\"",
-            n.column.name(),
-            if n.multiplicative {
-                "multiplicative"
-            } else {
-                "additive"
-            }
+            "[formula.key]\nc0 = {}\neco_weight = {}\nredline_uplift = {}\nbands = [{}]\n",
+            f(k.c0),
+            f(k.eco_weight),
+            f(k.redline_uplift),
+            bands.join(", ")
         );
-        if let Some(sigma) = n.sigma {
-            let _ = writeln!(o, "sigma = {}", f(sigma));
-        }
-        if let Some(c) = &n.sigma_column {
-            let _ = writeln!(o, "sigma_column = {}", q(c));
-        }
-        if n.rho > 0.0 {
-            let _ = writeln!(o, "rho = {}", f(n.rho));
-        }
-        if n.min.is_finite() {
-            let _ = writeln!(o, "min = {}", f(n.min));
-        }
-        if n.max.is_finite() {
-            let _ = writeln!(o, "max = {}", f(n.max));
+    }
+    if !fm.importance.is_empty() {
+        o.push_str("[formula.importance]\n");
+        for (t, m) in &fm.importance {
+            let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*m));
         }
         o.push('\n');
     }
-    let tag = |t: u32| s.tag_names.get(t as usize).cloned().unwrap_or_default();
-    for fm in s.formulas {
+    if let Some(p) = &fm.protected_areas {
+        o.push_str("[formula.protected_areas]\n");
+        pool(o, p.size);
         let _ = writeln!(
             o,
-            "[[formula]]\nname = {}\ndescription = {}\n",
-            q(&fm.name),
-            q(&fm.description)
+            "w_area = {}\nw_count = {}\nw_score = {}\n",
+            f(p.w_area),
+            f(p.w_count),
+            f(p.w_score)
         );
-        if let Some(k) = &fm.key {
-            let bands: Vec<String> = k
-                .bands
-                .iter()
-                .map(|(b, m)| format!("[{}, {}]", f(*b), f(*m)))
-                .collect();
-            let _ = writeln!(
-                o,
-                "[formula.key]\nc0 = {}\neco_weight = {}\nredline_uplift = {}\nbands = [{}]\n",
-                f(k.c0),
-                f(k.eco_weight),
-                f(k.redline_uplift),
-                bands.join(", ")
-            );
-        }
-        if !fm.importance.is_empty() {
-            o.push_str("[formula.importance]\n");
-            for (t, m) in &fm.importance {
-                let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*m));
-            }
-            o.push('\n');
-        }
-        if let Some(p) = &fm.protected_areas {
-            o.push_str("[formula.protected_areas]\n");
-            pool(&mut o, p.size);
-            let _ = writeln!(
-                o,
-                "w_area = {}\nw_count = {}\nw_score = {}\n",
-                f(p.w_area),
-                f(p.w_count),
-                f(p.w_score)
-            );
-        }
-        if let Some(r) = &fm.redline {
-            o.push_str("[formula.redline]\n");
-            pool(&mut o, r.size);
-            let _ = writeln!(
-                o,
-                "gamma = {}\nthreshold = {}\n",
-                f(r.gamma),
-                f(r.threshold)
-            );
-        }
-        if !fm.guidance.is_empty() {
-            o.push_str("[formula.guidance]\n");
-            for (t, g) in &fm.guidance {
-                let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*g));
-            }
-            o.push('\n');
-        }
-        if let Some(rate) = fm.rangers {
-            let _ = writeln!(o, "[formula.rangers]\nunit_rate = {}\n", f(rate));
-        }
-        if let Some(ql) = &fm.quality {
-            let t = ql.thresholds;
-            let (r, d) = (ql.reward, ql.deduction);
-            let _ = writeln!(
-                o,
-                "[formula.quality]\nthresholds = [{}, {}, {}]\nreward = {{ slightly = {}, generally = {}, markedly = {} }}\ndeduction = {{ slightly = {}, generally = {}, markedly = {} }}\n",
-                f(t[0]),
-                f(t[1]),
-                f(t[2]),
-                f(r[0]),
-                f(r[1]),
-                f(r[2]),
-                f(d[0]),
-                f(d[1]),
-                f(d[2])
-            );
-        }
-        if let Some(rl) = &fm.reverse_linkage {
-            let _ = writeln!(
-                o,
-                "[formula.reverse_linkage]\nlambda = {}\nmax_cut = {}\n",
-                f(rl.lambda),
-                f(rl.max_cut)
-            );
-        }
-        if let Some(fl) = &fm.floor {
-            let _ = writeln!(
-                o,
-                "[formula.floor]\nh = {}\nwaived_on_violation = {}\n",
-                f(fl.h),
-                fl.waived_on_violation
-            );
-        }
-        if let Some(g) = fm.cap {
-            let _ = writeln!(o, "[formula.cap]\ngrowth = {}\n", f(g));
-        }
     }
-    o
+    if let Some(r) = &fm.redline {
+        o.push_str("[formula.redline]\n");
+        pool(o, r.size);
+        let _ = writeln!(
+            o,
+            "gamma = {}\nthreshold = {}\n",
+            f(r.gamma),
+            f(r.threshold)
+        );
+    }
+    if !fm.guidance.is_empty() {
+        o.push_str("[formula.guidance]\n");
+        for (t, g) in &fm.guidance {
+            let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*g));
+        }
+        o.push('\n');
+    }
+    if let Some(rate) = fm.rangers {
+        let _ = writeln!(o, "[formula.rangers]\nunit_rate = {}\n", f(rate));
+    }
+    if let Some(ql) = &fm.quality {
+        let t = ql.thresholds;
+        let (r, d) = (ql.reward, ql.deduction);
+        let _ = writeln!(
+            o,
+            "[formula.quality]\nthresholds = [{}, {}, {}]\nreward = {{ slightly = {}, generally = {}, markedly = {} }}\ndeduction = {{ slightly = {}, generally = {}, markedly = {} }}\n",
+            f(t[0]),
+            f(t[1]),
+            f(t[2]),
+            f(r[0]),
+            f(r[1]),
+            f(r[2]),
+            f(d[0]),
+            f(d[1]),
+            f(d[2])
+        );
+    }
+    if let Some(rl) = &fm.reverse_linkage {
+        let _ = writeln!(
+            o,
+            "[formula.reverse_linkage]\nlambda = {}\nmax_cut = {}\n",
+            f(rl.lambda),
+            f(rl.max_cut)
+        );
+    }
+    if let Some(fl) = &fm.floor {
+        let _ = writeln!(
+            o,
+            "[formula.floor]\nh = {}\nwaived_on_violation = {}\n",
+            f(fl.h),
+            fl.waived_on_violation
+        );
+    }
+    if let Some(g) = fm.cap {
+        let _ = writeln!(o, "[formula.cap]\ngrowth = {}\n", f(g));
+    }
 }
 
 /// Render regions as a CSV in the loader's format (plus `sigma_*` extra columns).
