@@ -73,7 +73,15 @@ const TAG_CACHE_ENTRIES: usize = 16;
 pub struct TagCache {
     /// The tag column every entry was evaluated over.
     tags: Vec<u64>,
-    entries: Vec<(TagRule, Vec<(u32, f64)>, Vec<f64>)>,
+    entries: Vec<TagValues>,
+}
+
+/// One tag table evaluated for every region of [`TagCache`]'s tag column.
+#[derive(Debug, Clone)]
+struct TagValues {
+    rule: TagRule,
+    table: Vec<(u32, f64)>,
+    values: Vec<f64>,
 }
 
 impl TagCache {
@@ -88,7 +96,7 @@ impl TagCache {
         let k = match self
             .entries
             .iter()
-            .position(|(r, t, _)| *r == rule && t == table)
+            .position(|e| e.rule == rule && e.table == table)
         {
             Some(k) => k,
             None => {
@@ -102,11 +110,15 @@ impl TagCache {
                         TagRule::Guidance => components::guidance(table, t),
                     })
                     .collect();
-                self.entries.push((rule, table.to_vec(), values));
+                self.entries.push(TagValues {
+                    rule,
+                    table: table.to_vec(),
+                    values,
+                });
                 self.entries.len() - 1
             }
         };
-        &self.entries[k].2
+        &self.entries[k].values
     }
 }
 
