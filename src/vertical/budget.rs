@@ -278,10 +278,14 @@ fn segment_at<V: Vector>(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -
         );
         lanes.add4(c, f, u, &rules::pay(c, f, u, sv));
     }
-    let rest = (tail.len > 0).then(|| {
+    // An `if`, not a closure: closures are compiled without the AVX features of the copy
+    // that calls them, which turns their vector operations into calls.
+    let rest = if tail.len > 0 {
         let (c, f, u) = (tail.load(claims), tail.load(floors), tail.load(caps));
-        (c, f, u, rules::pay(c, f, u, sv))
-    });
+        Some((c, f, u, rules::pay(c, f, u, sv)))
+    } else {
+        None
+    };
     lanes.finish(tail.len, rest.as_ref().map(|(c, f, u, p)| (*c, *f, *u, p)))
 }
 
@@ -338,7 +342,11 @@ impl<V: Vector> SegmentLanes<V> {
     /// four, zero-padded) to lane 0 in region order.
     #[inline(always)]
     pub fn finish(self, len: usize, tail: Option<(V, V, V, &Pay<V>)>) -> Segment {
-        let mut sums = [self.fixed, self.slope, self.floors].map(V::to_array);
+        let mut sums = [
+            self.fixed.to_array(),
+            self.slope.to_array(),
+            self.floors.to_array(),
+        ];
         if let Some((c, f, u, p)) = tail {
             for (sum, t) in sums.iter_mut().zip(Self::terms(c, f, u, p)) {
                 for x in &t.to_array()[..len] {

@@ -210,7 +210,12 @@ impl Kernel {
             v.resize(n, 0.0);
         }
         let dq = &data.col(Column::EqiChange)[..n];
-        let shared = shared.and_then(|sh| sh.for_formula::<V>(&self.prep, &ratio[..n], dq));
+        // A `match`, not a closure: closures are compiled without the AVX features of the
+        // copy that calls them, which turns their vector operations into calls.
+        let shared = match shared {
+            Some(sh) => sh.for_formula::<V>(&self.prep, &ratio[..n], dq),
+            None => None,
+        };
         let zero = V::splat(0.0);
         let mut sink = Claims {
             claim: &mut s.claim[..n],
@@ -405,7 +410,12 @@ impl Kernel {
             sums = [sums[0] - d, sums[1] + w, sums[2] + f, sums[3] + p.x];
             capped += p.cap_binds.bits().count_ones() as usize;
         }
-        let mut lanes = sums.map(V::to_array);
+        let mut lanes = [
+            sums[0].to_array(),
+            sums[1].to_array(),
+            sums[2].to_array(),
+            sums[3].to_array(),
+        ];
         if tail.len > 0 {
             let p = rules::pay(tail.load(claim), tail.load(floor), tail.load(cap), vs);
             let q: V = tail.load(qs);

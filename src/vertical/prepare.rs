@@ -267,41 +267,62 @@ impl Prepared {
         };
         let tail = Tail::of(n);
         for i in (0..tail.start).step_by(LANES) {
-            let x = self.lanes(&r, &cols, shared, |s: &[f64]| V::load(&s[i..]));
+            let x = self.lanes(&r, &cols, shared, At::Chunk(i));
             sink.chunk(i, &x, &rules::claim(&r, &x));
         }
         if tail.len > 0 {
-            let x = self.lanes(&r, &cols, shared, |s: &[f64]| tail.load(s));
+            let x = self.lanes(&r, &cols, shared, At::Tail(tail));
             sink.tail(tail, &x, &rules::claim(&r, &x));
         }
     }
 
-    /// The rules' inputs of four regions, read with `load` (a chunk or the padded tail).
+    /// The rules' inputs of the four regions `at`.
     #[inline(always)]
     fn lanes<V: Vector>(
         &self,
         r: &ClaimRules<V>,
         d: &Draw,
         shared: Option<&SharedTerms>,
-        load: impl Fn(&[f64]) -> V,
+        at: At,
     ) -> RegionLanes<V> {
         let (band, grade) = match shared {
-            Some(sh) => (load(&sh.band), load(&sh.grade)),
+            Some(sh) => (at.load(&sh.band), at.load(&sh.grade)),
             None => (
-                rules::band(r.bands, load(d.ratio)),
-                rules::grade(load(d.dq), &r.thresholds),
+                rules::band(r.bands, at.load(d.ratio)),
+                rules::grade(at.load(d.dq), &r.thresholds),
             ),
         };
         RegionLanes {
-            need: load(&self.need),
-            revenue: load(d.revenue),
-            factor: load(&self.factor),
-            rest: load(&self.rest),
+            need: at.load(&self.need),
+            revenue: at.load(d.revenue),
+            factor: at.load(&self.factor),
+            rest: at.load(&self.rest),
             band,
             grade,
-            damage: load(d.damage),
-            waivable: load(&self.waivable),
-            floor: load(&self.floor),
+            damage: at.load(d.damage),
+            waivable: at.load(&self.waivable),
+            floor: at.load(&self.floor),
+        }
+    }
+}
+
+/// Where a pass reads four regions: a chunk, or the zero-padded tail.
+///
+/// (A plain function of the place rather than a closure per call site: closures are not
+/// compiled with the AVX features of the copies they are called from, so their vector
+/// operations would become calls.)
+#[derive(Clone, Copy)]
+enum At {
+    Chunk(usize),
+    Tail(Tail),
+}
+
+impl At {
+    #[inline(always)]
+    fn load<V: Vector>(self, s: &[f64]) -> V {
+        match self {
+            At::Chunk(i) => V::load(&s[i..]),
+            At::Tail(t) => t.load(s),
         }
     }
 }
