@@ -16,6 +16,10 @@
 //! The point is branch-free selects: written as `if` on scalars, LLVM turned the budget
 //! solve's selects into data-dependent branches (one per lane) that mispredicted on
 //! every other region.
+//!
+//! Hand-written, not `wide` or `pulp`: `wide` fixes its layout at compile time and stays on
+//! SSE2 pairs inside run-time AVX2 copies (1.6× slower), and `pulp` gave the same speed
+//! with a different tier scheme (BENCHMARKS.md).
 
 #[cfg(target_arch = "x86_64")]
 mod sse2;

@@ -39,7 +39,8 @@ fn from_order_key(k: u64) -> f64 {
 /// two LSD passes of [`RADIX_BITS`] bits above, then insertion of the keys still out of
 /// place (they are only out of place within their bucket); if the insertions exceed their
 /// budget (many distinct keys within one bucket), the standard sort finishes the job.
-/// Exact for any input.
+/// Exact for any input. Hand-written: at 2,800 keys it takes 27 µs against 38–44 µs for
+/// `sort_unstable` and 39–40 µs for `radsort` (BENCHMARKS.md).
 fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
     let n = keys.len();
     let (lo, hi) = keys

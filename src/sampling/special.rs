@@ -5,6 +5,9 @@
 //! Accuracy targets are "good enough to place a truncation window": about 1e-14 relative
 //! for `erfc` and the normal CDF, about 1e-15 for `ln Γ` (Lanczos, g = 7), about 1e-13
 //! absolute for the incomplete beta. The tests pin each against reference values.
+//!
+//! Hand-written, not `libm` or `statrs`: their results differ in the last bits for 5–85%
+//! of inputs, which would change every draw (BENCHMARKS.md, "Tried and dropped").
 
 use std::f64::consts::{FRAC_2_SQRT_PI, PI, SQRT_2};
 
