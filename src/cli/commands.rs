@@ -101,8 +101,9 @@ pub fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn validate(path: &Path) -> anyhow::Result<()> {
+pub fn validate(path: &Path, list: bool) -> anyhow::Result<()> {
     let scn = load(Some(path))?;
+    let scn_warnings = scn.warnings.len();
     // What `run` would stop at before its first draw (floors the budget cannot honour, a
     // claim that overflows) is the scenario's fault too: the pipeline's point estimate
     // reports it here.
@@ -113,7 +114,11 @@ pub fn validate(path: &Path) -> anyhow::Result<()> {
         command_line: Vec::new(),
     };
     let (outcome, _) = execute(req, &Exporters::default(), &Quiet, &ecocomp::Cancel::new())?;
+    print_new_warnings(&outcome, scn_warnings);
     let scn = &outcome.scenario;
+    if list {
+        print_out(&super::inspect::listing(scn));
+    }
     let (formulas, regions) = scn
         .vertical
         .as_ref()
@@ -129,7 +134,7 @@ pub fn validate(path: &Path) -> anyhow::Result<()> {
         path.display(),
         scn.meta.name,
         scn.agreements.len(),
-        scn.warnings.len()
+        outcome.warnings.len()
     );
     Ok(())
 }
@@ -287,5 +292,26 @@ pub fn init(dir: &Path) -> anyhow::Result<()> {
         "wrote {}\nnext: ecocomp validate {0} && ecocomp run {0}",
         path.display()
     );
+    Ok(())
+}
+
+/// `ecocomp completions SHELL`: the completion script on stdout.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    let mut cmd = super::Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "ecocomp", &mut out);
+    print_out(&String::from_utf8_lossy(&out));
+    Ok(())
+}
+
+/// `ecocomp man`: the manual page in roff on stdout.
+pub fn man() -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(super::Cli::command())
+        .render(&mut out)
+        .context("cannot render the manual page")?;
+    print_out(&String::from_utf8_lossy(&out));
     Ok(())
 }

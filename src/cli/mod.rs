@@ -4,6 +4,7 @@
 
 mod commands;
 mod console;
+mod inspect;
 mod interrupt;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,10 @@ pub enum Command {
     Validate {
         /// Scenario TOML file.
         scenario: PathBuf,
+        /// Also list what the scenario holds: formulas, regions (first rows and counts per
+        /// group), tags, agreements and uncertain parameters.
+        #[arg(long)]
+        list: bool,
     },
     /// Write a deterministic synthetic scenario (county scale) for scale tests and benchmarks.
     Synth(SynthArgs),
@@ -38,6 +43,10 @@ pub enum Command {
     Compare(CompareArgs),
     /// Which uncertain parameters drive a formula's result (Morris or Sobol).
     Sensitivity(SensitivityArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `ecocomp man > ecocomp.1`.
+    Man,
     /// Write a commented example scenario to start from.
     Init {
         /// Folder to write `example.toml` into (created if missing).
@@ -208,7 +217,9 @@ pub fn main_with(args: Vec<String>) -> i32 {
     };
     let result = match cli.command {
         Command::Run(r) => commands::run(r, &args),
-        Command::Validate { scenario } => commands::validate(&scenario),
+        Command::Validate { scenario, list } => commands::validate(&scenario, list),
+        Command::Completions { shell } => commands::completions(shell),
+        Command::Man => commands::man(),
         Command::Init { dir } => commands::init(&dir),
         Command::Synth(a) => commands::synth(&a),
         Command::Compare(c) => commands::compare(c, &args),

@@ -27,6 +27,7 @@ pub struct AgreementAcc {
     /// Net over the round per party.
     pub round: Vec<Acc>,
     pub round_receives: Vec<Probability>,
+    pub round_pays: Vec<Probability>,
     /// Assessment value per section × period (P index, class number or compliance rate).
     pub value: Vec<Acc>,
     pub met: Vec<Probability>,
@@ -45,6 +46,7 @@ impl AgreementAcc {
             pays: vec![Probability::default(); np * nt],
             round: vec![Acc::new(exact_limit); np],
             round_receives: vec![Probability::default(); np],
+            round_pays: vec![Probability::default(); np],
             value: vec![Acc::new(exact_limit); ns * nt],
             met: vec![Probability::default(); ns * nt],
             kept_value: vec![Kept::default(); ns],
@@ -70,6 +72,7 @@ impl AgreementAcc {
             &o.round_receives,
             Probability::merge,
         );
+        zip(&mut self.round_pays, &o.round_pays, Probability::merge);
         zip(&mut self.value, &o.value, Acc::merge);
         zip(&mut self.met, &o.met, Probability::merge);
         zip(&mut self.kept_value, &o.kept_value, Kept::merge);
@@ -242,6 +245,7 @@ impl<'a> AgreementModel<'a> {
             acc.round[p].push(round);
             acc.kept_round[p].push(round);
             acc.round_receives[p].push(round > 0.0);
+            acc.round_pays[p].push(round < 0.0);
         }
         for s in 0..a.sections.len() {
             for t in 0..nt {

@@ -41,7 +41,8 @@ pub struct SectionRow {
     pub kind: &'static str,
     /// P, class number, or compliant fraction.
     pub value: f64,
-    /// Observed class name of the period means ("" when not classifiable).
+    /// Observed class name of the period means ("" when not classifiable, and for a
+    /// P-index section, which is not judged by class).
     pub class: &'static str,
     /// Target: the threshold for p_index, the class name otherwise.
     pub target: String,
@@ -156,7 +157,10 @@ pub fn section_rows(results: &[(&Agreement, &Settlement)]) -> Vec<SectionRow> {
                     period: period.clone(),
                     kind: sec.assessment.kind(),
                     value: s.value[i],
-                    class: if s.class[i] == 0 {
+                    // A P-index section is judged on P alone: the class of its means
+                    // (which may use limits the agreement never meant) is left out.
+                    class: if s.class[i] == 0 || matches!(sec.assessment, Assessment::PIndex { .. })
+                    {
                         ""
                     } else {
                         class_name(s.class[i])

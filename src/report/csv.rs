@@ -148,7 +148,7 @@ pub fn basins_csv(scn: &Scenario, res: &PointResults, mc: &McResults) -> Result<
                     }
                     Some(acc) => {
                         cells.extend(summary_cells(Some(&acc.round[p])));
-                        cells.extend([num(acc.round_receives[p].p()), String::new()]);
+                        cells.extend([num(acc.round_receives[p].p()), num(acc.round_pays[p].p())]);
                     }
                     None => cells.extend(std::iter::repeat_n(
                         String::new(),
@@ -236,7 +236,15 @@ pub fn grade_name(g: Grade) -> &'static str {
 /// One sentence explaining a region's final amount.
 fn explain(f: &Formula, a: &Allocation, i: usize, mode: BudgetMode) -> String {
     let s = a.claim_before[i];
-    let mut parts = vec![format!("claims K+PA+RL+G+F = {}", num(s))];
+    let mut parts = vec![format!(
+        "claims S = K {} + PA {} + RL {} + G {} + F {} = {}",
+        num(a.key[i]),
+        num(a.pa[i]),
+        num(a.rl[i]),
+        num(a.guidance[i]),
+        num(a.rangers[i]),
+        num(s)
+    )];
     if a.q[i] > 0.0 {
         parts.push(format!(
             "quality {}: +{}%",
@@ -276,46 +284,66 @@ fn explain(f: &Formula, a: &Allocation, i: usize, mode: BudgetMode) -> String {
     parts.join("; ")
 }
 
-/// `breakdown.csv`: per formula × region, every component, the grade, the cut, floors and
-/// caps, the budget scale and the final amount, with a sentence that explains it.
+/// The columns of `breakdown.csv`, in the order the money is computed; the letters are
+/// those of docs/model.md §1.2–§1.5.
+pub const BREAKDOWN_COLUMNS: [&str; 32] = [
+    "formula",
+    "id",
+    "name",
+    "group",
+    "fiscal_gap",
+    "self_sufficiency",
+    "band_multiplier",
+    "c0",
+    "importance_m",
+    "importance_tag",
+    "redline_coverage",
+    "redline_uplift_factor",
+    "key_K",
+    "pa_weight_share",
+    "protected_areas_PA",
+    "rl_weight_share",
+    "redline_RL",
+    "guidance_G",
+    "rangers_F",
+    "claim_before_adjustments_S",
+    "grade",
+    "reward_or_deduction_q",
+    "reverse_linkage_cut",
+    "claim_S_prime",
+    "floor",
+    "floor_waived",
+    "floor_binds",
+    "cap",
+    "cap_binds",
+    "budget_scale",
+    "final",
+    "explanation",
+];
+
+/// `breakdown.csv`: per formula × region, the factors of the key subsidy, every component,
+/// the grade, the cut, floors and caps, the budget scale where it applies and the final
+/// amount, with a sentence that explains it.
 pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "formula",
-        "id",
-        "name",
-        "group",
-        "fiscal_gap",
-        "self_sufficiency",
-        "redline_coverage",
-        "key",
-        "protected_areas",
-        "redline",
-        "guidance",
-        "rangers",
-        "claim_before_adjustments",
-        "grade",
-        "reward_or_deduction",
-        "reverse_linkage_cut",
-        "claim",
-        "floor",
-        "floor_waived",
-        "floor_binds",
-        "cap",
-        "cap_binds",
-        "budget_scale",
-        "final",
-        "explanation",
-    ];
-    row(&mut w, &header.map(String::from))?;
+    row(&mut w, &BREAKDOWN_COLUMNS.map(String::from))?;
     let Some(v) = &scn.vertical else {
         return finish(w);
     };
-    let d = &v.regions.data;
     let m = &v.regions.meta;
     for (f, fp) in v.formulas.iter().zip(&res.formulas) {
         let a = &fp.alloc;
-        for i in 0..d.n {
+        let c0 = f.key.as_ref().map_or(String::new(), |k| num(k.c0));
+        for i in 0..v.regions.data.n {
+            let tag = a.importance_tag.get(i).copied().flatten();
+            // The budget scale only moves the regions between floor and cap.
+            let scale = if a.cap_binds[i] && !a.floors_scaled {
+                "capped".to_string()
+            } else if a.floor_binds[i] && !a.floors_scaled {
+                "floor".to_string()
+            } else {
+                num(a.scale)
+            };
             row(
                 &mut w,
                 &[
@@ -325,9 +353,17 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
                     m.group[i].clone(),
                     num(a.gap[i]),
                     num(a.self_sufficiency[i]),
+                    num(a.band[i]),
+                    c0.clone(),
+                    num(a.importance[i]),
+                    tag.and_then(|t| m.tag_names.get(t as usize).cloned())
+                        .unwrap_or_default(),
                     num(a.coverage[i]),
+                    num(a.uplift[i]),
                     num(a.key[i]),
+                    num(a.pa_share[i]),
                     num(a.pa[i]),
+                    num(a.rl_share[i]),
                     num(a.rl[i]),
                     num(a.guidance[i]),
                     num(a.rangers[i]),
@@ -341,7 +377,7 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
                     a.floor_binds[i].to_string(),
                     num(a.cap[i]),
                     a.cap_binds[i].to_string(),
-                    num(a.scale),
+                    scale,
                     num(a.x[i]),
                     explain(f, a, i, v.budget.mode),
                 ],

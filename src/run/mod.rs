@@ -8,3 +8,4 @@ pub mod pilot;
 pub mod pipeline;
 pub mod point;
 pub mod staging;
+pub mod warnings;

@@ -323,6 +323,10 @@ fn compute(
             outcome.sensitivity = Some(r);
         }
     }
+    let (scn, res) = (&outcome.scenario, &outcome.point);
+    let mut warnings = super::warnings::floors_scaled(scn, res);
+    warnings.extend(super::warnings::swamped(scn, res, outcome.mc.as_ref()));
+    outcome.warnings.extend(warnings);
     Ok(outcome)
 }
 

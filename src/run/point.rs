@@ -1,7 +1,7 @@
 //! Runs a validated scenario: the deterministic point estimate of every formula and
 //! agreement. Monte Carlo builds on the same per-formula calls.
 
-use crate::error::Result;
+use crate::error::{Error, Problem, Result};
 use crate::horizontal::{Settlement, settle_point};
 use crate::metrics::allocation::{MetricScratch, MetricValues};
 use crate::model::{Agreement, Scenario};
@@ -35,18 +35,53 @@ pub fn point(scn: &Scenario) -> Result<PointResults> {
     let mut res = PointResults::default();
     if let Some(v) = &scn.vertical {
         let mut ws = Workspace::default();
+        // Every formula is tried, so that one run reports every formula the inputs break.
+        let mut errors = Vec::new();
         for f in &v.formulas {
             let mut alloc = Allocation::default();
-            allocate(f, &v.regions.data, &v.budget, &mut ws, &mut alloc)
-                .map_err(|e| scn.locate(e))?;
-            res.formulas.push(FormulaPoint {
-                name: f.name.clone(),
-                alloc,
-            });
+            match allocate(f, &v.regions.data, &v.budget, &mut ws, &mut alloc) {
+                Ok(()) => res.formulas.push(FormulaPoint {
+                    name: f.name.clone(),
+                    alloc,
+                }),
+                Err(e) => errors.push(scn.locate(e)),
+            }
+        }
+        if let Some(e) = combined(scn, errors) {
+            return Err(e);
         }
     }
     res.settlements = scn.agreements.iter().map(settle_point).collect();
     Ok(res)
+}
+
+/// One error for the failures of several formulas: the error itself when there is one,
+/// else every input problem together (a runtime failure, if any, comes first).
+fn combined(scn: &Scenario, errors: Vec<Error>) -> Option<Error> {
+    if errors.len() <= 1 {
+        return errors.into_iter().next();
+    }
+    let mut problems = Vec::new();
+    for e in errors {
+        match e {
+            Error::Invalid(p) => problems.extend(p.0),
+            Error::InfeasibleFloors { ref formula, .. } => {
+                let k = scn
+                    .vertical
+                    .as_ref()
+                    .and_then(|v| v.formulas.iter().position(|f| &f.name == formula))
+                    .unwrap_or(0);
+                problems.push(Problem::new(
+                    &scn.path,
+                    format!("formula[{k}] ('{formula}')"),
+                    "",
+                    e.to_string(),
+                ));
+            }
+            other => return Some(other),
+        }
+    }
+    Some(Error::invalid(problems))
 }
 
 /// Metrics of the point allocations, computed once by the pipeline's metrics step and read

@@ -86,16 +86,24 @@ impl<'s> Ctx<'s> {
     ) -> Option<(f64, Uncertain)> {
         let u = self.param(path, raw)?;
         let (lo, hi) = u.support();
-        for v in [u.central(), lo, hi] {
-            if let Some(msg) = check(v) {
-                let shown = if u.is_fixed() {
-                    v.to_string()
-                } else {
-                    format!("{v} (a value the distribution can take)")
-                };
-                self.problem(path, shown, msg);
-                return None;
-            }
+        if let Some(msg) = check(u.central()) {
+            self.problem(path, u.central(), msg);
+            return None;
+        }
+        // A distribution whose central value is fine but whose tails leave the range: one
+        // problem for the parameter, saying how to truncate it.
+        let tails: Vec<(f64, String)> = [(lo, "min"), (hi, "max")]
+            .into_iter()
+            .filter_map(|(v, key)| check(v).map(|m| (v, truncation_hint(&check, key, v, m))))
+            .collect();
+        if let Some((v, _)) = tails.first() {
+            let hints: Vec<&str> = tails.iter().map(|(_, h)| h.as_str()).collect();
+            self.problem(
+                path,
+                format!("{v} (a value the distribution can take)"),
+                hints.join("; "),
+            );
+            return None;
         }
         Some((u.central(), u))
     }
@@ -104,6 +112,25 @@ impl<'s> Ctx<'s> {
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// The message for a distribution whose `key` tail (`min` or `max`) reaches `v`, outside
+/// the range (`msg`): the fix is to truncate it there, at 0 or 1 where those are allowed.
+fn truncation_hint(
+    check: &impl Fn(f64) -> Option<String>,
+    key: &str,
+    v: f64,
+    msg: String,
+) -> String {
+    // 0 is the natural lower bound and 1 the natural upper one (shares, rates).
+    let natural = if key == "min" { 0.0 } else { 1.0 };
+    let fix = if check(natural).is_none() {
+        format!("add `{key} = {natural}` to truncate it")
+    } else {
+        format!("add a `{key}` inside the allowed range to truncate it")
+    };
+    let side = if key == "min" { "lower" } else { "upper" };
+    format!("{msg}, but the distribution's {side} tail reaches {v}: {fix}")
 }
 
 /// Common range checks for [`Ctx::param_in`].

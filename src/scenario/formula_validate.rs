@@ -485,6 +485,9 @@ pub fn tag_warnings(
 ) {
     let present: u64 = tags.iter().fold(0, |a, &t| a | t);
     let mut used = BTreeSet::new();
+    // Per tag that no region carries: the formulas that use it, and where the first does
+    // (one warning per tag, however many formulas use it).
+    let mut missing: BTreeMap<u32, (String, Vec<&str>)> = BTreeMap::new();
     for (i, (f, rf)) in formulas.iter().zip(raw).enumerate() {
         for &(t, _) in f.importance.iter().chain(&f.guidance) {
             used.insert(t);
@@ -494,15 +497,35 @@ pub fn tag_warnings(
                 } else {
                     "guidance"
                 };
-                ctx.warn(
-                    &format!("formula[{i}].{kind}.{}", meta.tag_names[t as usize]),
-                    format!(
-                        "formula '{}' uses tag '{}' but no region has it",
-                        f.name, meta.tag_names[t as usize]
-                    ),
-                );
+                let at = format!("formula[{i}].{kind}.{}", meta.tag_names[t as usize]);
+                let entry = missing.entry(t).or_insert((at, Vec::new()));
+                if !entry.1.contains(&f.name.as_str()) {
+                    entry.1.push(&f.name);
+                }
             }
         }
+    }
+    for (t, (at, names)) in missing {
+        let (s, list) = if names.len() == 1 {
+            ("", format!("'{}'", names[0]))
+        } else {
+            (
+                "s",
+                names
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        };
+        ctx.warn(
+            &at,
+            format!(
+                "formula{s} {list} use{} tag '{}' but no region has it",
+                if names.len() == 1 { "s" } else { "" },
+                meta.tag_names[t as usize]
+            ),
+        );
     }
     for (t, name) in meta.tag_names.iter().enumerate() {
         if present & (1u64 << t) != 0 && !used.contains(&(t as u32)) {

@@ -99,8 +99,10 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
     let loaded = load_regions(&raw, path, read, resolve, &mut ctx);
     let noise = match &loaded {
         Some(l) => validate::noise(&raw.noise, &l.extra, &mut ctx),
+        // Regions that failed to load have their own problems already; only a scenario
+        // with no [regions] table at all makes noise models an error of their own.
         None => {
-            if !raw.noise.is_empty() {
+            if !raw.noise.is_empty() && raw.regions.is_none() {
                 ctx.problem("noise", "", "noise models need a [regions] table");
             }
             Vec::new()

@@ -241,9 +241,14 @@ fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -
             "group" => row.group = (!text.is_empty()).then(|| text.to_string()),
             "source" | "note" => {}
             "hold_harmless" => match text.to_ascii_lowercase().as_str() {
-                "" | "false" | "0" | "no" | "n" => row.hold_harmless = false,
-                "true" | "1" | "yes" | "y" => row.hold_harmless = true,
-                _ => sink.at(&loc, col, text, "must be true or false"),
+                "" | "false" | "0" | "no" => row.hold_harmless = false,
+                "true" | "1" | "yes" => row.hold_harmless = true,
+                _ => sink.at(
+                    &loc,
+                    col,
+                    text,
+                    "must be true or false (also 1/0 or yes/no, in any case; empty is false)",
+                ),
             },
             "tags" => {
                 row.tags = text

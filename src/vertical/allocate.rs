@@ -4,6 +4,7 @@
 //! applies them; this module adds the budget cases the kernel hands over (floors above the
 //! budget, saturated caps, a scale that under- or overflows) and the breakdown.
 
+use super::components;
 use super::prepare::{ClaimSink, Prepared, TagCache, self_sufficiency_into};
 use super::quality::{Grade, grade_of_index};
 use super::rules::{Claim, RegionLanes, Tail};
@@ -22,6 +23,17 @@ pub struct Allocation {
     pub self_sufficiency: Vec<f64>,
     /// Red-line coverage `L/A`.
     pub coverage: Vec<f64>,
+    /// The self-sufficiency band multiplier `band(R/E)` of the key subsidy (1 without one).
+    pub band: Vec<f64>,
+    /// The importance multiplier m (1 when no listed tag applies), and the tag that gave it.
+    pub importance: Vec<f64>,
+    pub importance_tag: Vec<Option<u32>>,
+    /// The red-line uplift `1 + β·r` of the key subsidy (1 without one).
+    pub uplift: Vec<f64>,
+    /// Each region's share of the protected-area and red-line pools' weights, `w_i / Σw`
+    /// (0 without the pool).
+    pub pa_share: Vec<f64>,
+    pub rl_share: Vec<f64>,
     /// Key subsidy K.
     pub key: Vec<f64>,
     /// Protected-area pool share PA.
@@ -110,6 +122,7 @@ impl Breakdown<'_> {
         let lanes = |v: F64x4| v.to_array();
         let o = &mut *self.out;
         let vals = [
+            (&mut o.band, lanes(x.band)),
             (&mut o.gap, lanes(c.gap)),
             (&mut o.key, lanes(c.key)),
             (&mut o.claim_before, lanes(c.total)),
@@ -142,6 +155,45 @@ impl ClaimSink<F64x4> for Breakdown<'_> {
     fn tail(&mut self, t: Tail, x: &RegionLanes<F64x4>, c: &Claim<F64x4>) {
         self.put(t.start, t.len, x, c);
     }
+}
+
+/// The factors of the key subsidy and the pool shares, for the breakdown: the same
+/// functions [`Prepared`] uses, kept per region.
+fn factors(formula: &Formula, regions: &RegionData, prep: &Prepared, out: &mut Allocation) {
+    let n = regions.n;
+    let source = |i: usize| components::importance_source(&formula.importance, regions.tags[i]);
+    out.importance_tag.clear();
+    out.importance.clear();
+    out.uplift.clear();
+    match &formula.key {
+        Some(key) => {
+            out.importance_tag
+                .extend((0..n).map(|i| source(i).map(|(t, _)| t)));
+            out.importance.extend(
+                (0..n).map(|i| {
+                    components::importance_multiplier(&formula.importance, regions.tags[i])
+                }),
+            );
+            out.uplift
+                .extend(prep.coverage.iter().map(|&r| components::uplift(key, r)));
+        }
+        None => {
+            out.importance_tag.resize(n, None);
+            out.importance.resize(n, 1.0);
+            out.uplift.resize(n, 1.0);
+        }
+    }
+    let share = |w: &[f64], out: &mut Vec<f64>| {
+        let sum: f64 = w.iter().sum();
+        out.clear();
+        if w.len() == n && sum > 0.0 {
+            out.extend(w.iter().map(|x| x / sum));
+        } else {
+            out.resize(n, 0.0);
+        }
+    };
+    share(&prep.pa_weight, &mut out.pa_share);
+    share(&prep.rl_weight, &mut out.rl_share);
 }
 
 /// Allocate `formula` over `regions` under `budget`, writing into `out` (resized as needed;
@@ -194,6 +246,7 @@ pub fn allocate(
         )));
     }
     for v in [
+        &mut out.band,
         &mut out.gap,
         &mut out.key,
         &mut out.claim_before,
@@ -230,6 +283,7 @@ pub fn allocate(
         v.clone_from(from);
     }
     out.pool_unallocated = prep.pool_unallocated;
+    factors(formula, regions, prep, out);
     let mut sink = Breakdown {
         out,
         claims: 0.0,

@@ -16,13 +16,21 @@ use crate::model::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool
 /// 1.0 when none applies. Tags ≥ 64 can never be carried and are ignored.
 #[inline]
 pub fn importance_multiplier(importance: &[(u32, f64)], tags: u64) -> f64 {
-    let mut best: Option<f64> = None;
+    importance_source(importance, tags).map_or(1.0, |(_, m)| m)
+}
+
+/// The tag whose multiplier gives a region its importance multiplier, with that
+/// multiplier: the largest of the formula's entries the region carries (the first listed
+/// among equals); `None` when none applies.
+#[inline]
+pub fn importance_source(importance: &[(u32, f64)], tags: u64) -> Option<(u32, f64)> {
+    let mut best: Option<(u32, f64)> = None;
     for &(tag, m) in importance {
-        if has_tag(tags, tag) {
-            best = Some(best.map_or(m, |b: f64| b.max(m)));
+        if has_tag(tags, tag) && best.is_none_or(|(_, b)| m > b) {
+            best = Some((tag, m));
         }
     }
-    best.unwrap_or(1.0)
+    best
 }
 
 /// True when bit `tag` is set in `tags`.
@@ -57,7 +65,13 @@ pub fn self_sufficiency(revenue: f64, expenditure: f64) -> f64 {
 /// `max(0, E + a·X − R) · band(R/E) · c0 · m · (1 + β·r)` ([`super::rules::claim`]).
 #[inline]
 pub fn key_factor(key: &KeySubsidy, importance: f64, coverage: f64) -> f64 {
-    key.c0 * importance * (1.0 + key.redline_uplift * coverage)
+    key.c0 * importance * uplift(key, coverage)
+}
+
+/// The red-line uplift `1 + β·r` of a region with coverage r.
+#[inline]
+pub fn uplift(key: &KeySubsidy, coverage: f64) -> f64 {
+    1.0 + key.redline_uplift * coverage
 }
 
 /// `((PA + RL) + G) + F`, the claims other than the key subsidy; the claim is

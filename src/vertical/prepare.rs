@@ -50,8 +50,9 @@ pub struct Prepared {
     pub max_cut: f64,
     /// The key subsidy's self-sufficiency bands (empty without one).
     pub bands: Vec<(f64, f64)>,
-    /// Scratch for the pool weights.
-    weights: Vec<f64>,
+    /// The pool weights of the protected-area and red-line pools (empty without the pool).
+    pub pa_weight: Vec<f64>,
+    pub rl_weight: Vec<f64>,
 }
 
 /// Which per-region value a tag table gives.
@@ -210,6 +211,8 @@ impl Prepared {
         self.pool_unallocated = 0.0;
         fill(&mut self.pa, n, |_| 0.0);
         fill(&mut self.rl, n, |_| 0.0);
+        self.pa_weight.clear();
+        self.rl_weight.clear();
         if let Some(pool) = &f.protected_areas {
             let (km2, count, score) = (
                 col(Column::PaKm2),
@@ -217,19 +220,19 @@ impl Prepared {
                 col(Column::PaScore),
             );
             let totals = components::PaTotals::of(km2, count);
-            fill(&mut self.weights, n, |i| {
+            fill(&mut self.pa_weight, n, |i| {
                 components::pa_weight(pool, totals, km2[i], count[i], score[i])
             });
             let size = components::pool_size(pool.size, budget.total);
-            self.pool_unallocated += components::split_pool(size, &self.weights, &mut self.pa);
+            self.pool_unallocated += components::split_pool(size, &self.pa_weight, &mut self.pa);
         }
         if let Some(pool) = &f.redline {
             let (redline, r) = (col(Column::RedlineKm2), &self.coverage);
-            fill(&mut self.weights, n, |i| {
+            fill(&mut self.rl_weight, n, |i| {
                 components::redline_weight(pool, redline[i], r[i])
             });
             let size = components::pool_size(pool.size, budget.total);
-            self.pool_unallocated += components::split_pool(size, &self.weights, &mut self.rl);
+            self.pool_unallocated += components::split_pool(size, &self.rl_weight, &mut self.rl);
         }
     }
 
