@@ -73,28 +73,15 @@ fn code_only(text: &str) -> String {
     while i < lines.len() {
         if lines[i].trim() == "#[cfg(test)]" {
             // Blank the attribute and the item after it, to its closing brace (or `;`).
-            let mut depth = 0i32;
-            let mut opened = false;
-            let mut j = i;
-            while j < lines.len() {
-                let l = lines[j].clone();
-                for ch in l.chars() {
-                    match ch {
-                        '{' => {
-                            depth += 1;
-                            opened = true;
-                        }
-                        '}' => depth -= 1,
-                        _ => {}
-                    }
-                }
-                lines[j].clear();
-                if (opened && depth <= 0) || (!opened && j > i && l.trim_end().ends_with(';')) {
-                    break;
-                }
-                j += 1;
+            let end = {
+                let view: Vec<&str> = lines.iter().map(String::as_str).collect();
+                (i + item_lines(&view, i)).min(view.len())
+            };
+            for l in &mut lines[i..end] {
+                l.clear();
             }
-            i = j;
+            i = end;
+            continue;
         }
         i += 1;
     }
@@ -274,7 +261,7 @@ fn size_problems(files: &[Source]) -> Vec<String> {
             ));
         }
         for (start, name) in fn_starts(&lines) {
-            let len = fn_length(&lines, start);
+            let len = item_lines(&lines, start);
             if len > MAX_FN_LINES && !LONG_FN_ALLOWED.contains(&name.as_str()) {
                 problems.push(format!(
                     "{}:{}: fn {name} has {len} lines (at most {MAX_FN_LINES})",
@@ -320,8 +307,9 @@ fn fn_starts(lines: &[&str]) -> Vec<(usize, String)> {
     out
 }
 
-/// Lines from a function's first line to its closing brace (1 for a declaration).
-fn fn_length(lines: &[&str], start: usize) -> usize {
+/// Lines from an item's first line (a function, or an attribute and its item) to its
+/// closing brace, or to its `;` when it has no body.
+fn item_lines(lines: &[&str], start: usize) -> usize {
     let mut depth = 0i32;
     let mut opened = false;
     for (k, l) in lines.iter().enumerate().skip(start) {
@@ -338,7 +326,7 @@ fn fn_length(lines: &[&str], start: usize) -> usize {
         if opened && depth <= 0 {
             return k - start + 1;
         }
-        if !opened && l.trim_end().ends_with(';') {
+        if !opened && !l.trim_start().starts_with("#[") && l.trim_end().ends_with(';') {
             return k - start + 1;
         }
     }

@@ -266,27 +266,6 @@ mod tests {
     use super::*;
     use approx::assert_relative_eq;
 
-    fn alloc(x: &[f64]) -> Allocation {
-        let n = x.len();
-        Allocation {
-            key: x.to_vec(),
-            pa: vec![0.0; n],
-            rl: vec![0.0; n],
-            guidance: vec![0.0; n],
-            rangers: vec![0.0; n],
-            q: vec![0.0; n],
-            cut: vec![0.0; n],
-            claim: x.to_vec(),
-            net: x.to_vec(),
-            x: x.to_vec(),
-            floor_binds: vec![false; n],
-            cap_binds: vec![false; n],
-            scale: 1.0,
-            total: x.iter().sum(),
-            ..Allocation::default()
-        }
-    }
-
     fn data(n: usize) -> RegionData {
         let mut d = RegionData::zeros(n);
         for i in 0..n {
@@ -301,7 +280,7 @@ mod tests {
 
     #[test]
     fn equal_allocation_has_no_inequality_and_matches_units() {
-        let a = alloc(&[5.0; 4]);
+        let a = Allocation::paid(&[5.0; 4]);
         let d = data(4);
         let v = MetricScratch::default().compute(&Formula::empty("f"), &d, &[0, 0, 1, 1], &a);
         let get = |m: Metric| v[m as usize].unwrap();
@@ -321,7 +300,7 @@ mod tests {
     fn allocation_following_coverage_ranks_perfectly_and_is_regressive_here() {
         // Coverage and allocation rise with i; R/E rises with i too, so the money goes to
         // the fiscally stronger regions: regressive (negative Suits index).
-        let a = alloc(&[1.0, 2.0, 3.0, 4.0]);
+        let a = Allocation::paid(&[1.0, 2.0, 3.0, 4.0]);
         let d = data(4);
         let v = MetricScratch::default().compute(&Formula::empty("f"), &d, &[0, 0, 1, 1], &a);
         assert_relative_eq!(v[Metric::RankCoverage as usize].unwrap(), 1.0);

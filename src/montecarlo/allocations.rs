@@ -220,6 +220,18 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// Allocate formula `f` of draw `d` with the general allocator, into `allocs[f]`.
+    fn allocate(&mut self, f: usize, d: u64) -> Result<()> {
+        allocate(
+            &self.formulas[f],
+            &self.data,
+            &self.budget,
+            &mut self.ws,
+            &mut self.allocs[f],
+        )
+        .map_err(|e| draw_error(d, e))
+    }
+
     /// Sketch the region amounts into the worker's own [`Worker::sketches`] instead of
     /// each block's accumulator, for runs whose totals end in sketch mode. A sketch
     /// depends only on the multiset of its values, so merging the workers' sketches at the
@@ -333,14 +345,7 @@ impl<'a> VerticalModel<'a> {
         self.sample_shared(seed, d, w);
         for f in 0..self.formula_params.len() {
             self.sample_formula(seed, d, f, w);
-            allocate(
-                &w.formulas[f],
-                &w.data,
-                &w.budget,
-                &mut w.ws,
-                &mut w.allocs[f],
-            )
-            .map_err(|e| draw_error(d, e))?;
+            w.allocate(f, d)?;
         }
         Ok(())
     }
@@ -413,14 +418,7 @@ impl<'a> VerticalModel<'a> {
             let groups = &self.v.regions.meta.group_idx;
             for f in 0..nf {
                 // The full breakdown (same amounts as the kernel's, bit for bit).
-                allocate(
-                    &w.formulas[f],
-                    &w.data,
-                    &w.budget,
-                    &mut w.ws,
-                    &mut w.allocs[f],
-                )
-                .map_err(|e| draw_error(d, e))?;
+                w.allocate(f, d)?;
                 let a = &w.allocs[f];
                 let vals = w.metrics.compute(&w.formulas[f], &w.data, groups, a);
                 for (slot, v) in acc.metrics[f * km..(f + 1) * km].iter_mut().zip(vals) {

@@ -75,30 +75,9 @@ mod tests {
     use super::*;
     use approx::assert_relative_eq;
 
-    fn alloc(x: &[f64]) -> Allocation {
-        let n = x.len();
-        Allocation {
-            key: x.to_vec(),
-            pa: vec![0.0; n],
-            rl: vec![0.0; n],
-            guidance: vec![0.0; n],
-            rangers: vec![0.0; n],
-            q: vec![0.0; n],
-            cut: vec![0.0; n],
-            claim: x.to_vec(),
-            net: x.to_vec(),
-            x: x.to_vec(),
-            floor_binds: vec![false; n],
-            cap_binds: vec![false; n],
-            scale: 1.0,
-            total: x.iter().sum(),
-            ..Allocation::default()
-        }
-    }
-
     #[test]
     fn budget_flows_count_deductions_floors_and_caps() {
-        let mut a = alloc(&[10.0, 10.0, 10.0]);
+        let mut a = Allocation::paid(&[10.0, 10.0, 10.0]);
         a.q = vec![-0.2, 0.1, 0.0];
         a.claim = vec![8.0, 11.0, 10.0];
         a.x = vec![9.0, 11.0, 10.0];
