@@ -31,7 +31,8 @@ echo "== building the working tree"
 cargo build --release -q
 NEW_BIN="${CARGO_TARGET_DIR:-$root/target}/release/ecocomp"
 
-"$NEW_BIN" synth --regions 2800 --seed 1 --out "$work/synth/w1.toml" >/dev/null
+# The base binary writes it: a newer binary reads older scenario files, not the reverse.
+"$BASE_BIN" synth --regions 2800 --seed 1 --out "$work/synth/w1.toml" >/dev/null
 
 fail=0
 compare_dirs() { # label base new

@@ -158,6 +158,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
             c0: 0.6,
             eco_weight: 0.0,
             redline_uplift: 0.2,
+            eco_weight_tags: Vec::new(),
             bands: bands.clone(),
         }),
         importance: importance.clone(),
@@ -183,10 +184,11 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
         reverse_linkage: Some(ReverseLinkage {
             lambda: 0.5,
             max_cut: 0.2,
+            tags: Vec::new(),
         }),
         floor: Some(Floor {
             h: 1.0,
-            waived_on_violation: true,
+            waived_on: crate::model::WaivedOn::BOTH,
         }),
         cap: Some(GROWTH_CAP),
     };
@@ -197,6 +199,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
         c0: 0.55,
         eco_weight: 0.1,
         redline_uplift: 0.35,
+        eco_weight_tags: Vec::new(),
         bands: bands.clone(),
     });
     redline_reform.protected_areas = Some(ProtectedAreaPool {
@@ -218,6 +221,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
         c0: 0.55,
         eco_weight: 0.5,
         redline_uplift: 0.2,
+        eco_weight_tags: Vec::new(),
         bands,
     });
     quality_weighted.quality = Some(Quality {
@@ -228,6 +232,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
     quality_weighted.reverse_linkage = Some(ReverseLinkage {
         lambda: 1.0,
         max_cut: 0.3,
+        tags: Vec::new(),
     });
     quality_weighted.guidance = guidance;
     quality_weighted.importance = importance;

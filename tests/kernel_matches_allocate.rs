@@ -84,7 +84,31 @@ fn kernel_matches_allocate_on_perturbed_draws() {
     let (mut fast, mut handed) = (0, 0);
     for (n, seed) in [(1, 3), (7, 4), (60, 5), (203, 7), (900, 6)] {
         let regions = synth_regions(n, 5.min(n), seed);
-        let formulas = synth_formulas(&regions.meta);
+        let mut formulas = synth_formulas(&regions.meta);
+        // The same formulas with the eco-spending weight and the cut limited to tagged
+        // regions, and floors waived on a worse grade only.
+        let scoped: Vec<_> = formulas
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                f.name.push_str("/scoped");
+                if let Some(k) = f.key.as_mut() {
+                    k.eco_weight = k.eco_weight.max(0.5);
+                    k.eco_weight_tags = vec![0];
+                }
+                if let Some(r) = f.reverse_linkage.as_mut() {
+                    r.tags = vec![1];
+                }
+                if let Some(fl) = f.floor.as_mut() {
+                    fl.waived_on = ecocomp::model::WaivedOn {
+                        worse_grade: true,
+                        damage: false,
+                    };
+                }
+                f
+            })
+            .collect();
+        formulas.extend(scoped);
         let fixed = synth_budget(&regions);
         let open = Budget {
             mode: BudgetMode::Open,

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The cut rule as `rules.rs` writes it.
-const CUT: &str = "let cut = (r.lambda * x.damage).min_lt(r.max_cut);";
+const CUT: &str = "let cut = (x.lambda * x.damage).min_lt(r.max_cut);";
 /// The same rule, halved: a changed rule that keeps every amount finite and valid.
-const HALVED: &str = "let cut = (r.lambda * x.damage).min_lt(r.max_cut) * V::splat(0.5);";
+const HALVED: &str = "let cut = (x.lambda * x.damage).min_lt(r.max_cut) * V::splat(0.5);";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

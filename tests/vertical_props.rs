@@ -151,6 +151,7 @@ fn formula() -> impl Strategy<Value = Formula> {
                         c0,
                         eco_weight: a,
                         redline_uplift: beta,
+                        eco_weight_tags: Vec::new(),
                         bands,
                     }
                 });
@@ -173,11 +174,18 @@ fn formula() -> impl Strategy<Value = Formula> {
                     reward: reward.into(),
                     deduction: deduction.into(),
                 });
-                f.reverse_linkage =
-                    linkage.map(|(lambda, max_cut)| ReverseLinkage { lambda, max_cut });
-                f.floor = floor.map(|(h, waived_on_violation)| Floor {
+                f.reverse_linkage = linkage.map(|(lambda, max_cut)| ReverseLinkage {
+                    lambda,
+                    max_cut,
+                    tags: Vec::new(),
+                });
+                f.floor = floor.map(|(h, waived)| Floor {
                     h,
-                    waived_on_violation,
+                    waived_on: if waived {
+                        ecocomp::model::WaivedOn::BOTH
+                    } else {
+                        ecocomp::model::WaivedOn::NONE
+                    },
                 });
                 f.cap = cap;
                 f

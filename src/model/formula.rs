@@ -38,6 +38,10 @@ pub struct KeySubsidy {
     pub eco_weight: f64,
     /// β, the red-line uplift.
     pub redline_uplift: f64,
+    /// Tags (indices) of the regions the eco-spending weight applies to; empty: every
+    /// region (the Opinions single out the Qinghai–Tibet Plateau and the South-to-North
+    /// source areas).
+    pub eco_weight_tags: Vec<u32>,
     /// `(lower_bound, multiplier)` pairs sorted by strictly increasing lower bound. The
     /// highest lower bound ≤ R/E applies; below the first bound the multiplier is 1.
     pub bands: Vec<(f64, f64)>,
@@ -86,13 +90,39 @@ pub struct Quality {
 pub struct ReverseLinkage {
     pub lambda: f64,
     pub max_cut: f64,
+    /// Tags (indices) of the regions the cut applies to; empty: every region.
+    pub tags: Vec<u32>,
 }
 
 /// Hold-harmless floor `h · prior` (docs/model.md §1.5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Floor {
     pub h: f64,
-    pub waived_on_violation: bool,
+    /// When the floor does not apply.
+    pub waived_on: WaivedOn,
+}
+
+/// The violations that waive a hold-harmless floor (docs/model.md §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WaivedOn {
+    /// A grade worse than stable.
+    pub worse_grade: bool,
+    /// Damaging industry, D > 0.
+    pub damage: bool,
+}
+
+impl WaivedOn {
+    /// Both violations waive the floor: nobody enjoys compensation while damaging the
+    /// environment (the default).
+    pub const BOTH: WaivedOn = WaivedOn {
+        worse_grade: true,
+        damage: true,
+    };
+    /// Every floor is kept (support for former deep-poverty areas must not fall).
+    pub const NONE: WaivedOn = WaivedOn {
+        worse_grade: false,
+        damage: false,
+    };
 }
 
 /// A named allocation formula.

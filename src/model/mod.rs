@@ -20,7 +20,7 @@ pub use agreement::{
 };
 pub use formula::{
     Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
-    Quality, RedlinePool, ReverseLinkage,
+    Quality, RedlinePool, ReverseLinkage, WaivedOn,
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};

@@ -5,7 +5,8 @@
 
 use super::ctx::{Ctx, check};
 use super::raw::{
-    RawFormula, RawGradeRates, RawKey, RawPaPool, RawQuality, RawRedline, RawReverseLinkage,
+    RawFloor, RawFormula, RawGradeRates, RawKey, RawPaPool, RawQuality, RawRedline,
+    RawReverseLinkage,
 };
 use crate::model::UncertainParam;
 use crate::model::formula_param::{FormulaParam, Target};
@@ -13,7 +14,7 @@ use crate::model::param::RawParam;
 use crate::model::region::RegionMeta;
 use crate::model::{
     Budget, Floor, Formula, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool,
-    ReverseLinkage,
+    ReverseLinkage, WaivedOn,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -97,6 +98,9 @@ pub fn formula(
     };
     if let Some(k) = &raw.key {
         f.key = key_subsidy(&mut p, k);
+        if let (Some(key), Some(tags)) = (f.key.as_mut(), &k.eco_weight_tags) {
+            key.eco_weight_tags = tag_list(&mut p, meta, "key.eco_weight_tags", tags);
+        }
     }
     f.importance = tagged(&mut p, meta, "importance", &raw.importance, |j| {
         FormulaParam::Importance(j)
@@ -132,6 +136,9 @@ pub fn formula(
     }
     if let Some(r) = &raw.reverse_linkage {
         f.reverse_linkage = reverse_linkage(&mut p, r);
+        if let (Some(rl), Some(tags)) = (f.reverse_linkage.as_mut(), &r.tags) {
+            rl.tags = tag_list(&mut p, meta, "reverse_linkage.tags", tags);
+        }
     }
     if let Some(fl) = &raw.floor
         && let Some(h) = p.opt(
@@ -142,10 +149,8 @@ pub fn formula(
             check::non_negative,
         )
     {
-        f.floor = Some(Floor {
-            h,
-            waived_on_violation: fl.waived_on_violation.unwrap_or(true),
-        });
+        let waived_on = waived_on(&mut p, fl);
+        f.floor = waived_on.map(|waived_on| Floor { h, waived_on });
     }
     if let Some(c) = &raw.cap {
         f.cap = p.get(
@@ -212,6 +217,7 @@ fn key_subsidy(p: &mut Params, k: &RawKey) -> Option<KeySubsidy> {
         c0,
         eco_weight,
         redline_uplift,
+        eco_weight_tags: Vec::new(),
         bands,
     })
 }
@@ -378,6 +384,7 @@ fn reverse_linkage(p: &mut Params, r: &RawReverseLinkage) -> Option<ReverseLinka
     Some(ReverseLinkage {
         lambda: lambda?,
         max_cut: max_cut?,
+        tags: Vec::new(),
     })
 }
 
@@ -456,6 +463,59 @@ fn rates(
 
 /// Index of `tag` in the region tag list, adding it when no region carries it (a formula
 /// may name a tag no region has; that is a warning, given by [`tag_warnings`]).
+/// The tag indices of a list of tag names at `field` (an empty list is a problem: it would
+/// limit the rule to nobody; leave the key out to apply it to every region).
+fn tag_list(p: &mut Params, meta: &mut RegionMeta, field: &str, tags: &[String]) -> Vec<u32> {
+    let path = p.at(field);
+    if tags.is_empty() {
+        p.ctx.problem(
+            &path,
+            "[]",
+            "an empty list applies the rule to no region; leave the key out to apply it to every region",
+        );
+    }
+    tags.iter()
+        .map(|t| tag_index(meta, t, &path, p.ctx))
+        .collect()
+}
+
+/// The violations that waive a floor: `waived_on = ["worse_grade", "damage"]`, or the
+/// earlier `waived_on_violation = true | false`; both violations by default.
+fn waived_on(p: &mut Params, fl: &RawFloor) -> Option<WaivedOn> {
+    match (&fl.waived_on, fl.waived_on_violation) {
+        (Some(_), Some(_)) => {
+            let path = p.at("floor.waived_on_violation");
+            p.ctx.problem(
+                &path,
+                "",
+                "give either `waived_on` or the older `waived_on_violation`, not both",
+            );
+            None
+        }
+        (None, Some(true)) | (None, None) => Some(WaivedOn::BOTH),
+        (None, Some(false)) => Some(WaivedOn::NONE),
+        (Some(list), None) => {
+            let mut w = WaivedOn::NONE;
+            for item in list {
+                match item.as_str() {
+                    "worse_grade" => w.worse_grade = true,
+                    "damage" => w.damage = true,
+                    other => {
+                        let path = p.at("floor.waived_on");
+                        p.ctx.problem(
+                            &path,
+                            other,
+                            "unknown violation; the list takes \"worse_grade\" and \"damage\"",
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(w)
+        }
+    }
+}
+
 fn tag_index(meta: &mut RegionMeta, tag: &str, path: &str, ctx: &mut Ctx) -> u32 {
     if let Some(t) = meta.tag_index(tag) {
         return t;

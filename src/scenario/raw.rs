@@ -115,6 +115,8 @@ pub struct RawKey {
     pub c0: RawParam,
     pub eco_weight: Option<RawParam>,
     pub redline_uplift: Option<RawParam>,
+    /// Tags of the regions the eco-spending weight applies to (all regions when absent).
+    pub eco_weight_tags: Option<Vec<String>>,
     /// `[[lower_bound, multiplier], ...]`.
     #[serde(default)]
     pub bands: Vec<Vec<f64>>,
@@ -170,12 +172,17 @@ pub struct RawGradeRates {
 pub struct RawReverseLinkage {
     pub lambda: RawParam,
     pub max_cut: Option<RawParam>,
+    /// Tags of the regions the cut applies to (all regions when absent).
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFloor {
     pub h: Option<RawParam>,
+    /// `["worse_grade", "damage"]`: the violations that waive the floor.
+    pub waived_on: Option<Vec<String>>,
+    /// The earlier form: true waives on both violations, false on none.
     pub waived_on_violation: Option<bool>,
 }
 

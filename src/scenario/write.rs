@@ -151,6 +151,10 @@ fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
             f(k.redline_uplift),
             bands.join(", ")
         );
+        if !k.eco_weight_tags.is_empty() {
+            let list: Vec<String> = k.eco_weight_tags.iter().map(|&t| q(&tag(t))).collect();
+            let _ = writeln!(o, "eco_weight_tags = [{}]\n", list.join(", "));
+        }
     }
     if !fm.importance.is_empty() {
         o.push_str("[formula.importance]\n");
@@ -214,13 +218,24 @@ fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
             f(rl.lambda),
             f(rl.max_cut)
         );
+        if !rl.tags.is_empty() {
+            let list: Vec<String> = rl.tags.iter().map(|&t| q(&tag(t))).collect();
+            let _ = writeln!(o, "tags = [{}]\n", list.join(", "));
+        }
     }
     if let Some(fl) = &fm.floor {
+        let mut on = Vec::new();
+        if fl.waived_on.worse_grade {
+            on.push("\"worse_grade\"");
+        }
+        if fl.waived_on.damage {
+            on.push("\"damage\"");
+        }
         let _ = writeln!(
             o,
-            "[formula.floor]\nh = {}\nwaived_on_violation = {}\n",
+            "[formula.floor]\nh = {}\nwaived_on = [{}]\n",
             f(fl.h),
-            fl.waived_on_violation
+            on.join(", ")
         );
     }
     if let Some(g) = fm.cap {

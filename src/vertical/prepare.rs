@@ -10,7 +10,7 @@
 
 use super::components;
 use super::rules::{self, Claim, ClaimRules, RegionLanes, Tail, Thresholds};
-use crate::model::formula::{Budget, Formula};
+use crate::model::formula::{Budget, Formula, WaivedOn};
 use crate::model::region::{Column, RegionData};
 use crate::simd::{LANES, Vector};
 
@@ -29,8 +29,11 @@ pub struct Prepared {
     pub rest: Vec<f64>,
     /// Floor before any waiver: `max(0, h·prior)` for hold-harmless regions, else 0.
     pub floor: Vec<f64>,
-    /// 1 where a violation waives the floor, else 0.
+    /// 1 where a violation waives the floor (a hold-harmless region under a floor that is
+    /// waived on some violation), else 0.
     pub waivable: Vec<f64>,
+    /// λ of the reverse linkage where the cut applies (the formula's tags), else 0.
+    pub lambda_at: Vec<f64>,
     /// Cap `(1 + g)·prior` for `prior > 0`, else +∞.
     pub cap: Vec<f64>,
     /// Red-line coverage `L/A`, and the components PA, RL, G and F, for the breakdown.
@@ -45,9 +48,10 @@ pub struct Prepared {
     pub rates: [f64; 8],
     /// Grade thresholds (+∞ without a quality table: nobody is graded).
     pub thresholds: [f64; 3],
-    /// λ and the maximum cut (0 and 0 without reverse linkage: the cut is `min(0·D, 0)`).
-    pub lambda: f64,
+    /// The maximum cut (0 without reverse linkage: the cut is `min(0·D, 0)`).
     pub max_cut: f64,
+    /// Which violations waive a floor.
+    pub waived_on: WaivedOn,
     /// The key subsidy's self-sufficiency bands (empty without one).
     pub bands: Vec<(f64, f64)>,
     /// The pool weights of the protected-area and red-line pools (empty without the pool).
@@ -152,7 +156,14 @@ impl Prepared {
             components::coverage(area[i], redline[i])
         });
         let eco_weight = f.key.as_ref().map_or(0.0, |k| k.eco_weight);
-        fill(&mut self.need, n, |i| exp[i] + eco_weight * eco[i]);
+        let eco_tags: &[u32] = f.key.as_ref().map_or(&[], |k| &k.eco_weight_tags);
+        let tagged = |t: &[u32], i: usize| {
+            t.is_empty() || t.iter().any(|&x| components::has_tag(data.tags[i], x))
+        };
+        fill(&mut self.need, n, |i| {
+            let a = if tagged(eco_tags, i) { eco_weight } else { 0.0 };
+            exp[i] + a * eco[i]
+        });
         match &f.key {
             Some(key) => {
                 let m = tags.values(&data.tags, TagRule::Importance, &f.importance);
@@ -184,9 +195,10 @@ impl Prepared {
             _ => 0.0,
         });
         fill(&mut self.waivable, n, |i| match floor {
-            Some(fl) if hh[i] && fl.waived_on_violation => 1.0,
+            Some(fl) if hh[i] && fl.waived_on != WaivedOn::NONE => 1.0,
             _ => 0.0,
         });
+        self.waived_on = floor.map_or(WaivedOn::NONE, |fl| fl.waived_on);
         fill(&mut self.cap, n, |i| match f.cap {
             Some(g) if prior[i] > 0.0 => (1.0 + g) * prior[i],
             _ => f64::INFINITY,
@@ -198,10 +210,12 @@ impl Prepared {
             .quality
             .as_ref()
             .map_or([f64::INFINITY; 3], |q| q.thresholds);
-        (self.lambda, self.max_cut) = f
-            .reverse_linkage
-            .as_ref()
-            .map_or((0.0, 0.0), |r| (r.lambda, r.max_cut));
+        let linkage = f.reverse_linkage.as_ref();
+        self.max_cut = linkage.map_or(0.0, |r| r.max_cut);
+        fill(&mut self.lambda_at, n, |i| match linkage {
+            Some(r) if tagged(&r.tags, i) => r.lambda,
+            _ => 0.0,
+        });
     }
 
     /// The pool shares PA and RL, and the money of pools with zero total weight.
@@ -243,8 +257,9 @@ impl Prepared {
             bands: &self.bands,
             thresholds: Thresholds::new(&self.thresholds),
             rates: self.rates,
-            lambda: V::splat(self.lambda),
             max_cut: V::splat(self.max_cut),
+            waive_worse: flag::<V>(self.waived_on.worse_grade),
+            waive_damage: flag::<V>(self.waived_on.damage),
         }
     }
 
@@ -303,6 +318,7 @@ impl Prepared {
             band,
             grade,
             damage: at.load(d.damage),
+            lambda: at.load(&self.lambda_at),
             waivable: at.load(&self.waivable),
             floor: at.load(&self.floor),
         }
@@ -336,6 +352,13 @@ struct Draw<'a> {
     dq: &'a [f64],
     damage: &'a [f64],
     ratio: &'a [f64],
+}
+
+/// A mask of all lanes `on`.
+#[inline(always)]
+fn flag<V: Vector>(on: bool) -> V::Mask {
+    let zero = V::splat(0.0);
+    if on { zero.le(zero) } else { zero.lt(zero) }
 }
 
 /// Where [`Prepared::claims`] puts what the rules give each group of regions.

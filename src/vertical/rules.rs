@@ -59,16 +59,18 @@ impl<V: Vector> Thresholds<V> {
 
 /// The coefficients of the claim rules of one formula, in lanes.
 #[derive(Clone, Copy)]
-pub struct ClaimRules<'a, V> {
+pub struct ClaimRules<'a, V: Vector> {
     /// Self-sufficiency bands of the key subsidy (empty without one).
     pub bands: &'a [(f64, f64)],
     pub thresholds: Thresholds<V>,
     /// The rate q of each grade level (index level + 3), 0 without a quality table; the
     /// eighth entry pads the table to a power of two.
     pub rates: [f64; 8],
-    /// λ and the maximum cut of the reverse linkage (both 0 without one).
-    pub lambda: V,
+    /// The maximum cut of the reverse linkage (0 without one).
     pub max_cut: V,
+    /// Whether a worse grade, and damaging industry (D > 0), waive a floor.
+    pub waive_worse: V::Mask,
+    pub waive_damage: V::Mask,
 }
 
 /// Four regions' inputs to the claim rules.
@@ -87,6 +89,8 @@ pub struct RegionLanes<V> {
     pub grade: V,
     /// D, the damage index.
     pub damage: V,
+    /// λ of the reverse linkage where the cut applies to the region, else 0.
+    pub lambda: V,
     /// 1 where a violation waives the floor (a hold-harmless region under a formula that
     /// waives), else 0.
     pub waivable: V,
@@ -128,9 +132,10 @@ pub fn claim<V: Vector>(r: &ClaimRules<V>, x: &RegionLanes<V>) -> Claim<V> {
     // The rate by grade level, looked up lane by lane (the level is an exact small
     // integer): cheaper than selecting among all seven rates.
     let q = V::from_array(x.grade.to_array().map(|level| r.rates[level as usize & 7]));
-    let cut = (r.lambda * x.damage).min_lt(r.max_cut);
+    let cut = (x.lambda * x.damage).min_lt(r.max_cut);
     let claim = (total * (one + q) * (one - cut)).max_gt(zero);
-    let violated = x.grade.lt(V::splat(3.0)) | x.damage.gt(zero);
+    let violated =
+        (x.grade.lt(V::splat(3.0)) & r.waive_worse) | (x.damage.gt(zero) & r.waive_damage);
     let waived = x.waivable.gt(zero) & violated;
     Claim {
         gap,
@@ -295,8 +300,9 @@ mod tests {
             bands,
             thresholds: Thresholds::new(&[1.0, 2.0, 3.0]),
             rates: [-1.0, -0.5, -0.1, 0.0, 0.1, 0.2, 0.3, 0.0],
-            lambda: F64x4::splat(0.5),
             max_cut: F64x4::splat(0.2),
+            waive_worse: F64x4::splat(0.0).le(F64x4::splat(0.0)),
+            waive_damage: F64x4::splat(0.0).le(F64x4::splat(0.0)),
         }
     }
 
@@ -310,6 +316,7 @@ mod tests {
             band: F64x4::splat(1.0),
             grade: grade(F64x4::splat(dq), &r.thresholds),
             damage: F64x4::splat(damage),
+            lambda: F64x4::splat(0.5),
             waivable: F64x4::splat(1.0),
             floor: F64x4::splat(7.0),
         }

@@ -115,6 +115,7 @@ fn key_only() -> Formula {
         c0: 1.0,
         eco_weight: 0.0,
         redline_uplift: 0.0,
+        eco_weight_tags: Vec::new(),
         bands: Vec::new(),
     });
     f
@@ -180,7 +181,7 @@ fn floors_and_caps_bind_in_fixed_mode() {
     let mut f = key_only();
     f.floor = Some(Floor {
         h: 1.0,
-        waived_on_violation: true,
+        waived_on: crate::model::WaivedOn::BOTH,
     });
     f.cap = Some(0.1);
     let mut d = regions();
@@ -215,7 +216,7 @@ fn infeasible_floors_error_or_scale() {
     let mut f = key_only();
     f.floor = Some(Floor {
         h: 1.0,
-        waived_on_violation: true,
+        waived_on: crate::model::WaivedOn::BOTH,
     });
     let mut d = regions();
     d.hold_harmless = vec![true, true, false];
@@ -249,7 +250,7 @@ fn floor_waived_on_grade_or_damage() {
     let mut f = key_only();
     f.floor = Some(Floor {
         h: 2.0,
-        waived_on_violation: true,
+        waived_on: crate::model::WaivedOn::BOTH,
     });
     f.quality = Some(Quality {
         thresholds: [1.0, 2.0, 3.0],
@@ -273,7 +274,7 @@ fn floor_waived_on_grade_or_damage() {
     // Without the waiver the floors stand.
     f.floor = Some(Floor {
         h: 2.0,
-        waived_on_violation: false,
+        waived_on: crate::model::WaivedOn::NONE,
     });
     let a = run(&f, &d, &open()).unwrap();
     assert!(a.floor_waived.iter().all(|&w| !w));
@@ -292,6 +293,7 @@ fn quality_and_reverse_linkage_scale_the_claim() {
     f.reverse_linkage = Some(ReverseLinkage {
         lambda: 0.5,
         max_cut: 0.2,
+        tags: Vec::new(),
     });
     let mut d = regions();
     d.col_mut(Column::EqiChange)
@@ -377,4 +379,61 @@ fn steady_state_reuses_buffers() {
         (out.x.as_ptr(), out.claim.as_ptr(), ws.events.as_ptr())
     );
     assert_eq!(first, out);
+}
+
+/// The eco-spending weight and the reverse-linkage cut limited to tagged regions, and a
+/// floor waived on a worse grade only, by hand.
+#[test]
+fn scoped_eco_weight_cut_and_waiver() {
+    let mut f = key_only();
+    let mut d = regions();
+    d.tags = vec![0b01, 0b10, 0];
+    d.col_mut(Column::EcoSpending)
+        .copy_from_slice(&[4.0, 4.0, 4.0]);
+    d.col_mut(Column::DamageIndex)
+        .copy_from_slice(&[0.2, 0.2, 0.0]);
+    d.col_mut(Column::EqiChange)
+        .copy_from_slice(&[0.0, 0.0, -5.0]);
+    d.hold_harmless = vec![true, true, true];
+    if let Some(k) = f.key.as_mut() {
+        k.eco_weight = 0.5;
+        k.eco_weight_tags = vec![0];
+    }
+    f.reverse_linkage = Some(ReverseLinkage {
+        lambda: 0.5,
+        max_cut: 0.3,
+        tags: vec![1],
+    });
+    f.quality = Some(Quality {
+        thresholds: [1.0, 2.0, 3.0],
+        reward: [0.0; 3],
+        deduction: [0.0; 3],
+    });
+    f.floor = Some(Floor {
+        h: 1.0,
+        waived_on: crate::model::WaivedOn {
+            worse_grade: true,
+            damage: false,
+        },
+    });
+    let a = run(&f, &d, &open()).unwrap();
+    // Region 0 carries the eco tag: gap 20 + 0.5·4 − 10 = 12; the others 20 and 30.
+    assert_relative_eq!(a.gap[0], 12.0);
+    assert_relative_eq!(a.gap[1], 20.0);
+    // Only region 1 carries the cut's tag: 0.5 · 0.2 = 0.1.
+    assert_relative_eq!(a.cut[0], 0.0);
+    assert_relative_eq!(a.cut[1], 0.1);
+    assert_relative_eq!(a.claim[1], 20.0 * 0.9);
+    // D > 0 does not waive these floors; region 2's markedly worse grade does.
+    assert_eq!(a.floor_waived, vec![false, false, true]);
+    assert_relative_eq!(a.floor[0], 10.0);
+    assert_relative_eq!(a.floor[2], 0.0);
+    // An empty list keeps every floor.
+    f.floor = Some(Floor {
+        h: 1.0,
+        waived_on: crate::model::WaivedOn::NONE,
+    });
+    let a = run(&f, &d, &open()).unwrap();
+    assert!(a.floor_waived.iter().all(|&w| !w));
+    assert_relative_eq!(a.floor[2], 30.0);
 }
