@@ -88,11 +88,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The budget cannot honour the hold-harmless floors (docs/model.md §1.5).
+    /// The budget cannot honour the hold-harmless floors (docs/model.md §1.5). The amounts
+    /// are shown to six significant digits: the shortfall is a difference, and its last
+    /// binary digits (`1.8449999999999998`) are noise to the reader.
     #[error(
-        "formula '{formula}': hold-harmless floors total {floors} but the budget is {budget} \
-         (shortfall {shortfall}); lower the floors, raise the budget, or set \
-         budget.on_infeasible = \"scale_floors\""
+        "formula '{formula}': hold-harmless floors total {} but the budget is {} \
+         (shortfall {}); lower the floors, raise the budget, or set \
+         budget.on_infeasible = \"scale_floors\"",
+        crate::numfmt::display(*.floors),
+        crate::numfmt::display(*.budget),
+        crate::numfmt::display(*.shortfall)
     )]
     InfeasibleFloors {
         formula: String,
@@ -139,3 +144,34 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn infeasible_floors_print_their_money_to_six_digits() {
+        let e = Error::InfeasibleFloors {
+            formula: "f".into(),
+            floors: 7.845,
+            budget: 6.0,
+            shortfall: 7.845 - 6.0,
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("floors total 7.845 but the budget is 6 (shortfall 1.845)"),
+            "{text}"
+        );
+        let e = Error::InfeasibleFloors {
+            formula: "f".into(),
+            floors: 2.3400000000000003,
+            budget: f64::INFINITY,
+            shortfall: -0.0,
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("total 2.34 but the budget is inf (shortfall 0)"),
+            "{text}"
+        );
+    }
+}
