@@ -5,12 +5,58 @@
 //! merges those differences (mean, standard error, P(gain)); [`winners_losers`] then
 //! summarises the per-region mean differences by group.
 //!
-//! A gain is `d > tol` and a loss `d < −tol`; differences within `tol` count as unchanged,
-//! so that rounding noise in fixed mode does not make winners. Use `tol = 0` for the strict
-//! sign.
+//! A region wins or loses only when its difference is told apart from zero
+//! ([`ChangeRule`]): the interval `mean ± z·SE` excludes 0 and the mean is beyond a
+//! tolerance. Without the interval, a difference of +0.0011 ± 0.0009 (half the draws
+//! gaining) counted as a win; without the tolerance, the rounding residue of a fixed
+//! budget did.
 
 use super::{MetricsError, check_len};
 use std::cmp::Ordering;
+
+/// The normal quantile of a two-sided 90% interval.
+pub const Z_90: f64 = 1.645;
+
+/// Whether a region gained, lost, or is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Gain,
+    Loss,
+    Unchanged,
+}
+
+/// When a paired difference counts as a change: its interval `diff ± z·se` lies wholly
+/// on one side of 0, and `|diff| > tol`. With no draws `se` is 0 and only the tolerance
+/// applies. NaN differences are unchanged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangeRule {
+    /// Differences within this of zero are unchanged (absolute, in money).
+    pub tol: f64,
+    /// Half-width of the interval in standard errors ([`Z_90`]; 0 for the sign alone).
+    pub z: f64,
+}
+
+impl ChangeRule {
+    /// The sign of the difference, beyond `tol`, with no interval.
+    pub fn sign(tol: f64) -> Self {
+        ChangeRule {
+            tol: tol.abs(),
+            z: 0.0,
+        }
+    }
+
+    /// The difference `diff` with standard error `se` (0 without draws).
+    pub fn classify(&self, diff: f64, se: f64) -> Change {
+        let half = self.z * se.abs();
+        if diff > self.tol && diff - half > 0.0 {
+            Change::Gain
+        } else if diff < -self.tol && diff + half < 0.0 {
+            Change::Loss
+        } else {
+            Change::Unchanged
+        }
+    }
+}
 
 /// Paired-difference statistics for one region (or any paired output).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -136,17 +182,19 @@ pub struct GroupTally {
 }
 
 impl GroupTally {
-    fn add(&mut self, d: f64, tol: f64) {
+    fn add(&mut self, d: f64, change: Change) {
         self.regions += 1;
         self.net += d;
-        if d > tol {
-            self.winners += 1;
-            self.gain_total += d;
-        } else if d < -tol {
-            self.losers += 1;
-            self.loss_total += d;
-        } else {
-            self.unchanged += 1;
+        match change {
+            Change::Gain => {
+                self.winners += 1;
+                self.gain_total += d;
+            }
+            Change::Loss => {
+                self.losers += 1;
+                self.loss_total += d;
+            }
+            Change::Unchanged => self.unchanged += 1,
         }
     }
 }
@@ -171,26 +219,33 @@ pub struct WinnersLosers {
     pub largest_losers: Vec<RegionDiff>,
 }
 
-/// Summarises per-region mean differences `diff` (formula − baseline) by group.
+/// Summarises per-region mean differences `diff` (formula − baseline), with their standard
+/// errors `se` (zeros without draws), by group; `rule` says which differences are changes.
 ///
 /// O(n log n): one sort by group, one by difference. NaN differences count as unchanged
 /// and are never listed among the largest.
 pub fn winners_losers(
     diff: &[f64],
+    se: &[f64],
     groups: &[u32],
-    tol: f64,
+    rule: ChangeRule,
     top_k: usize,
 ) -> Result<WinnersLosers, MetricsError> {
     check_len("groups", diff.len(), groups.len())?;
-    let tol = tol.abs();
+    check_len("standard errors", diff.len(), se.len())?;
+    let change: Vec<Change> = diff
+        .iter()
+        .zip(se)
+        .map(|(&d, &s)| rule.classify(d, s))
+        .collect();
     let mut out = WinnersLosers::default();
     let mut order: Vec<usize> = (0..diff.len()).collect();
     order.sort_by_key(|&i| groups[i]);
     for run in order.chunk_by(|&a, &b| groups[a] == groups[b]) {
         let mut tally = GroupTally::default();
         for &i in run {
-            tally.add(diff[i], tol);
-            out.overall.add(diff[i], tol);
+            tally.add(diff[i], change[i]);
+            out.overall.add(diff[i], change[i]);
         }
         if let Some(&first) = run.first() {
             out.groups.push((groups[first], tally));
@@ -198,31 +253,29 @@ pub fn winners_losers(
     }
     // Largest first; the stable sort keeps region order among equal differences.
     order.clear();
-    order.extend((0..diff.len()).filter(|&i| diff[i] > tol));
+    order.extend((0..diff.len()).filter(|&i| change[i] == Change::Gain));
     order.sort_by(|&a, &b| diff[b].total_cmp(&diff[a]));
-    out.largest_winners = order
-        .iter()
-        .take(top_k)
-        .map(|&index| RegionDiff {
-            index,
-            diff: diff[index],
-        })
-        .collect();
+    out.largest_winners = largest(&order, diff, top_k);
     order.clear();
-    order.extend((0..diff.len()).filter(|&i| diff[i] < -tol));
+    order.extend((0..diff.len()).filter(|&i| change[i] == Change::Loss));
     order.sort_by(|&a, &b| match diff[a].total_cmp(&diff[b]) {
         Ordering::Equal => a.cmp(&b),
         o => o,
     });
-    out.largest_losers = order
+    out.largest_losers = largest(&order, diff, top_k);
+    Ok(out)
+}
+
+/// The first `top_k` regions of `order` with their differences.
+fn largest(order: &[usize], diff: &[f64], top_k: usize) -> Vec<RegionDiff> {
+    order
         .iter()
         .take(top_k)
         .map(|&index| RegionDiff {
             index,
             diff: diff[index],
         })
-        .collect();
-    Ok(out)
+        .collect()
 }
 
 #[cfg(test)]
@@ -280,7 +333,7 @@ mod tests {
     fn winners_losers_by_group() {
         let diff = [5.0, -2.0, 0.0, -7.0, 3.0, 1.0];
         let groups = [2, 1, 2, 1, 9, 2];
-        let wl = winners_losers(&diff, &groups, 0.0, 2).unwrap();
+        let wl = winners_losers(&diff, &[0.0; 6], &groups, ChangeRule::sign(0.0), 2).unwrap();
         assert_eq!(wl.overall.winners, 3);
         assert_eq!(wl.overall.losers, 2);
         assert_eq!(wl.overall.unchanged, 1);
@@ -299,8 +352,61 @@ mod tests {
         let l: Vec<usize> = wl.largest_losers.iter().map(|r| r.index).collect();
         assert_eq!(w, vec![0, 4]);
         assert_eq!(l, vec![3, 1]);
-        assert!(winners_losers(&diff, &groups[..2], 0.0, 2).is_err());
-        let empty = winners_losers(&[], &[], 0.0, 3).unwrap();
+        assert!(winners_losers(&diff, &[0.0; 6], &groups[..2], ChangeRule::sign(0.0), 2).is_err());
+        assert!(winners_losers(&diff, &[0.0; 2], &groups, ChangeRule::sign(0.0), 2).is_err());
+        let empty = winners_losers(&[], &[], &[], ChangeRule::sign(0.0), 3).unwrap();
         assert_eq!(empty, WinnersLosers::default());
+    }
+
+    /// The noise the rule is there for: a mean gain smaller than 1.645 standard errors,
+    /// P(gain) 0.46, is no win; the same mean with a small error is.
+    #[test]
+    fn a_difference_inside_its_90_percent_interval_is_unchanged() {
+        let rule = ChangeRule { tol: 1e-9, z: Z_90 };
+        assert_eq!(rule.classify(0.0011, 0.0009), Change::Unchanged);
+        assert_eq!(rule.classify(-0.0011, 0.0009), Change::Unchanged);
+        assert_eq!(rule.classify(0.0011, 0.0006), Change::Gain);
+        assert_eq!(rule.classify(-0.0011, 0.0006), Change::Loss);
+        // The interval's edge on zero is not excluding it.
+        assert_eq!(rule.classify(1.645, 1.0), Change::Unchanged);
+        assert_eq!(rule.classify(f64::NAN, 0.0), Change::Unchanged);
+        assert_eq!(rule.classify(1.0, f64::NAN), Change::Unchanged);
+    }
+
+    /// Without draws the standard error is 0 and the tolerance alone decides: the residue
+    /// of a fixed budget's rescaling is no change.
+    #[test]
+    fn without_draws_the_tolerance_decides() {
+        let rule = ChangeRule {
+            tol: 1e-9 * 795.0,
+            z: Z_90,
+        };
+        assert_eq!(rule.classify(5.6e-14, 0.0), Change::Unchanged);
+        assert_eq!(rule.classify(-5.6e-14, 0.0), Change::Unchanged);
+        assert_eq!(rule.classify(1e-6, 0.0), Change::Gain);
+        assert_eq!(rule.classify(-1e-6, 0.0), Change::Loss);
+        // A tiny difference with a tinier error is still under the tolerance.
+        assert_eq!(rule.classify(1e-10, 1e-15), Change::Unchanged);
+    }
+
+    #[test]
+    fn noise_is_neither_listed_nor_counted() {
+        // Region 0 gains clearly, 1 within noise, 2 loses clearly, 3 within the tolerance.
+        let diff = [2.0, 0.0011, -3.0, 1e-12];
+        let se = [0.1, 0.0009, 0.2, 0.0];
+        let rule = ChangeRule { tol: 1e-9, z: Z_90 };
+        let wl = winners_losers(&diff, &se, &[0, 0, 1, 1], rule, 5).unwrap();
+        let o = wl.overall;
+        assert_eq!((o.winners, o.losers, o.unchanged), (1, 1, 2));
+        assert_relative_eq!(o.gain_total, 2.0);
+        assert_relative_eq!(o.loss_total, -3.0);
+        assert_relative_eq!(o.net, -1.0 + 0.0011 + 1e-12);
+        let w: Vec<usize> = wl.largest_winners.iter().map(|r| r.index).collect();
+        let l: Vec<usize> = wl.largest_losers.iter().map(|r| r.index).collect();
+        assert_eq!((w, l), (vec![0], vec![2]));
+        assert_eq!(wl.groups[0].1.unchanged, 1);
+        // The sign alone would have counted region 1 a winner.
+        let sign = winners_losers(&diff, &se, &[0, 0, 1, 1], ChangeRule::sign(1e-9), 5).unwrap();
+        assert_eq!(sign.overall.winners, 2);
     }
 }

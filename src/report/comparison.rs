@@ -6,9 +6,10 @@ use crate::error::{Error, Result};
 use crate::metrics::allocation::Metric;
 use crate::metrics::{GroupTally, RegionDiff};
 use crate::model::region::RegionMeta;
-use crate::numfmt::num;
+use crate::numfmt::table::{Align, Table};
+use crate::numfmt::{display, display_signed, num, snap_zero};
 use crate::report::json::jnum;
-use crate::run::compare::{Comparison, FormulaComparison};
+use crate::run::compare::{Comparison, FormulaComparison, UNCHANGED_REL_TOL};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -86,7 +87,8 @@ fn region_list(meta: &RegionMeta, f: &FormulaComparison, list: &[RegionDiff]) ->
 }
 
 /// `metrics.json`: per formula, every [`Metric`] as `{point, mean, p05, p95, draws}`, and
-/// the winners and losers against the baseline overall and per group.
+/// the winners and losers against the baseline overall and per group, with the rule that
+/// made them (`rule`: in words, the interval's `z` and the `tolerance` in money).
 pub fn metrics_json(scenario: &str, meta: &RegionMeta, c: &Comparison) -> Result<Vec<u8>> {
     let baseline = c
         .formulas
@@ -141,6 +143,11 @@ pub fn metrics_json(scenario: &str, meta: &RegionMeta, c: &Comparison) -> Result
         "seed": c.seed,
         "baseline": baseline,
         "interval": [0.05, 0.95],
+        "rule": {
+            "text": rule_text(c, ""),
+            "z": jnum(c.rule.z),
+            "tolerance": jnum(c.rule.tol),
+        },
         "formulas": formulas,
     });
     let mut out = serde_json::to_vec_pretty(&doc)
@@ -149,37 +156,128 @@ pub fn metrics_json(scenario: &str, meta: &RegionMeta, c: &Comparison) -> Result
     Ok(out)
 }
 
-/// Terminal columns a character takes: 2 for CJK and other wide characters, else 1.
-fn char_width(c: char) -> usize {
-    let u = c as u32;
-    let wide = (0x1100..=0x115F).contains(&u)
-        || (0x2E80..=0xA4CF).contains(&u)
-        || (0xAC00..=0xD7A3).contains(&u)
-        || (0xF900..=0xFAFF).contains(&u)
-        || (0xFE30..=0xFE4F).contains(&u)
-        || (0xFF00..=0xFF60).contains(&u)
-        || (0xFFE0..=0xFFE6).contains(&u)
-        || (0x20000..=0x3FFFD).contains(&u);
-    if wide { 2 } else { 1 }
-}
-
-/// `s` left-aligned in `width` terminal columns (names such as 内蒙古 are two columns a
-/// character, which `format!` padding does not know).
-fn pad(s: &str, width: usize) -> String {
-    let w: usize = s.chars().map(char_width).sum();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
-}
-
 /// A metric as the table shows it: the Monte Carlo mean when there were draws, else the
 /// point value; `—` when undefined.
 fn cell(f: &FormulaComparison, m: Metric) -> String {
     let j = m as usize;
     let v = f.dist[j].map(|d| d.mean).or(f.point[j]);
-    v.map_or("—".to_string(), |v| format!("{v:.3}"))
+    v.map_or("—".to_string(), display)
 }
 
-/// The terminal table: one line per formula with the headline metrics, then each
-/// formula's largest winners and losers against the baseline.
+/// The rule that made winners and losers, in words (`currency` may be empty).
+pub fn rule_text(c: &Comparison, currency: &str) -> String {
+    let unit = if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" {currency}")
+    };
+    let tol = format!(
+        "{}{unit} ({} × the baseline's total)",
+        display(c.rule.tol),
+        display(UNCHANGED_REL_TOL)
+    );
+    if c.draws > 0 {
+        format!(
+            "a region wins (loses) when the 90% interval of its paired difference, mean ± {} × SE, lies above (below) 0 and the difference exceeds {tol} in size; every other region is unchanged",
+            display(c.rule.z)
+        )
+    } else {
+        format!(
+            "a region wins (loses) when its point difference exceeds {tol} in size (there are no draws, so no interval); every other region is unchanged"
+        )
+    }
+}
+
+/// The headline metrics, one row per formula.
+fn metrics_table(c: &Comparison) -> String {
+    use Align::{Left, Right};
+    let mut t = Table::new(&[
+        Left, Right, Right, Right, Right, Right, Right, Right, Right, Right, Right, Right,
+    ]);
+    t.row([
+        "formula",
+        "Gini",
+        "Gini 90% interval",
+        "Theil",
+        "CV",
+        "top10%",
+        "Suits",
+        "ρ redline",
+        "ρ gap",
+        "deducted",
+        "floors",
+        "capped",
+    ]);
+    for f in &c.formulas {
+        let j = Metric::Gini as usize;
+        let interval = f.dist[j].map_or(String::new(), |d| {
+            format!("[{}, {}]", display(d.p05), display(d.p95))
+        });
+        t.row([
+            f.name.clone(),
+            f.point[j].map_or("—".to_string(), display),
+            interval,
+            cell(f, Metric::Theil),
+            cell(f, Metric::Cv),
+            cell(f, Metric::Top10Share),
+            cell(f, Metric::Suits),
+            cell(f, Metric::RankCoverage),
+            cell(f, Metric::RankFiscalGap),
+            cell(f, Metric::Deducted),
+            cell(f, Metric::FloorPaid),
+            cell(f, Metric::Capped),
+        ]);
+    }
+    t.render()
+}
+
+/// One formula against the baseline: the counts and totals, then the largest winners and
+/// losers.
+fn moves(
+    meta: &RegionMeta,
+    c: &Comparison,
+    f: &FormulaComparison,
+    base: &str,
+    unit: &str,
+) -> String {
+    use Align::{Left, Right};
+    let o = &f.winners.overall;
+    let tol = c.rule.tol;
+    let mut s = format!(
+        "\n{} vs {base}: {} winners ({}{unit}), {} losers ({}{unit}), {} unchanged, net {}{unit}\n",
+        f.name,
+        o.winners,
+        display_signed(snap_zero(o.gain_total, tol)),
+        o.losers,
+        display_signed(snap_zero(o.loss_total, tol)),
+        o.unchanged,
+        display_signed(snap_zero(o.net, tol)),
+    );
+    let mut t = Table::new(&[Left, Left, Left, Right, Left, Left]).indent("  ");
+    let labelled = [
+        ("gain", &f.winners.largest_winners),
+        ("loss", &f.winners.largest_losers),
+    ];
+    for (label, list) in labelled {
+        for r in list.iter() {
+            let i = r.index;
+            t.row([
+                label.to_string(),
+                meta.name[i].clone(),
+                meta.group[i].clone(),
+                display_signed(r.diff),
+                format!("± {}", display(f.diff_se[i])),
+                format!("P(gain) {}", display(f.p_gain[i])),
+            ]);
+        }
+    }
+    s.push_str(&t.render());
+    s
+}
+
+/// The terminal table: one line per formula with the headline metrics, the rule that
+/// makes winners and losers, then each formula's largest winners and losers against the
+/// baseline.
 pub fn table(meta: &RegionMeta, c: &Comparison, currency: &str) -> String {
     let mut s = String::new();
     let mc = c.draws > 0;
@@ -193,73 +291,20 @@ pub fn table(meta: &RegionMeta, c: &Comparison, currency: &str) -> String {
         },
         if mc { "draw means" } else { "point values" }
     );
-    let _ = writeln!(
-        s,
-        "{:<20} {:>7} {:>19} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6}",
-        "formula",
-        "Gini",
-        "Gini 90% interval",
-        "Theil",
-        "CV",
-        "top10%",
-        "Suits",
-        "ρ redline",
-        "ρ gap",
-        "deducted",
-        "floors",
-        "capped"
-    );
-    for f in &c.formulas {
-        let j = Metric::Gini as usize;
-        let interval = f.dist[j].map_or(String::new(), |d| format!("[{:.3}, {:.3}]", d.p05, d.p95));
-        let _ = writeln!(
-            s,
-            "{} {:>7} {:>19} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6}",
-            pad(&f.name, 20),
-            f.point[j].map_or("—".to_string(), |g| format!("{g:.3}")),
-            interval,
-            cell(f, Metric::Theil),
-            cell(f, Metric::Cv),
-            cell(f, Metric::Top10Share),
-            cell(f, Metric::Suits),
-            cell(f, Metric::RankCoverage),
-            cell(f, Metric::RankFiscalGap),
-            cell(f, Metric::Deducted),
-            cell(f, Metric::FloorPaid),
-            f.dist[Metric::Capped as usize]
-                .map(|d| format!("{:.1}", d.mean))
-                .or(f.point[Metric::Capped as usize].map(|v| format!("{v:.0}")))
-                .unwrap_or_default(),
-        );
-    }
+    s.push_str(&metrics_table(c));
     let Some(base) = c.formulas.get(c.baseline) else {
         return s;
     };
+    if c.formulas.len() > 1 {
+        let _ = writeln!(s, "\nwinners and losers: {}.", rule_text(c, currency));
+    }
+    let unit = if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" {currency}")
+    };
     for f in c.formulas.iter().filter(|f| f.name != base.name) {
-        let o = &f.winners.overall;
-        let _ = writeln!(
-            s,
-            "\n{} vs {}: {} winners (+{:.4} {currency}), {} losers ({:.4}), {} unchanged, net {:+.2e}",
-            f.name, base.name, o.winners, o.gain_total, o.losers, o.loss_total, o.unchanged, o.net
-        );
-        let mut line = |label: &str, r: &RegionDiff| {
-            let i = r.index;
-            let _ = writeln!(
-                s,
-                "  {label:<6} {} {} {:>+12.4} ± {:<10.4} P(gain) {:.2}",
-                pad(&meta.name[i], 16),
-                pad(&meta.group[i], 12),
-                r.diff,
-                f.diff_se[i],
-                f.p_gain[i]
-            );
-        };
-        for r in &f.winners.largest_winners {
-            line("gain", r);
-        }
-        for r in &f.winners.largest_losers {
-            line("loss", r);
-        }
+        s.push_str(&moves(meta, c, f, &base.name, &unit));
     }
     s
 }

@@ -14,6 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::metrics::allocation::{Metric, MetricScratch, MetricValues};
+use crate::metrics::paired::{ChangeRule, Z_90};
 use crate::metrics::{WinnersLosers, winners_losers};
 use crate::model::Scenario;
 use crate::model::formula_param::Target;
@@ -23,7 +24,18 @@ use crate::montecarlo::{RunOptions, Settings};
 pub const TOP_K: usize = 5;
 /// A region whose difference is within this fraction of the baseline's total is neither a
 /// winner nor a loser: fixed-mode rescaling leaves differences of rounding size.
-pub const UNCHANGED_REL_TOL: f64 = 1e-9;
+pub const UNCHANGED_REL_TOL: f64 = crate::numfmt::ROUNDING_REL;
+
+/// The rule that makes a region a winner or a loser against the baseline allocation
+/// `base_x`: its paired difference's 90% interval excludes 0 and the difference exceeds
+/// [`UNCHANGED_REL_TOL`] × the baseline's total in size. The report page and `compare`
+/// both use it, so they count the same regions.
+pub fn change_rule(base_x: &[f64]) -> ChangeRule {
+    ChangeRule {
+        tol: UNCHANGED_REL_TOL * base_x.iter().map(|x| x.abs()).sum::<f64>(),
+        z: Z_90,
+    }
+}
 
 /// A metric's Monte Carlo distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,7 +64,8 @@ pub struct FormulaComparison {
     pub diff_mean: Vec<f64>,
     pub diff_se: Vec<f64>,
     pub p_gain: Vec<f64>,
-    /// Winners and losers by `diff_mean`, per group of the scenario.
+    /// Winners and losers by `diff_mean` and `diff_se` under [`Comparison::rule`], per
+    /// group of the scenario.
     pub winners: WinnersLosers,
 }
 
@@ -63,6 +76,8 @@ pub struct Comparison {
     pub seed: u64,
     /// Index of the baseline in `formulas`.
     pub baseline: usize,
+    /// Which differences count as a win or a loss.
+    pub rule: ChangeRule,
     pub formulas: Vec<FormulaComparison>,
 }
 
@@ -161,7 +176,7 @@ pub fn compare(
         .get(base)
         .map(|f| f.alloc.x.clone())
         .unwrap_or_default();
-    let tol = UNCHANGED_REL_TOL * base_x.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
+    let rule = change_rule(&base_x);
     let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
     let mut scratch = MetricScratch::default();
     let k = Metric::COUNT;
@@ -206,7 +221,7 @@ pub fn compare(
                     .collect(),
             ),
         };
-        let winners = winners_losers(&diff_mean, groups, tol, TOP_K)
+        let winners = winners_losers(&diff_mean, &diff_se, groups, rule, TOP_K)
             .map_err(|e| Error::Runtime(format!("winners and losers: {e}")))?;
         formulas.push(FormulaComparison {
             name: fp.name.clone(),
@@ -224,6 +239,7 @@ pub fn compare(
         draws: mc.draws,
         seed: settings.seed,
         baseline: base,
+        rule,
         formulas,
     })
 }
@@ -270,6 +286,54 @@ mod tests {
             assert!(o.winners > 0 && o.losers > 0);
             assert!(o.gain_total > 0.0);
         }
+    }
+
+    /// example.toml's baseline again, with `c0` uncertain around the same centre: the
+    /// differences are Monte Carlo noise around (almost) zero.
+    const NOISY_TWIN: &str = "
+[[formula]]
+name = \"twin\"
+
+[formula.key]
+c0 = { dist = \"uniform\", low = 0.4, high = 0.6 }
+bands = [[0.0, 1.2], [0.5, 1.0], [0.8, 0.6]]
+
+[formula.importance]
+water_source = 1.2
+national_park = 1.3
+
+[formula.protected_areas]
+share = 0.1
+w_area = 0.5
+w_count = 0.5
+w_score = 0.2
+";
+
+    #[test]
+    fn noise_makes_no_winners_and_every_winner_is_told_apart_from_zero() {
+        let scn = shipped_with("example.toml", NOISY_TWIN);
+        let (scn, b) = select(&scn, Some(&["twin".to_string()]), Some("baseline")).unwrap();
+        let c = compare(&scn, &settings(40, 2, b), &mut |_| {}).unwrap();
+        let twin = &c.formulas[1];
+        let o = &twin.winners.overall;
+        assert_eq!((o.winners, o.losers, o.unchanged), (0, 0, 4), "{twin:?}");
+        // Yet every region moved a little in the mean, as the sign alone would count.
+        assert!(twin.diff_mean.iter().all(|d| d.abs() > c.rule.tol));
+        // Without draws the twin is the baseline at its central c0: nothing changes.
+        let c0 = compare(&scn, &settings(0, 1, b), &mut |_| {}).unwrap();
+        assert_eq!(c0.formulas[1].winners.overall.unchanged, 4);
+        // On the national scenario every listed winner's interval lies above zero.
+        let nat = shipped_with("national.toml", NOISE);
+        let c = compare(&nat, &settings(64, 2, 0), &mut |_| {}).unwrap();
+        let f = &c.formulas[1];
+        for r in &f.winners.largest_winners {
+            assert!(r.diff - 1.645 * f.diff_se[r.index] > 0.0);
+        }
+        for r in &f.winners.largest_losers {
+            assert!(r.diff + 1.645 * f.diff_se[r.index] < 0.0);
+        }
+        let total: f64 = f.point_x.iter().sum();
+        assert!((c.rule.tol - 1e-9 * total).abs() <= 1e-12 * total);
     }
 
     #[test]
