@@ -9,19 +9,19 @@ use crate::montecarlo::McResults;
 use crate::run::pipeline::Outcome;
 use crate::run::point::{PointMetrics, PointResults};
 
-/// Format a money amount for a table: 4 significant digits past the decimal point.
+/// A number in a table cell: the one display policy of [`crate::numfmt::display`], so the
+/// page, the console and the messages spell a figure alike.
 fn m(v: f64) -> String {
-    if !v.is_finite() {
-        return crate::numfmt::num(v);
-    }
-    let a = v.abs();
-    if a >= 1000.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.4}")
-    }
+    crate::numfmt::display(v)
+}
+
+/// An amount that is rounding residue of `scale` (a budget, the money an agreement moves)
+/// shown as 0.
+fn m0(v: f64, scale: f64) -> String {
+    m(crate::numfmt::snap_zero(
+        v,
+        crate::numfmt::ROUNDING_REL * scale.abs(),
+    ))
 }
 
 fn pct(p: f64) -> String {
@@ -58,14 +58,14 @@ fn formula_table(
         .map(|(f, fp)| {
             let a = &fp.alloc;
             let gini = crate::metrics::inequality::gini(&a.x, None)
-                .map(|g| format!("{g:.3}"))
+                .map(m)
                 .unwrap_or_default();
             let (gm, gi, ded) = match acc {
                 Some(acc) if acc.gini[f].m.count() > 0 => {
                     let q = acc.gini[f].q.quantiles(&[0.05, 0.95]);
                     (
-                        format!("{:.3}", acc.gini[f].m.mean()),
-                        format!("[{:.3}, {:.3}]", q[0], q[1]),
+                        m(acc.gini[f].m.mean()),
+                        format!("[{}, {}]", m(q[0]), m(q[1])),
                         m(acc.deducted[f].m.mean()),
                     )
                 }
@@ -74,7 +74,7 @@ fn formula_table(
             let mut row = vec![
                 fp.name.clone(),
                 m(a.total),
-                m(a.unallocated()),
+                m0(a.unallocated(), a.total),
                 gini,
                 gm,
                 gi,
@@ -83,7 +83,7 @@ fn formula_table(
                 ded,
             ];
             if let Some((_, k, r)) = rho.get(f) {
-                row.push(r.map_or_else(String::new, |r| format!("{r:.3} (n = {k})")));
+                row.push(r.map_or_else(String::new, |r| format!("{} (n = {k})", m(r))));
             }
             row
         })
@@ -111,6 +111,7 @@ fn comparison_table(
     baseline: usize,
 ) -> Option<Table> {
     use crate::metrics::allocation::Metric;
+    use crate::metrics::paired::Change;
     let v = scn.vertical.as_ref()?;
     if res.formulas.len() < 2 {
         return None;
@@ -127,6 +128,7 @@ fn comparison_table(
     ];
     let n = v.regions.data.n;
     let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    let rule = crate::run::compare::change_rule(&res.formulas.get(baseline)?.alloc.x);
     let mut header: Vec<String> = vec!["formula".into()];
     header.extend(shown.iter().map(|m| m.name().to_string()));
     header.extend([
@@ -139,17 +141,21 @@ fn comparison_table(
         .enumerate()
         .map(|(f, (name, vals))| {
             let mut row = vec![name.clone()];
-            row.extend(shown.iter().map(|m| {
-                vals[*m as usize]
-                    .map(|x| format!("{x:.3}"))
-                    .unwrap_or_default()
-            }));
+            row.extend(
+                shown
+                    .iter()
+                    .map(|k| vals[*k as usize].map(m).unwrap_or_default()),
+            );
             let (w, l) = match acc {
                 Some(a) if f != baseline => {
-                    let d = |i: usize| a.diff[f * n + i].mean();
+                    let change = |i: usize| {
+                        let d = &a.diff[f * n + i];
+                        rule.classify(d.mean(), d.se())
+                    };
+                    let count = |c: Change| (0..n).filter(|&i| change(i) == c).count();
                     (
-                        (0..n).filter(|&i| d(i) > 0.0).count().to_string(),
-                        (0..n).filter(|&i| d(i) < 0.0).count().to_string(),
+                        count(Change::Gain).to_string(),
+                        count(Change::Loss).to_string(),
                     )
                 }
                 _ => (String::new(), String::new()),
@@ -160,7 +166,7 @@ fn comparison_table(
         .collect();
     Some(Table {
         title: "Formula comparison (point allocation)".into(),
-        note: "Theil T and its between-group part; CV, the coefficient of variation; the top 10% share; the Gini of allocation per km² of red line; Spearman rank correlations of the allocation with red-line coverage and the fiscal gap; the Suits index against R/E (positive: more to fiscally weaker regions). Winners and losers count regions whose mean paired difference against the baseline is positive or negative over the draws. `ecocomp compare` gives every metric with its distribution.".into(),
+        note: "Theil T and its between-group part; CV, the coefficient of variation; the top 10% share; the Gini of allocation per km² of red line; Spearman rank correlations of the allocation with red-line coverage and the fiscal gap; the Suits index against R/E (positive: more to fiscally weaker regions). Winners and losers count regions whose paired difference against the baseline is told apart from zero: its 90% interval over the draws (mean ± 1.645 × SE) lies above (below) 0 and it exceeds 1e-9 × the baseline's total; the others are unchanged. `ecocomp compare` gives every metric with its distribution.".into(),
         header,
         rows,
     })
@@ -219,15 +225,16 @@ fn parties_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<T
     let mut rows = Vec::new();
     for (k, a) in scn.agreements.iter().enumerate() {
         let s = &res.settlements[k];
+        let moved: f64 = (0..a.parties.len()).map(|p| s.round_receipts(p)).sum();
         for (p, party) in a.parties.iter().enumerate() {
             let point = s.round_net(p) + s.round_central(p);
-            let mut row = vec![a.name.clone(), party.clone(), m(point)];
+            let mut row = vec![a.name.clone(), party.clone(), m0(point, moved)];
             match mc.agreements.get(k).filter(|_| has) {
                 Some(acc) => {
                     let q = acc.round[p].q.quantiles(&[0.05, 0.95]);
                     row.extend([
-                        m(acc.round[p].m.mean()),
-                        format!("[{}, {}]", m(q[0]), m(q[1])),
+                        m0(acc.round[p].m.mean(), moved),
+                        format!("[{}, {}]", m0(q[0], moved), m0(q[1], moved)),
                         pct(acc.round_receives[p].p()),
                     ]);
                 }
@@ -347,5 +354,70 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
         tables,
         figures,
         embed_font: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build;
+    use crate::run::pipeline::{Exporters, Job, McOptions, Quiet, Request, RunJob, execute};
+
+    /// example.toml with the baseline again, `c0` uncertain around the same centre.
+    const TWIN: &str = "
+[[formula]]
+name = \"twin\"
+
+[formula.key]
+c0 = { dist = \"uniform\", low = 0.4, high = 0.6 }
+bands = [[0.0, 1.2], [0.5, 1.0], [0.8, 0.6]]
+
+[formula.importance]
+water_source = 1.2
+national_park = 1.3
+
+[formula.protected_areas]
+share = 0.1
+w_area = 0.5
+w_count = 0.5
+w_score = 0.2
+";
+
+    #[test]
+    fn tables_count_winners_as_compare_does_and_show_six_digits() {
+        let req = Request {
+            scenario: crate::scenario::shipped_with("example.toml", TWIN),
+            job: Job::Run(RunJob {
+                mc: McOptions {
+                    draws: Some(20),
+                    seed: Some(1),
+                    threads: 2,
+                },
+                ..RunJob::default()
+            }),
+            out: None,
+            command_line: Vec::new(),
+        };
+        let (out, _) = execute(req, &Exporters::default(), &Quiet, &Default::default()).unwrap();
+        let report = build(&out, out.mc.as_ref().unwrap(), &[], &[]);
+        let cmp = report
+            .tables
+            .iter()
+            .find(|t| t.title.starts_with("Formula comparison"))
+            .unwrap();
+        let twin = cmp.rows.iter().find(|r| r[0] == "twin").unwrap();
+        // Noise around zero: neither winners nor losers.
+        assert_eq!(twin[twin.len() - 2..], ["0", "0"], "{twin:?}");
+        let reform = cmp.rows.iter().find(|r| r[0] == "reform").unwrap();
+        assert_ne!(reform[reform.len() - 2..], ["0", "0"], "{reform:?}");
+        for cell in report.tables.iter().flat_map(|t| t.rows.iter().flatten()) {
+            for token in cell.split(|c: char| c == '[' || c == ']' || c == ',' || c == ' ') {
+                if token.parse::<f64>().is_ok() {
+                    let mantissa = token.split('e').next().unwrap_or(token);
+                    let significant = mantissa.trim_start_matches(['-', '0', '.']);
+                    let digits = significant.chars().filter(char::is_ascii_digit).count();
+                    assert!(digits <= 6, "{cell}");
+                }
+            }
+        }
     }
 }
