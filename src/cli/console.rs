@@ -2,6 +2,8 @@
 //! here computes; it reads the outcome of the pipeline.
 
 use ecocomp::model::Scenario;
+use ecocomp::numfmt::table::{Align, Table};
+use ecocomp::numfmt::{ROUNDING_REL, display, snap_zero};
 use ecocomp::run::pipeline::{Hooks, Outcome};
 use std::path::Path;
 
@@ -73,43 +75,242 @@ impl Hooks for Console {
     }
 }
 
-/// A short summary of a run: per formula the total and the top regions, with the Monte
-/// Carlo 90% interval where there were draws.
+/// Regions listed per formula after `run` unless told otherwise.
+pub const DEFAULT_TOP: usize = 5;
+
+/// The summary after `run` with the default number of regions.
 pub fn print_run_table(out: &Outcome) {
+    print_run_tables(out, Some(DEFAULT_TOP));
+}
+
+/// Print the summary of a run: per formula the total and its `top` largest regions (all
+/// of them with `None`), then each basin agreement's net per party over the round.
+pub fn print_run_tables(out: &Outcome, top: Option<usize>) {
+    print_out(&run_tables(out, top));
+}
+
+/// The text of [`print_run_tables`].
+pub fn run_tables(out: &Outcome, top: Option<usize>) -> String {
+    let mut s = formula_tables(out, top);
+    s.push_str(&basin_table(out));
+    s
+}
+
+/// Per formula: its total, then its `top` largest regions with the Monte Carlo 90%
+/// interval where there were draws.
+fn formula_tables(out: &Outcome, top: Option<usize>) -> String {
     let scn: &Scenario = &out.scenario;
-    let Some(v) = &scn.vertical else { return };
-    let unit = &scn.meta.currency;
+    let Some(v) = &scn.vertical else {
+        return String::new();
+    };
+    let unit = unit(&scn.meta.currency);
     let n = v.regions.data.n;
+    let shown = top.map_or(n, |k| k.min(n));
     let acc = out
         .mc
         .as_ref()
         .filter(|m| m.draws > 0)
         .and_then(|m| m.vertical.as_ref());
+    let mut s = String::new();
     for (f, fp) in out.point.formulas.iter().enumerate() {
         let a = &fp.alloc;
-        outln!(
-            "formula {}: total {:.4} {unit}, unallocated {:.4}, scale {:.6}",
+        // What the budget solve leaves over is rounding residue below this.
+        let tol = ROUNDING_REL * (a.total.abs() + a.unallocated().abs());
+        s.push_str(&format!(
+            "formula {}: total {}{unit}, unallocated {}, scale {}\n",
             fp.name,
-            a.total,
-            a.unallocated(),
-            a.scale
-        );
+            display(a.total),
+            display(snap_zero(a.unallocated(), tol)),
+            display(a.scale)
+        ));
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&i, &j| a.x[j].total_cmp(&a.x[i]));
-        for &i in order.iter().take(5) {
-            match acc {
-                Some(m) => {
-                    let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
-                    outln!(
-                        "    {:<16} {:>12.4}   90% [{:.4}, {:.4}]",
-                        v.regions.meta.name[i],
-                        a.x[i],
-                        q[0],
-                        q[1]
-                    );
-                }
-                None => outln!("    {:<16} {:>12.4}", v.regions.meta.name[i], a.x[i]),
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]).indent("  ");
+        t.row(if acc.is_some() {
+            vec!["region", "point", "90% interval"]
+        } else {
+            vec!["region", "point"]
+        });
+        for &i in order.iter().take(shown) {
+            let mut row = vec![v.regions.meta.name[i].clone(), display(a.x[i])];
+            if let Some(m) = acc {
+                let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
+                row.push(format!("[{}, {}]", display(q[0]), display(q[1])));
             }
+            t.row(row);
         }
+        s.push_str(&t.render());
+        if shown < n {
+            s.push_str(&format!(
+                "  ({shown} of {n} regions, largest first; --top N or --all for more)\n"
+            ));
+        }
+    }
+    s
+}
+
+/// One line per basin agreement × party: the net receipt over the round (horizontal
+/// transfers received minus paid, plus central funds), the central funds in it, and with
+/// draws the Monte Carlo mean and 90% interval. Empty without agreements.
+fn basin_table(out: &Outcome) -> String {
+    let scn: &Scenario = &out.scenario;
+    if scn.agreements.is_empty() {
+        return String::new();
+    }
+    let mc = out.mc.as_ref().filter(|m| m.draws > 0);
+    let mut t = Table::new(&[
+        Align::Left,
+        Align::Left,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ])
+    .indent("  ");
+    let mut header = vec!["agreement", "party", "net", "of which central"];
+    if mc.is_some() {
+        header.extend(["MC mean", "90% interval"]);
+    }
+    t.row(header);
+    for (k, (a, st)) in out.point.basins(scn).into_iter().enumerate() {
+        // Amounts this small beside the money the agreement moves are rounding residue.
+        let moved: f64 = (0..a.n_parties()).map(|p| st.round_receipts(p)).sum();
+        let z = |v: f64| display(snap_zero(v, ROUNDING_REL * moved));
+        let acc = mc.and_then(|m| m.agreements.get(k));
+        for (p, party) in a.parties.iter().enumerate() {
+            let central = st.round_central(p);
+            let mut row = vec![
+                a.name.clone(),
+                party.clone(),
+                z(st.round_net(p) + central),
+                z(central),
+            ];
+            if let Some(acc) = acc {
+                let q = acc.round[p].q.quantiles(&[0.05, 0.95]);
+                row.push(z(acc.round[p].m.mean()));
+                row.push(format!("[{}, {}]", z(q[0]), z(q[1])));
+            }
+            t.row(row);
+        }
+    }
+    let draws = mc.map_or(String::new(), |m| {
+        format!("; Monte Carlo over {} draws", m.draws)
+    });
+    format!(
+        "basin agreements: net per party over the round{} (horizontal received − paid, plus central funds{draws})\n{}",
+        unit_suffix(&scn.meta.currency),
+        t.render()
+    )
+}
+
+/// ` 亿元` after an amount, or nothing when the scenario names no currency.
+fn unit(currency: &str) -> String {
+    if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" {currency}")
+    }
+}
+
+/// `, in 亿元` after a title, or nothing when the scenario names no currency.
+fn unit_suffix(currency: &str) -> String {
+    if currency.is_empty() {
+        String::new()
+    } else {
+        format!(", in {currency}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_tables;
+    use ecocomp::numfmt::table::width;
+    use ecocomp::run::pipeline::{Exporters, Job, McOptions, Outcome, Quiet, Request, RunJob};
+    use std::path::Path;
+
+    fn outcome(file: &str, draws: u64) -> Outcome {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(file);
+        let req = Request {
+            scenario: ecocomp::scenario::load(&path).unwrap(),
+            job: Job::Run(RunJob {
+                mc: McOptions {
+                    draws: Some(draws),
+                    seed: Some(3),
+                    threads: 2,
+                },
+                ..RunJob::default()
+            }),
+            out: None,
+            command_line: Vec::new(),
+        };
+        let cancel = ecocomp::Cancel::new();
+        ecocomp::run::pipeline::execute(req, &Exporters::default(), &Quiet, &cancel)
+            .unwrap()
+            .0
+    }
+
+    /// The region rows of the first formula's table.
+    fn first_rows(text: &str) -> Vec<&str> {
+        text.lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("  ") && !l.starts_with("  ("))
+            .collect()
+    }
+
+    #[test]
+    fn top_n_lists_that_many_regions_and_none_lists_all() {
+        let out = outcome("national.toml", 20);
+        let three = run_tables(&out, Some(3));
+        assert_eq!(first_rows(&three).len(), 3, "{three}");
+        assert!(three.contains("(3 of 31 regions"), "{three}");
+        let all = run_tables(&out, None);
+        assert_eq!(first_rows(&all).len(), 31, "{all}");
+        assert!(!all.contains(" of 31 regions"), "{all}");
+        // More than there are is all of them.
+        let many = run_tables(&out, Some(100));
+        assert_eq!(first_rows(&many).len(), 31);
+    }
+
+    #[test]
+    fn region_rows_line_up_by_terminal_width() {
+        let out = outcome("national.toml", 20);
+        let text = run_tables(&out, None);
+        let rows = first_rows(&text);
+        // Right-aligned points end, and intervals start, at one terminal column.
+        let point_end = |l: &str| width(&l[..l.find(" [").unwrap()]);
+        let bracket = |l: &str| width(&l[..l.find('[').unwrap()]);
+        assert!(
+            rows.iter().all(|l| point_end(l) == point_end(rows[0])),
+            "{text}"
+        );
+        assert!(
+            rows.iter().all(|l| bracket(l) == bracket(rows[0])),
+            "{text}"
+        );
+        assert!(rows.iter().any(|l| l.contains("内蒙古")));
+        assert!(rows.iter().any(|l| l.contains("四川")));
+    }
+
+    #[test]
+    fn basin_agreements_print_net_and_central_per_party() {
+        let text = run_tables(&outcome("xinan.toml", 0), Some(5));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("basin agreements: net per party over the round, in 亿元"));
+        assert_eq!(
+            lines[1].split_whitespace().collect::<Vec<_>>(),
+            ["agreement", "party", "net", "of", "which", "central"]
+        );
+        // Round 1: 安徽 receives 3 from 浙江 and 9 of central funds.
+        let cells: Vec<&str> = lines[2].split_whitespace().collect();
+        assert_eq!(cells, ["xinan_round1", "安徽", "12", "9"]);
+        assert_eq!(lines.len(), 2 + 6);
+        let with_draws = run_tables(&outcome("xinan.toml", 50), Some(5));
+        assert!(
+            with_draws.contains("Monte Carlo over 50 draws"),
+            "{with_draws}"
+        );
+        assert!(with_draws.contains("MC mean  90% interval"), "{with_draws}");
     }
 }
