@@ -174,6 +174,8 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
             threshold: 0.3,
         }),
         guidance: guidance.clone(),
+        // Summed, as the synthetic workloads were defined.
+        guidance_combine: crate::model::GuidanceCombine::Sum,
         // 亿元 per ranger: 1万元 a year.
         rangers: Some(0.0001),
         quality: Some(Quality {

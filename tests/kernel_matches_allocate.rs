@@ -92,6 +92,7 @@ fn kernel_matches_allocate_on_perturbed_draws() {
             .map(|f| {
                 let mut f = f.clone();
                 f.name.push_str("/scoped");
+                f.guidance_combine = ecocomp::model::GuidanceCombine::Highest;
                 if let Some(k) = f.key.as_mut() {
                     k.eco_weight = k.eco_weight.max(0.5);
                     k.eco_weight_tags = vec![0];

@@ -84,3 +84,64 @@ fn scoped_rules_apply_to_their_tags_only() {
     assert_eq!(col(1, "floor_waived"), "false");
     assert_eq!(col(2, "floor"), "50");
 }
+
+/// Guidance of a region with two guidance tags: the highest amount by default, the sum with
+/// `combine = "sum"` and in the earlier form without `amounts`.
+#[test]
+fn guidance_takes_the_highest_tag_unless_told_to_sum() {
+    let base = r#"
+[scenario]
+name = "guidance"
+[budget]
+mode = "open"
+[[regions.inline]]
+id = "a"
+std_revenue = 10.0
+std_expenditure = 20.0
+tags = ["national_park", "eco_pilot"]
+[[formula]]
+name = "f"
+[formula.key]
+c0 = 0.0
+"#;
+    let forms = [
+        (
+            "[formula.guidance.amounts]\nnational_park = 2.0\neco_pilot = 1.5\n",
+            "2",
+        ),
+        (
+            "[formula.guidance]\ncombine = \"sum\"\n[formula.guidance.amounts]\nnational_park = 2.0\neco_pilot = 1.5\n",
+            "3.5",
+        ),
+        (
+            "[formula.guidance]\nnational_park = 2.0\neco_pilot = 1.5\n",
+            "3.5",
+        ),
+    ];
+    for (table, want) in forms {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("s.toml"), format!("{base}{table}")).unwrap();
+        let out = tmp.path().join("out");
+        let o = Command::cargo_bin("ecocomp")
+            .unwrap()
+            .current_dir(tmp.path())
+            .args([
+                "run",
+                "s.toml",
+                "--draws",
+                "0",
+                "--no-plots",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(out.join("breakdown.csv")).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        let k = header.iter().position(|h| *h == "guidance_G").unwrap();
+        let got = text.lines().nth(1).unwrap().split(',').nth(k).unwrap();
+        assert_eq!(got, want, "{table}");
+    }
+}

@@ -125,6 +125,15 @@ impl WaivedOn {
     };
 }
 
+/// How a region's guidance amounts combine when it carries several guidance tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuidanceCombine {
+    /// The highest amount (就高不就低), the default.
+    Highest,
+    /// The sum of the amounts.
+    Sum,
+}
+
 /// A named allocation formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Formula {
@@ -136,8 +145,10 @@ pub struct Formula {
     pub importance: Vec<(u32, f64)>,
     pub protected_areas: Option<ProtectedAreaPool>,
     pub redline: Option<RedlinePool>,
-    /// Guidance amounts `(tag index, amount)`, summed over a region's tags.
+    /// Guidance amounts `(tag index, amount)`, combined over a region's tags by
+    /// `guidance_combine`.
     pub guidance: Vec<(u32, f64)>,
+    pub guidance_combine: GuidanceCombine,
     /// Ranger unit rate (money per ranger).
     pub rangers: Option<f64>,
     pub quality: Option<Quality>,
@@ -158,6 +169,7 @@ impl Formula {
             protected_areas: None,
             redline: None,
             guidance: Vec::new(),
+            guidance_combine: GuidanceCombine::Highest,
             rangers: None,
             quality: None,
             reverse_linkage: None,

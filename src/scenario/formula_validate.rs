@@ -5,7 +5,7 @@
 
 use super::ctx::{Ctx, check};
 use super::raw::{
-    RawFloor, RawFormula, RawGradeRates, RawKey, RawPaPool, RawQuality, RawRedline,
+    RawFloor, RawFormula, RawGradeRates, RawGuidance, RawKey, RawPaPool, RawQuality, RawRedline,
     RawReverseLinkage,
 };
 use crate::model::UncertainParam;
@@ -13,8 +13,8 @@ use crate::model::formula_param::{FormulaParam, Target};
 use crate::model::param::RawParam;
 use crate::model::region::RegionMeta;
 use crate::model::{
-    Budget, Floor, Formula, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool,
-    ReverseLinkage, WaivedOn,
+    Budget, Floor, Formula, GuidanceCombine, KeySubsidy, PoolSize, ProtectedAreaPool, Quality,
+    RedlinePool, ReverseLinkage, WaivedOn,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,9 +105,11 @@ pub fn formula(
     f.importance = tagged(&mut p, meta, "importance", &raw.importance, |j| {
         FormulaParam::Importance(j)
     });
-    f.guidance = tagged(&mut p, meta, "guidance", &raw.guidance, |j| {
-        FormulaParam::Guidance(j)
-    });
+    if let Some(g) = &raw.guidance {
+        let (combine, field, amounts) = guidance_form(&mut p, g);
+        f.guidance_combine = combine;
+        f.guidance = tagged(&mut p, meta, field, amounts, FormulaParam::Guidance);
+    }
     let mut share_sum = 0.0;
     if let Some(pa) = &raw.protected_areas {
         f.protected_areas = protected_areas(&mut p, budget, pa, &mut share_sum);
@@ -463,6 +465,33 @@ fn rates(
 
 /// Index of `tag` in the region tag list, adding it when no region carries it (a formula
 /// may name a tag no region has; that is a warning, given by [`tag_warnings`]).
+/// How a formula's guidance combines, where its amounts are written, and the amounts.
+fn guidance_form<'r>(
+    p: &mut Params,
+    g: &'r RawGuidance,
+) -> (
+    GuidanceCombine,
+    &'static str,
+    &'r BTreeMap<String, RawParam>,
+) {
+    match g {
+        RawGuidance::Summed(amounts) => (GuidanceCombine::Sum, "guidance", amounts),
+        RawGuidance::Combined(c) => {
+            let combine = match c.combine.as_deref() {
+                None | Some("highest") => GuidanceCombine::Highest,
+                Some("sum") => GuidanceCombine::Sum,
+                Some(other) => {
+                    let path = p.at("guidance.combine");
+                    p.ctx
+                        .problem(&path, other, "must be \"highest\" or \"sum\"");
+                    GuidanceCombine::Highest
+                }
+            };
+            (combine, "guidance.amounts", &c.amounts)
+        }
+    }
+}
+
 /// The tag indices of a list of tag names at `field` (an empty list is a problem: it would
 /// limit the rule to nobody; leave the key out to apply it to every region).
 fn tag_list(p: &mut Params, meta: &mut RegionMeta, field: &str, tags: &[String]) -> Vec<u32> {

@@ -99,14 +99,29 @@ pub struct RawFormula {
     pub importance: BTreeMap<String, RawParam>,
     pub protected_areas: Option<RawPaPool>,
     pub redline: Option<RawRedline>,
-    /// Tag → guidance amount.
-    #[serde(default)]
-    pub guidance: BTreeMap<String, RawParam>,
+    /// Guidance amounts by tag, and how they combine.
+    pub guidance: Option<RawGuidance>,
     pub rangers: Option<RawRangers>,
     pub quality: Option<RawQuality>,
     pub reverse_linkage: Option<RawReverseLinkage>,
     pub floor: Option<RawFloor>,
     pub cap: Option<RawCap>,
+}
+
+/// `[formula.guidance]`: `combine = "highest" | "sum"` with `[formula.guidance.amounts]`
+/// tag = amount, or the earlier form of tag = amount directly (read as "sum").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawGuidance {
+    Combined(RawGuidanceCombined),
+    Summed(BTreeMap<String, RawParam>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuidanceCombined {
+    pub combine: Option<String>,
+    pub amounts: BTreeMap<String, RawParam>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

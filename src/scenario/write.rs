@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::model::NoiseSpec;
 use crate::model::region::{Column, Regions};
-use crate::model::{Budget, BudgetMode, Formula, OnInfeasible, PoolSize};
+use crate::model::{Budget, BudgetMode, Formula, GuidanceCombine, OnInfeasible, PoolSize};
 use crate::numfmt::num;
 use std::fmt::Write;
 
@@ -185,7 +185,14 @@ fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
         );
     }
     if !fm.guidance.is_empty() {
-        o.push_str("[formula.guidance]\n");
+        let combine = match fm.guidance_combine {
+            GuidanceCombine::Highest => "highest",
+            GuidanceCombine::Sum => "sum",
+        };
+        let _ = writeln!(
+            o,
+            "[formula.guidance]\ncombine = \"{combine}\"\n\n[formula.guidance.amounts]"
+        );
         for (t, g) in &fm.guidance {
             let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*g));
         }

@@ -9,7 +9,9 @@
 //! allocator's hot loop stays allocation-free and each rule can be tested on its own. No
 //! function divides by zero: a zero denominator is documented at the function.
 
-use crate::model::formula::{KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool};
+use crate::model::formula::{
+    GuidanceCombine, KeySubsidy, PoolSize, ProtectedAreaPool, RedlinePool,
+};
 
 /// The importance multiplier m of a region with tag bit set `tags`: the **maximum** over
 /// the formula's `(tag, multiplier)` entries whose tag the region carries (就高不就低), or
@@ -163,14 +165,19 @@ pub fn split_pool(size: f64, weights: &[f64], out: &mut [f64]) -> f64 {
     }
 }
 
-/// Guidance `G`: the sum over the region's tags of the formula's `(tag, amount)` entries.
+/// Guidance `G`: over the formula's `(tag, amount)` entries whose tag the region carries,
+/// the highest amount (就高不就低) or, with [`GuidanceCombine::Sum`], their sum; 0 when
+/// none applies.
 #[inline]
-pub fn guidance(entries: &[(u32, f64)], tags: u64) -> f64 {
-    entries
+pub fn guidance(entries: &[(u32, f64)], combine: GuidanceCombine, tags: u64) -> f64 {
+    let amounts = entries
         .iter()
         .filter(|(tag, _)| has_tag(tags, *tag))
-        .map(|(_, a)| a)
-        .sum()
+        .map(|&(_, a)| a);
+    match combine {
+        GuidanceCombine::Sum => amounts.sum(),
+        GuidanceCombine::Highest => amounts.fold(0.0, |best, a| if a > best { a } else { best }),
+    }
 }
 
 /// Ranger subsidy `F = rangers · unit_rate`; 0 without a ranger table.
@@ -270,8 +277,11 @@ mod tests {
         assert_relative_eq!(pool_size(PoolSize::Share(0.1), None), 0.0);
         assert_relative_eq!(pool_size(PoolSize::Amount(7.0), None), 7.0);
         let g = [(0, 1.0), (2, 0.5), (2, 0.25)];
-        assert_relative_eq!(guidance(&g, 0b101), 1.75);
-        assert_relative_eq!(guidance(&g, 0b010), 0.0);
+        assert_relative_eq!(guidance(&g, GuidanceCombine::Sum, 0b101), 1.75);
+        assert_relative_eq!(guidance(&g, GuidanceCombine::Highest, 0b101), 1.0);
+        assert_relative_eq!(guidance(&g, GuidanceCombine::Highest, 0b100), 0.5);
+        assert_relative_eq!(guidance(&g, GuidanceCombine::Sum, 0b010), 0.0);
+        assert_relative_eq!(guidance(&g, GuidanceCombine::Highest, 0b010), 0.0);
         assert_relative_eq!(rangers(120.0, Some(0.01)), 1.2);
         assert_relative_eq!(rangers(120.0, None), 0.0);
     }

@@ -10,7 +10,7 @@
 
 use super::components;
 use super::rules::{self, Claim, ClaimRules, RegionLanes, Tail, Thresholds};
-use crate::model::formula::{Budget, Formula, WaivedOn};
+use crate::model::formula::{Budget, Formula, GuidanceCombine, WaivedOn};
 use crate::model::region::{Column, RegionData};
 use crate::simd::{LANES, Vector};
 
@@ -64,8 +64,8 @@ pub struct Prepared {
 enum TagRule {
     /// [`components::importance_multiplier`].
     Importance,
-    /// [`components::guidance`].
-    Guidance,
+    /// [`components::guidance`], combined as given.
+    Guidance(GuidanceCombine),
 }
 
 /// Most tag tables remembered by one [`TagCache`] (two per formula: importance and
@@ -112,7 +112,7 @@ impl TagCache {
                     .iter()
                     .map(|&t| match rule {
                         TagRule::Importance => components::importance_multiplier(table, t),
-                        TagRule::Guidance => components::guidance(table, t),
+                        TagRule::Guidance(c) => components::guidance(table, c, t),
                     })
                     .collect();
                 self.entries.push(TagValues {
@@ -176,7 +176,11 @@ impl Prepared {
         }
         self.bands = f.key.as_ref().map_or(Vec::new(), |k| k.bands.clone());
         self.pools(f, data, budget);
-        let g = tags.values(&data.tags, TagRule::Guidance, &f.guidance);
+        let g = tags.values(
+            &data.tags,
+            TagRule::Guidance(f.guidance_combine),
+            &f.guidance,
+        );
         self.guidance.clear();
         self.guidance.extend_from_slice(g);
         let rangers = col(Column::Rangers);
