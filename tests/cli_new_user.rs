@@ -338,3 +338,51 @@ fn run_help_says_one_hour() {
         "{text}"
     );
 }
+
+#[test]
+fn the_summary_table_lists_top_n_or_all_and_regions_csv_leaves_the_baselines_own_diff_empty() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let rows = |text: &str| text.lines().filter(|l| l.contains("县")).count();
+    let (ok, text, err) = run_in(
+        root,
+        &[
+            "run",
+            "scenarios/example.toml",
+            "--draws",
+            "50",
+            "--no-plots",
+            "--out",
+            o,
+            "--all",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(rows(&text), 8, "4 regions × 2 formulas:\n{text}");
+    let (ok, text, _) = run_in(
+        root,
+        &[
+            "run",
+            "scenarios/example.toml",
+            "--draws",
+            "50",
+            "--no-plots",
+            "--out",
+            o,
+            "--top",
+            "1",
+        ],
+    );
+    assert!(ok);
+    assert_eq!(rows(&text), 2, "1 region × 2 formulas:\n{text}");
+    let csv = std::fs::read_to_string(out.join("regions.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let gain = header.iter().position(|h| *h == "p_gain").unwrap();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let empty = cells[gain].is_empty();
+        assert_eq!(empty, cells[0] == "baseline", "{line}");
+    }
+}

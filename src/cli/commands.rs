@@ -2,7 +2,7 @@
 //! the console's hooks and the Ctrl-C token, and prints what the user reads.
 
 use super::console::{
-    Console, outln, print_new_warnings, print_out, print_run_table, print_warnings,
+    Console, outln, print_new_warnings, print_out, print_run_tables, print_warnings,
 };
 use super::{CompareArgs, McArgs, RunArgs, SensitivityArgs, SynthArgs};
 use anyhow::Context;
@@ -90,7 +90,7 @@ pub fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     let exporters = report::run_exporters(plots);
     let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, !args.quiet)?;
     if !args.quiet {
-        print_run_table(&outcome);
+        print_run_tables(&outcome, (!args.all).then_some(args.top));
     }
     outln!(
         "wrote {} ({} draws in {:.2} s)",

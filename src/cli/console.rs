@@ -78,11 +78,6 @@ impl Hooks for Console {
 /// Regions listed per formula after `run` unless told otherwise.
 pub const DEFAULT_TOP: usize = 5;
 
-/// The summary after `run` with the default number of regions.
-pub fn print_run_table(out: &Outcome) {
-    print_run_tables(out, Some(DEFAULT_TOP));
-}
-
 /// Print the summary of a run: per formula the total and its `top` largest regions (all
 /// of them with `None`), then each basin agreement's net per party over the round.
 pub fn print_run_tables(out: &Outcome, top: Option<usize>) {

@@ -101,6 +101,12 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Regions listed per formula in the summary table.
+    #[arg(long, default_value_t = console::DEFAULT_TOP, conflicts_with = "all")]
+    pub top: usize,
+    /// List every region in the summary table.
+    #[arg(long)]
+    pub all: bool,
     /// Also write every draw to draws.csv (small runs only: refused above 5,000,000 values).
     #[arg(long)]
     pub save_draws: bool,

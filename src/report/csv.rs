@@ -48,7 +48,15 @@ pub fn summary_cells(acc: Option<&Acc>) -> Vec<String> {
 /// `regions.csv`: one row per formula × region: the point estimate, and with Monte Carlo
 /// draws the distribution summary and the probabilities of a deduction, a binding floor and
 /// a binding cap.
-pub fn regions_csv(scn: &Scenario, res: &PointResults, mc: Option<&McResults>) -> Result<Vec<u8>> {
+/// The paired-difference columns (`diff_mean`, `diff_se`, `p_gain`) compare each formula
+/// with formula `baseline`; the baseline's own are left empty, a zero there would read like
+/// a result.
+pub fn regions_csv(
+    scn: &Scenario,
+    res: &PointResults,
+    mc: Option<&McResults>,
+    baseline: usize,
+) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = ["formula", "id", "name", "group", "point"]
         .map(String::from)
@@ -86,14 +94,22 @@ pub fn regions_csv(scn: &Scenario, res: &PointResults, mc: Option<&McResults>) -
             ];
             cells.extend(summary_cells(acc.map(|a| &a.x[k])));
             match acc {
-                Some(a) => cells.extend([
-                    num(a.deduction[k].p()),
-                    num(a.floor[k].p()),
-                    num(a.cap[k].p()),
-                    num(a.diff[k].mean()),
-                    num(a.diff[k].se()),
-                    num(a.gain[k].p()),
-                ]),
+                Some(a) => {
+                    cells.extend([
+                        num(a.deduction[k].p()),
+                        num(a.floor[k].p()),
+                        num(a.cap[k].p()),
+                    ]);
+                    if f == baseline {
+                        cells.extend(std::iter::repeat_n(String::new(), 3));
+                    } else {
+                        cells.extend([
+                            num(a.diff[k].mean()),
+                            num(a.diff[k].se()),
+                            num(a.gain[k].p()),
+                        ]);
+                    }
+                }
                 None => cells.extend(std::iter::repeat_n(String::new(), 6)),
             }
             row(&mut w, &cells)?;

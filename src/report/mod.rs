@@ -168,7 +168,7 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
                 o.scenario
                     .vertical
                     .as_ref()
-                    .map(|_| csv::regions_csv(&o.scenario, &o.point, Some(mc(o)?)))
+                    .map(|_| csv::regions_csv(&o.scenario, &o.point, Some(mc(o)?), o.baseline))
                     .transpose()
             }),
             file("basins.csv", |o| {

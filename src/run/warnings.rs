@@ -6,7 +6,7 @@
 use super::point::PointResults;
 use crate::model::Scenario;
 use crate::montecarlo::McResults;
-use crate::numfmt::num as display;
+use crate::numfmt::display;
 
 /// A formula is swamped when more than this share of its regions sits on a floor or a cap.
 pub const SWAMPED_SHARE: f64 = 0.25;
