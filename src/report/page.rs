@@ -410,7 +410,7 @@ w_score = 0.2
         let reform = cmp.rows.iter().find(|r| r[0] == "reform").unwrap();
         assert_ne!(reform[reform.len() - 2..], ["0", "0"], "{reform:?}");
         for cell in report.tables.iter().flat_map(|t| t.rows.iter().flatten()) {
-            for token in cell.split(|c: char| c == '[' || c == ']' || c == ',' || c == ' ') {
+            for token in cell.split(['[', ']', ',', ' ']) {
                 if token.parse::<f64>().is_ok() {
                     let mantissa = token.split('e').next().unwrap_or(token);
                     let significant = mantissa.trim_start_matches(['-', '0', '.']);
