@@ -132,6 +132,18 @@ pub fn synth_regions(n: usize, groups: usize, seed: u64) -> Regions {
     Regions { meta, data }
 }
 
+/// A key subsidy for every region with coefficient `c0`, eco-spending weight `a`, red-line
+/// uplift `beta` and `bands`.
+fn key(c0: f64, a: f64, beta: f64, bands: &[(f64, f64)]) -> KeySubsidy {
+    KeySubsidy {
+        c0,
+        eco_weight: a,
+        redline_uplift: beta,
+        eco_weight_tags: Vec::new(),
+        bands: bands.to_vec(),
+    }
+}
+
 /// Three formulas over the tags of `meta`, each using every component: `baseline`,
 /// `redline_reform` (heavier red-line weighting) and `quality_weighted` (stronger rewards,
 /// deductions and reverse linkage). Tags missing from `meta` are skipped.
@@ -154,13 +166,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
     let baseline = Formula {
         name: "baseline".to_string(),
         description: "Gap subsidy with moderate pools, rewards and linkage".to_string(),
-        key: Some(KeySubsidy {
-            c0: 0.6,
-            eco_weight: 0.0,
-            redline_uplift: 0.2,
-            eco_weight_tags: Vec::new(),
-            bands: bands.clone(),
-        }),
+        key: Some(key(0.6, 0.0, 0.2, &bands)),
         importance: importance.clone(),
         protected_areas: Some(ProtectedAreaPool {
             size: PoolSize::Share(0.08),
@@ -197,13 +203,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
     let mut redline_reform = baseline.clone();
     redline_reform.name = "redline_reform".to_string();
     redline_reform.description = "Larger red-line pool and uplift".to_string();
-    redline_reform.key = Some(KeySubsidy {
-        c0: 0.55,
-        eco_weight: 0.1,
-        redline_uplift: 0.35,
-        eco_weight_tags: Vec::new(),
-        bands: bands.clone(),
-    });
+    redline_reform.key = Some(key(0.55, 0.1, 0.35, &bands));
     redline_reform.protected_areas = Some(ProtectedAreaPool {
         size: PoolSize::Share(0.05),
         w_area: 0.7,
@@ -219,13 +219,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
     let mut quality_weighted = baseline.clone();
     quality_weighted.name = "quality_weighted".to_string();
     quality_weighted.description = "Stronger quality rewards, deductions and linkage".to_string();
-    quality_weighted.key = Some(KeySubsidy {
-        c0: 0.55,
-        eco_weight: 0.5,
-        redline_uplift: 0.2,
-        eco_weight_tags: Vec::new(),
-        bands,
-    });
+    quality_weighted.key = Some(key(0.55, 0.5, 0.2, &bands));
     quality_weighted.quality = Some(Quality {
         thresholds: [1.0, 2.0, 3.0],
         reward: [0.02, 0.05, 0.1],

@@ -592,7 +592,7 @@ mod tests {
     fn section_rows_show_value_class_target_and_met() {
         let (a, s) = results();
         let rows = section_rows(&[(&a, &s)]);
-        // TN 1.0 is class III.
+        // TN 1.0 would be class III, but a P-index section is judged on P alone.
         let r = &rows[0];
         assert_eq!(
             (
@@ -605,7 +605,7 @@ mod tests {
             ("街口", "安徽", "浙江", "2012", "p_index")
         );
         assert!((r.value - 0.87).abs() < 1e-12);
-        assert_eq!((r.class, r.target.as_str(), r.met), ("III", "P ≤ 1", true));
+        assert_eq!((r.class, r.target.as_str(), r.met), ("", "P ≤ 1", true));
         assert!(!rows[1].met);
     }
 

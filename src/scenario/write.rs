@@ -5,7 +5,9 @@
 use crate::error::{Error, Result};
 use crate::model::NoiseSpec;
 use crate::model::region::{Column, Regions};
-use crate::model::{Budget, BudgetMode, Formula, GuidanceCombine, OnInfeasible, PoolSize};
+use crate::model::{
+    Budget, BudgetMode, Formula, GuidanceCombine, KeySubsidy, OnInfeasible, PoolSize,
+};
 use crate::numfmt::num;
 use std::fmt::Write;
 
@@ -128,6 +130,27 @@ fn noise(o: &mut String, n: &NoiseSpec) {
     o.push('\n');
 }
 
+/// The `[formula.key]` table, tags named by `tag`.
+fn key_table(o: &mut String, k: &KeySubsidy, tag: &dyn Fn(u32) -> String) {
+    let bands: Vec<String> = k
+        .bands
+        .iter()
+        .map(|(b, m)| format!("[{}, {}]", f(*b), f(*m)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "[formula.key]\nc0 = {}\neco_weight = {}\nredline_uplift = {}\nbands = [{}]\n",
+        f(k.c0),
+        f(k.eco_weight),
+        f(k.redline_uplift),
+        bands.join(", ")
+    );
+    if !k.eco_weight_tags.is_empty() {
+        let list: Vec<String> = k.eco_weight_tags.iter().map(|&t| q(&tag(t))).collect();
+        let _ = writeln!(o, "eco_weight_tags = [{}]\n", list.join(", "));
+    }
+}
+
 /// A `[[formula]]` table and its component tables, tags named by `tag_names`.
 fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
     let tag = |t: u32| tag_names.get(t as usize).cloned().unwrap_or_default();
@@ -138,23 +161,7 @@ fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
         q(&fm.description)
     );
     if let Some(k) = &fm.key {
-        let bands: Vec<String> = k
-            .bands
-            .iter()
-            .map(|(b, m)| format!("[{}, {}]", f(*b), f(*m)))
-            .collect();
-        let _ = writeln!(
-            o,
-            "[formula.key]\nc0 = {}\neco_weight = {}\nredline_uplift = {}\nbands = [{}]\n",
-            f(k.c0),
-            f(k.eco_weight),
-            f(k.redline_uplift),
-            bands.join(", ")
-        );
-        if !k.eco_weight_tags.is_empty() {
-            let list: Vec<String> = k.eco_weight_tags.iter().map(|&t| q(&tag(t))).collect();
-            let _ = writeln!(o, "eco_weight_tags = [{}]\n", list.join(", "));
-        }
+        key_table(o, k, &tag);
     }
     if !fm.importance.is_empty() {
         o.push_str("[formula.importance]\n");
