@@ -151,6 +151,22 @@ fn key_table(o: &mut String, k: &KeySubsidy, tag: &dyn Fn(u32) -> String) {
     }
 }
 
+/// The `[formula.guidance]` table with its amounts, tags named by `tag`.
+fn guidance_table(o: &mut String, fm: &Formula, tag: &dyn Fn(u32) -> String) {
+    let combine = match fm.guidance_combine {
+        GuidanceCombine::Highest => "highest",
+        GuidanceCombine::Sum => "sum",
+    };
+    let _ = writeln!(
+        o,
+        "[formula.guidance]\ncombine = \"{combine}\"\n\n[formula.guidance.amounts]"
+    );
+    for (t, g) in &fm.guidance {
+        let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*g));
+    }
+    o.push('\n');
+}
+
 /// A `[[formula]]` table and its component tables, tags named by `tag_names`.
 fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
     let tag = |t: u32| tag_names.get(t as usize).cloned().unwrap_or_default();
@@ -192,18 +208,7 @@ fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
         );
     }
     if !fm.guidance.is_empty() {
-        let combine = match fm.guidance_combine {
-            GuidanceCombine::Highest => "highest",
-            GuidanceCombine::Sum => "sum",
-        };
-        let _ = writeln!(
-            o,
-            "[formula.guidance]\ncombine = \"{combine}\"\n\n[formula.guidance.amounts]"
-        );
-        for (t, g) in &fm.guidance {
-            let _ = writeln!(o, "{} = {}", q(&tag(*t)), f(*g));
-        }
-        o.push('\n');
+        guidance_table(o, fm, &tag);
     }
     if let Some(rate) = fm.rangers {
         let _ = writeln!(o, "[formula.rangers]\nunit_rate = {}\n", f(rate));
