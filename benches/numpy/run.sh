@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NumPy reference of the W1 workload (issue 7): validate it against the Rust, or time both.
+# NumPy reference of the W1 workload: validate it against the Rust, or time both.
 #
 #   benches/numpy/run.sh check   # 2,000-draw runs of both, then compare.py (default)
 #   benches/numpy/run.sh time    # one 10,000-draw run of each, wall time and peak memory

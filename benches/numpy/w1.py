@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Vectorised NumPy reference of `ecocomp run` for vertical-only scenarios such as W1.
 
-This is the comparison point of issue 7 ("at least 25x faster than a vectorised NumPy
+This is the yardstick of the speed goal ("at least 25x faster than a vectorised NumPy
 implementation of the same workload"). It computes what a Monte Carlo `ecocomp run` computes
 for the vertical model (docs/model.md sections 1 and 3), written the way a competent NumPy user
 would: every draw of a batch is a row of 2-D (draws x regions) arrays, and no Python loop

@@ -1,4 +1,4 @@
-//! Payment rules (MODEL.md §2.2): bet, per_class, pool_shares and central.
+//! Payment rules (docs/model.md §2.2): bet, per_class, pool_shares and central.
 //!
 //! Each rule writes its signed flows per party for one period into the [`Settlement`].
 //! Horizontal rules move money between parties, so their flows sum to zero; `central`

@@ -1,4 +1,4 @@
-//! Scalar parameters that may be uncertain (MODEL.md §3.1).
+//! Scalar parameters that may be uncertain (docs/model.md §3.1).
 //!
 //! In a scenario file any scalar parameter is either a number or a distribution table such
 //! as `{ dist = "normal", mean = 800, sd = 20, min = 700 }`. Parsing keeps the raw form;

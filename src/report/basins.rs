@@ -1,4 +1,4 @@
-//! Pure serialisers of settlement results: CSV rows and a JSON summary (MODEL.md §4).
+//! Pure serialisers of settlement results: CSV rows and a JSON summary (docs/model.md §4).
 //!
 //! Each output has a row model (a `Vec` of row structs, built by `*_rows`) kept apart from
 //! its formatting (`*_csv`), so the Monte Carlo columns can be added to the rows later

@@ -1,4 +1,4 @@
-//! Region noise models on numeric columns (MODEL.md §3.1).
+//! Region noise models on numeric columns (docs/model.md §3.1).
 //!
 //! For region i with noise scale σ_i and group g(i):
 //! `ε_i = σ_i · (ρ · Z_g(i) + √(1 − ρ²) · Z_i)`, with independent standard normals Z_g (one

@@ -1,7 +1,7 @@
-//! `ecocomp sensitivity`: which uncertain coefficient drives a formula's result (issue 6).
+//! `ecocomp sensitivity`: which uncertain coefficient drives a formula's result.
 //!
 //! Inputs are the scenario's uncertain scalars that feed the chosen formula: its own
-//! uncertain parameters and the uncertain budget total (MODEL.md §3.1), in scenario order.
+//! uncertain parameters and the uncertain budget total (docs/model.md §3.1), in scenario order.
 //! Each is mapped from the unit interval through its inverse CDF ([`quantile`]), truncation
 //! window included, so the designs of [`crate::sensitivity`] see the scenario's own
 //! distributions. Region noise models are **not** inputs: region columns are held at their
