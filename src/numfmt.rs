@@ -72,11 +72,7 @@ pub fn display(v: f64) -> String {
 /// [`display`] with a `+` in front of a positive value, for differences.
 pub fn display_signed(v: f64) -> String {
     let s = display(v);
-    if v > 0.0 && v.is_finite() || v == f64::INFINITY {
-        format!("+{s}")
-    } else {
-        s
-    }
+    if v > 0.0 { format!("+{s}") } else { s }
 }
 
 /// `v`, or 0 when it is within `tol` of zero (see [`ROUNDING_REL`]).

@@ -17,21 +17,18 @@ fn run(name: &str, draws: &str) -> String {
 }
 
 fn run_path(path: &Path, draws: &str) -> String {
+    run_with(path, &["--draws", draws])
+}
+
+/// stdout of `ecocomp run SCENARIO ARGS… --no-plots` into a temporary folder.
+fn run_with(path: &Path, args: &[&str]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let o = Command::cargo_bin("ecocomp")
         .unwrap()
         .arg("run")
         .arg(path)
-        .args([
-            "--draws",
-            draws,
-            "--seed",
-            "3",
-            "--threads",
-            "2",
-            "--no-plots",
-            "--out",
-        ])
+        .args(args)
+        .args(["--seed", "3", "--threads", "2", "--no-plots", "--out"])
         .arg(tmp.path().join("out"))
         .output()
         .unwrap();
@@ -185,4 +182,27 @@ fn basin_rows_line_up_and_carry_the_monte_carlo_interval() {
         rows[0].contains("云南") && rows[0].contains("12000"),
         "{stdout}"
     );
+}
+
+#[test]
+fn top_n_and_all_choose_how_many_regions_are_listed() {
+    let national = scenario("national.toml");
+    let three = run_with(&national, &["--draws", "0", "--top", "3"]);
+    let blocks3 = blocks(&three);
+    assert_eq!(blocks3.len(), 2, "{three}");
+    assert!(blocks3.iter().all(|rows| rows.len() == 3), "{three}");
+    assert!(three.contains("(3 of 31 regions"), "{three}");
+    let all = run_with(&national, &["--draws", "20", "--all"]);
+    let blocks_all = blocks(&all);
+    assert!(blocks_all.iter().all(|rows| rows.len() == 31), "{all}");
+    assert!(!all.contains(" of 31 regions"), "{all}");
+    // Every province, 内蒙古 and 黑龙江 among them, in line with the two-character names.
+    for rows in &blocks_all {
+        let interval = |l: &str| width(&l[..l.find('[').unwrap()]);
+        assert!(
+            rows.iter().all(|r| interval(r) == interval(rows[0])),
+            "{all}"
+        );
+    }
+    assert!(all.contains("内蒙古") && all.contains("黑龙江"), "{all}");
 }
