@@ -386,3 +386,56 @@ fn the_summary_table_lists_top_n_or_all_and_regions_csv_leaves_the_baselines_own
         assert_eq!(empty, cells[0] == "baseline", "{line}");
     }
 }
+
+#[test]
+fn comparison_csv_leaves_the_baselines_own_difference_empty_and_sensitivity_prints_six_digits() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cmp");
+    let o = out.to_str().unwrap();
+    let (ok, _, err) = run_in(
+        root,
+        &[
+            "compare",
+            "scenarios/example.toml",
+            "--draws",
+            "50",
+            "--out",
+            o,
+        ],
+    );
+    assert!(ok, "{err}");
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let empty = cells[6..9].iter().all(|c| c.is_empty());
+        assert_eq!(empty, cells[0] == "baseline", "{line}");
+    }
+    let out = tmp.path().join("sens");
+    let (ok, text, err) = run_in(
+        root,
+        &[
+            "sensitivity",
+            "scenarios/example.toml",
+            "--formula",
+            "reform",
+            "--method",
+            "morris",
+            "--samples",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    // No number carries more than six significant digits.
+    for word in text.split_whitespace() {
+        let digits = word.trim_start_matches('-').replace('.', "");
+        if word.parse::<f64>().is_ok() && digits.chars().all(|c| c.is_ascii_digit()) {
+            assert!(
+                digits.trim_start_matches('0').len() <= 6,
+                "{word} in\n{text}"
+            );
+        }
+    }
+}

@@ -34,7 +34,16 @@ pub fn comparison_csv(meta: &RegionMeta, c: &Comparison) -> Result<Vec<u8>> {
         "p_gain",
     ])
     .map_err(csv_err)?;
-    for f in &c.formulas {
+    for (k, f) in c.formulas.iter().enumerate() {
+        // The baseline against itself has no paired difference: empty, not a zero that
+        // reads like a result.
+        let paired = |v: f64| {
+            if k == c.baseline {
+                String::new()
+            } else {
+                num(v)
+            }
+        };
         for i in 0..f.point_x.len() {
             w.write_record([
                 f.name.as_str(),
@@ -43,9 +52,9 @@ pub fn comparison_csv(meta: &RegionMeta, c: &Comparison) -> Result<Vec<u8>> {
                 meta.group[i].as_str(),
                 &num(f.point_x[i]),
                 &num(f.mean_x[i]),
-                &num(f.diff_mean[i]),
-                &num(f.diff_se[i]),
-                &num(f.p_gain[i]),
+                &paired(f.diff_mean[i]),
+                &paired(f.diff_se[i]),
+                &paired(f.p_gain[i]),
             ])
             .map_err(csv_err)?;
         }

@@ -2,6 +2,7 @@
 //! and the console table.
 
 use crate::error::{Error, Result};
+use crate::numfmt::{display, snap_zero};
 use crate::plots::{Chart, TornadoChart, TornadoItem};
 use crate::sensitivity::analysis::{Indices, SensitivityRun};
 
@@ -119,16 +120,23 @@ pub fn table(r: &SensitivityRun) -> String {
                     let x = m.index(i, o).copied().unwrap_or_default();
                     writeln!(
                         s,
-                        "  {input:<36} μ* {:>12.5}  σ {:>12.5}",
-                        x.mu_star, x.sigma
+                        "  {input:<36} μ* {:>12}  σ {:>12}",
+                        display(x.mu_star),
+                        display(x.sigma)
                     )
                 }
                 Indices::Sobol(sr) => {
                     let x = sr.index(i, o).copied().unwrap_or_default();
+                    let d = |v: f64| display(snap_zero(v, 1e-12));
                     writeln!(
                         s,
-                        "  {input:<36} S1 {:>7.3} [{:.3}, {:.3}]  ST {:>7.3} [{:.3}, {:.3}]",
-                        x.s1, x.s1_low, x.s1_high, x.st, x.st_low, x.st_high
+                        "  {input:<36} S1 {:>9} [{}, {}]  ST {:>9} [{}, {}]",
+                        d(x.s1),
+                        d(x.s1_low),
+                        d(x.s1_high),
+                        d(x.st),
+                        d(x.st_low),
+                        d(x.st_high)
                     )
                 }
             };
