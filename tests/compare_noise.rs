@@ -13,26 +13,7 @@ fn ecocomp() -> Command {
 fn noisy_twin(dir: &Path) -> PathBuf {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/example.toml");
     let mut text = std::fs::read_to_string(example).unwrap();
-    text.push_str(
-        r#"
-[[formula]]
-name = "twin"
-
-[formula.key]
-c0 = { dist = "uniform", low = 0.4, high = 0.6 }
-bands = [[0.0, 1.2], [0.5, 1.0], [0.8, 0.6]]
-
-[formula.importance]
-water_source = 1.2
-national_park = 1.3
-
-[formula.protected_areas]
-share = 0.1
-w_area = 0.5
-w_count = 0.5
-w_score = 0.2
-"#,
-    );
+    text.push_str(include_str!("fixtures/noisy_twin.toml"));
     let path = dir.join("twin.toml");
     std::fs::write(&path, text).unwrap();
     path

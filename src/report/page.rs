@@ -363,24 +363,7 @@ mod tests {
     use crate::run::pipeline::{Exporters, Job, McOptions, Quiet, Request, RunJob, execute};
 
     /// example.toml with the baseline again, `c0` uncertain around the same centre.
-    const TWIN: &str = "
-[[formula]]
-name = \"twin\"
-
-[formula.key]
-c0 = { dist = \"uniform\", low = 0.4, high = 0.6 }
-bands = [[0.0, 1.2], [0.5, 1.0], [0.8, 0.6]]
-
-[formula.importance]
-water_source = 1.2
-national_park = 1.3
-
-[formula.protected_areas]
-share = 0.1
-w_area = 0.5
-w_count = 0.5
-w_score = 0.2
-";
+    const TWIN: &str = include_str!("../../tests/fixtures/noisy_twin.toml");
 
     #[test]
     fn tables_count_winners_as_compare_does_and_show_six_digits() {

@@ -290,24 +290,7 @@ mod tests {
 
     /// example.toml's baseline again, with `c0` uncertain around the same centre: the
     /// differences are Monte Carlo noise around (almost) zero.
-    const NOISY_TWIN: &str = "
-[[formula]]
-name = \"twin\"
-
-[formula.key]
-c0 = { dist = \"uniform\", low = 0.4, high = 0.6 }
-bands = [[0.0, 1.2], [0.5, 1.0], [0.8, 0.6]]
-
-[formula.importance]
-water_source = 1.2
-national_park = 1.3
-
-[formula.protected_areas]
-share = 0.1
-w_area = 0.5
-w_count = 0.5
-w_score = 0.2
-";
+    const NOISY_TWIN: &str = include_str!("../../tests/fixtures/noisy_twin.toml");
 
     #[test]
     fn noise_makes_no_winners_and_every_winner_is_told_apart_from_zero() {
