@@ -291,3 +291,36 @@ fn central_funds_follow_schedule_and_condition() {
     // Central money is not part of the horizontal net.
     assert!(s.net.iter().all(|x| x.abs() < 1e-12));
 }
+
+/// The Yellow River index term read in points and in percent of last year's index, by
+/// hand: I_prev = 100 · (16/20 + 0.45/1 + 0.10/0.2) / 3 and I_now likewise.
+#[test]
+fn index_change_in_points_or_percent() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let text = std::fs::read_to_string(dir.join("yellow_river.toml")).unwrap();
+    let index = |t: &str| {
+        let path = dir.join("yellow_river.toml");
+        let scn = ecocomp::scenario::load_bytes(
+            &path,
+            t.as_bytes(),
+            &|rel: &std::path::Path| std::fs::read(dir.join(rel)),
+            &|rel: &std::path::Path| dir.join(rel),
+        )
+        .unwrap();
+        let s = settle_point(&scn.agreements[0]);
+        let k = s.rt(0, 0);
+        (s.rule_index[k], s.index_prev[k], s.index_now[k])
+    };
+    let (points, prev, now) = index(&text);
+    let third = 1.0 / 3.0;
+    let want_prev =
+        100.0 * (third * 16.0 / 20.0 + third * 0.45 / 1.0 + (1.0 - 2.0 * third) * 0.10 / 0.2);
+    assert!((prev - want_prev).abs() < 1e-9, "{prev} vs {want_prev}");
+    assert!((points - 100.0 * (prev - now)).abs() < 1e-9);
+    let (percent, _, _) = index(&text.replace("basis = \"points\"", "basis = \"percent\""));
+    assert!((percent - 100.0 * 100.0 * (prev - now) / prev).abs() < 1e-9);
+    assert!(
+        percent > points,
+        "a fall is a larger share of an index below 100"
+    );
+}

@@ -7,7 +7,7 @@
 
 use super::settlement::Settlement;
 use crate::model::Rule;
-use crate::model::agreement::{Agreement, Forfeit, IndexChange, Section};
+use crate::model::agreement::{Agreement, Forfeit, IndexBasis, IndexChange, Section};
 
 /// `100 · Σ k_j · C_j / C0_j` with the values in `slot(j)`.
 fn pollutant_index(
@@ -139,7 +139,12 @@ fn per_class(
         } else {
             pollutant_index(sec, v, t, |j| Some(sec.indicators[j].values[t - 1]))
         };
-        idx = v[ic.per_point[t]] * (prev - now);
+        let change = match ic.basis {
+            IndexBasis::Points => prev - now,
+            IndexBasis::Percent if prev > 0.0 => 100.0 * (prev - now) / prev,
+            IndexBasis::Percent => 0.0,
+        };
+        idx = v[ic.per_point[t]] * change;
         if let Some(c) = &ic.cap {
             let c = v[c[t]];
             idx = idx.clamp(-c, c);

@@ -138,15 +138,26 @@ impl Assessment {
     }
 }
 
-/// The optional pollutant-index term of a `per_class` rule:
-/// `amount_per_point · (I_prev − I_now)`, clamped to ±cap, where
-/// `I = 100 · Σ k_j · C_j / C0_j` over the section's indicators (so one point is one
-/// percent of the baseline-weighted load) and `I_prev` of the first period uses the
-/// indicators' `previous` values.
+/// The optional pollutant-index term of a `per_class` rule: `amount_per_point · Δ`,
+/// clamped to ±cap, where `I = 100 · Σ k_j · C_j / C0_j` over the section's indicators and
+/// `I_prev` of the first period uses the indicators' `previous` values. Δ is read by
+/// `basis` (docs/model.md §2.2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexChange {
     pub per_point: Vec<usize>,
     pub cap: Option<Vec<usize>>,
+    pub basis: IndexBasis,
+}
+
+/// How the fall of the pollutant index is counted: the agreement text ("每同比下降1个百分
+/// 点") admits both readings, so a scenario says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexBasis {
+    /// Δ = I_prev − I_now, in index points.
+    Points,
+    /// Δ = 100 · (I_prev − I_now) / I_prev, in percent of last year's index (0 when
+    /// I_prev is not positive).
+    Percent,
 }
 
 /// A forfeiture entry of a pool: when a listed section fails, `party` loses its share

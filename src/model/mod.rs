@@ -15,8 +15,8 @@ pub mod region;
 pub mod scenario;
 
 pub use agreement::{
-    Agreement, Assessment, CorrelatedGroup, Forfeit, IndexChange, Indicator, Rule, RuleDef,
-    Section, SettleInputs,
+    Agreement, Assessment, CorrelatedGroup, Forfeit, IndexBasis, IndexChange, Indicator, Rule,
+    RuleDef, Section, SettleInputs,
 };
 pub use formula::{
     Budget, BudgetMode, Floor, Formula, GuidanceCombine, KeySubsidy, OnInfeasible, PoolSize,

@@ -199,6 +199,9 @@ pub struct RawIndexChange {
     pub amount_per_point: RawSchedule,
     #[serde(default)]
     pub cap: Option<RawSchedule>,
+    /// `"points"` (the default) or `"percent"`.
+    #[serde(default)]
+    pub basis: Option<String>,
 }
 
 /// When a listed section fails, `party` (default: the first section's upstream) loses its

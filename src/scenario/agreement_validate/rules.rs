@@ -3,7 +3,7 @@
 
 use super::{Builder, list, sum_is_one};
 use crate::model::agreement::Section;
-use crate::model::{Assessment, Forfeit, IndexChange, Rule};
+use crate::model::{Assessment, Forfeit, IndexBasis, IndexChange, Rule};
 use crate::scenario::agreement_raw::{
     RawForfeit, RawIndexChange, RawRule, RawSchedule, RawSection,
 };
@@ -223,7 +223,17 @@ impl Builder<'_, '_> {
                 }
             }
         }
+        let basis = match ic.basis.as_deref() {
+            None | Some("points") => IndexBasis::Points,
+            Some("percent") => IndexBasis::Percent,
+            Some(other) => {
+                let p = format!("{at}.index_change.basis");
+                self.problem(&p, other, "must be \"points\" or \"percent\"");
+                IndexBasis::Points
+            }
+        };
         IndexChange {
+            basis,
             per_point: self.schedule(
                 &format!("{at}.index_change.amount_per_point"),
                 &ic.amount_per_point,
