@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
-use ecocomp::vertical::budget::solve_scale;
+use ecocomp::vertical::budget::{Terms, solve_scale};
 use ecocomp::vertical::{Allocation, Workspace, allocate};
 
 /// Region counts: provinces (31), a sample of key counties (810), all counties with
@@ -64,9 +64,7 @@ fn bench_budget_solve(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 solve_scale(
-                    black_box(&out.claim),
-                    black_box(&out.floor),
-                    black_box(&out.cap),
+                    black_box(Terms::new(&out.scaled, &out.fixed, &out.floor, &out.cap)),
                     black_box(target),
                     &mut scratch,
                 )

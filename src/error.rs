@@ -88,20 +88,29 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The budget cannot honour the hold-harmless floors (docs/model.md §1.5). The amounts
-    /// are shown to six significant digits: the shortfall is a difference, and its last
-    /// binary digits (`1.8449999999999998`) are noise to the reader.
+    /// The budget cannot honour the hold-harmless floors and the components paid as
+    /// stated (docs/model.md §1.5). The amounts are shown to six significant digits: the
+    /// shortfall is a difference, and its last binary digits (`1.8449999999999998`) are
+    /// noise to the reader.
     #[error(
-        "formula '{formula}': hold-harmless floors total {} but the budget is {} \
-         (shortfall {}); lower the floors, raise the budget, or set \
-         budget.on_infeasible = \"scale_floors\"",
-        crate::numfmt::display(*.floors),
+        "formula '{formula}': {} but the budget is {} (shortfall {}); {}",
+        owed_text(*.floors, *.unscaled, .parts),
         crate::numfmt::display(*.budget),
-        crate::numfmt::display(*.shortfall)
+        crate::numfmt::display(*.shortfall),
+        if *.unscaled > 0.0 {
+            "lower the floors or the pools and amounts paid as stated, raise the budget, or \
+             set budget.on_infeasible = \"scale_floors\""
+        } else {
+            "lower the floors, raise the budget, or set budget.on_infeasible = \"scale_floors\""
+        }
     )]
     InfeasibleFloors {
         formula: String,
+        /// Paid to the regions their floors hold.
         floors: f64,
+        /// The components paid as stated to the other regions, and by component.
+        unscaled: f64,
+        parts: Vec<(String, f64)>,
         budget: f64,
         shortfall: f64,
     },
@@ -145,6 +154,27 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What the budget owes before any key subsidy: the floors alone (the earlier wording), or
+/// the floors and each component paid as stated.
+fn owed_text(floors: f64, unscaled: f64, parts: &[(String, f64)]) -> String {
+    let d = crate::numfmt::display;
+    if unscaled <= 0.0 {
+        return format!("hold-harmless floors total {}", d(floors));
+    }
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|(name, v)| format!("{name} {}", d(*v)))
+        .collect();
+    format!(
+        "before any key subsidy the budget owes {}: hold-harmless floors {} and components \
+         paid as stated {} ({})",
+        d(floors + unscaled),
+        d(floors),
+        d(unscaled),
+        parts.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::Error;
@@ -154,6 +184,8 @@ mod tests {
         let e = Error::InfeasibleFloors {
             formula: "f".into(),
             floors: 7.845,
+            unscaled: 0.0,
+            parts: Vec::new(),
             budget: 6.0,
             shortfall: 7.845 - 6.0,
         };
@@ -165,12 +197,31 @@ mod tests {
         let e = Error::InfeasibleFloors {
             formula: "f".into(),
             floors: 2.3400000000000003,
+            unscaled: 0.0,
+            parts: Vec::new(),
             budget: f64::INFINITY,
             shortfall: -0.0,
         };
         let text = e.to_string();
         assert!(
             text.contains("total 2.34 but the budget is inf (shortfall 0)"),
+            "{text}"
+        );
+        let e = Error::InfeasibleFloors {
+            formula: "f".into(),
+            floors: 3.0,
+            unscaled: 9.0,
+            parts: vec![("red-line pool".into(), 6.0), ("guidance".into(), 3.0)],
+            budget: 10.0,
+            shortfall: 2.0,
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains(
+                "before any key subsidy the budget owes 12: hold-harmless floors 3 and \
+                 components paid as stated 9 (red-line pool 6, guidance 3) but the budget \
+                 is 10 (shortfall 2)"
+            ),
             "{text}"
         );
     }

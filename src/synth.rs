@@ -247,6 +247,7 @@ pub fn synth_budget(regions: &Regions) -> Budget {
         total: Some(total),
         mode: BudgetMode::Fixed,
         on_infeasible: OnInfeasible::Error,
+        scale: Default::default(),
     }
 }
 
@@ -263,6 +264,7 @@ fn baseline_fixed_point(data: &RegionData, meta: &RegionMeta) -> (f64, Vec<f64>)
             total: Some(t),
             mode: BudgetMode::Open,
             on_infeasible: OnInfeasible::Error,
+            scale: Default::default(),
         };
         let mut out = Default::default();
         // Open mode without floors cannot fail; an empty result only weakens the synthetic

@@ -61,7 +61,7 @@ fn validate_list_shows_what_the_scenario_holds() {
         "per group: north 2, south 2",
         "tags: water_source (2 regions), eco_pilot (1 region)",
         "uncertain parameters (1):",
-        "formula[1].key.c0: uniform(0.4, 0.6)",
+        "formula[1].key.redline_uplift: uniform(0.25, 0.75)",
     ] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }

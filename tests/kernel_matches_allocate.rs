@@ -4,7 +4,7 @@
 //! allocator (floors above the budget).
 
 use ecocomp::model::region::{Column, RegionData};
-use ecocomp::model::{Budget, BudgetMode, OnInfeasible};
+use ecocomp::model::{Budget, BudgetMode, BudgetScale, OnInfeasible};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
 use ecocomp::simd::{Tier, with_tier};
 use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
@@ -122,6 +122,7 @@ fn kernel_matches_allocate_on_perturbed_draws() {
             total: Some(total * 1e-3),
             mode: BudgetMode::Fixed,
             on_infeasible,
+            scale: fixed.scale,
         };
         let budgets = [
             ("fixed", fixed.clone()),
@@ -136,6 +137,14 @@ fn kernel_matches_allocate_on_perturbed_draws() {
             ("tiny/error", tiny(OnInfeasible::Error)),
             ("tiny/scale", tiny(OnInfeasible::ScaleFloors)),
         ];
+        // Every budget under both readings of the scale: the key subsidy only, and all.
+        let budgets: Vec<_> = budgets
+            .into_iter()
+            .flat_map(|(name, b)| {
+                [BudgetScale::Key, BudgetScale::All]
+                    .map(|scale| (format!("{name}/{scale:?}"), Budget { scale, ..b.clone() }))
+            })
+            .collect();
         for f in &formulas {
             for (name, budget) in &budgets {
                 let kernel = Kernel::new(f, &regions.data, budget);

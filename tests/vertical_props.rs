@@ -4,8 +4,8 @@
 
 use ecocomp::model::region::{Column, RegionData};
 use ecocomp::model::{
-    Budget, BudgetMode, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize, ProtectedAreaPool,
-    Quality, RedlinePool, ReverseLinkage,
+    Budget, BudgetMode, BudgetScale, Floor, Formula, KeySubsidy, OnInfeasible, PoolSize,
+    ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
 };
 use ecocomp::vertical::{Allocation, Workspace, allocate};
 use proptest::prelude::*;
@@ -199,8 +199,9 @@ fn scenario() -> impl Strategy<Value = (Vec<Row>, Formula, Budget)> {
         prop::collection::vec(row(), 1..40),
         formula(),
         1.0..5_000.0f64,
+        any::<bool>(),
     )
-        .prop_map(|(rows, mut f, total)| {
+        .prop_map(|(rows, mut f, total, key_only)| {
             for size in [
                 f.protected_areas.as_mut().map(|p| &mut p.size),
                 f.redline.as_mut().map(|p| &mut p.size),
@@ -216,6 +217,11 @@ fn scenario() -> impl Strategy<Value = (Vec<Row>, Formula, Budget)> {
                 total: Some(total),
                 mode: BudgetMode::Fixed,
                 on_infeasible: OnInfeasible::ScaleFloors,
+                scale: if key_only {
+                    BudgetScale::Key
+                } else {
+                    BudgetScale::All
+                },
             };
             (rows, f, budget)
         })
@@ -292,6 +298,33 @@ proptest! {
             "total {} + unallocated {} != {}", a.total, a.unallocated(), t);
         let o = run(&f, &to_data(&rows), &open(&b));
         prop_assert!(o.x.iter().all(|&x| x >= 0.0 && x.is_finite()));
+    }
+
+    #[test]
+    fn a_pool_pays_exactly_its_share((rows, f, b) in scenario(), share in 0.05..0.5f64) {
+        // Nothing touches the pool's regions: no rate, cut, floor or cap.
+        let mut f = f;
+        f.quality = None;
+        f.reverse_linkage = None;
+        f.floor = None;
+        f.cap = None;
+        f.redline = Some(RedlinePool { size: PoolSize::Share(share), gamma: 0.5, threshold: 0.2 });
+        let b = Budget { scale: BudgetScale::Key, ..b };
+        let t = b.total.unwrap();
+        let a = run(&f, &to_data(&rows), &b);
+        prop_assume!(a.key.iter().sum::<f64>() > 0.0 && a.rl.iter().sum::<f64>() > 0.0);
+        prop_assume!(!a.floors_scaled);
+        let rl: f64 = a.rl.iter().sum();
+        prop_assert!((rl - share * t).abs() <= 1e-9 * t, "pool {rl} vs {}", share * t);
+        // Only the key subsidy moves with the scale: every other component is paid as
+        // stated, so the pool's regions receive exactly their pool shares on top.
+        for i in 0..rows.len() {
+            let stated = a.pa[i] + a.rl[i] + a.guidance[i] + a.rangers[i];
+            let want = a.scale * a.key[i] + stated;
+            prop_assert!(close(a.x[i], want, t), "region {i}: {} vs {want}", a.x[i]);
+        }
+        // A pool nobody has weight in is unallocated, not paid.
+        prop_assert!((a.total - (t - a.unallocated())).abs() <= 1e-9 * t);
     }
 
     #[test]

@@ -21,12 +21,32 @@ pub enum OnInfeasible {
     ScaleFloors,
 }
 
+/// Which components the budget scale multiplies in fixed mode (docs/model.md §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BudgetScale {
+    /// Only the key subsidy: pools keep their stated share, and guidance, rangers,
+    /// per-unit amounts and agreement rewards are paid as stated (the default).
+    #[default]
+    Key,
+    /// Every component (the earlier rule, kept so the two readings can be compared).
+    All,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
     /// Total T. `None` only in open mode without a total.
     pub total: Option<f64>,
     pub mode: BudgetMode,
     pub on_infeasible: OnInfeasible,
+    pub scale: BudgetScale,
+}
+
+impl Budget {
+    /// True when the budget scale multiplies only the key subsidy: fixed mode under
+    /// [`BudgetScale::Key`]. (Open mode pays claims unscaled, so the split does not arise.)
+    pub fn key_only(&self) -> bool {
+        self.mode == BudgetMode::Fixed && self.scale == BudgetScale::Key
+    }
 }
 
 /// Key subsidy: `max(0, E + a·X − R) · c0 · band(R/E) · m · (1 + β·r)`.

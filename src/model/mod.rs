@@ -19,8 +19,8 @@ pub use agreement::{
     RuleDef, Section, SettleInputs,
 };
 pub use formula::{
-    Budget, BudgetMode, Floor, Formula, GuidanceCombine, KeySubsidy, OnInfeasible, PoolSize,
-    ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage, WaivedOn,
+    Budget, BudgetMode, BudgetScale, Floor, Formula, GuidanceCombine, KeySubsidy, OnInfeasible,
+    PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage, WaivedOn,
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};

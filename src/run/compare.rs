@@ -288,8 +288,8 @@ mod tests {
         }
     }
 
-    /// example.toml's baseline again, with `c0` uncertain around the same centre: the
-    /// differences are Monte Carlo noise around (almost) zero.
+    /// example.toml's baseline again, with the water-source multiplier uncertain around the
+    /// same centre: the differences are Monte Carlo noise around (almost) zero.
     const NOISY_TWIN: &str = include_str!("../../tests/fixtures/noisy_twin.toml");
 
     #[test]
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!((o.winners, o.losers, o.unchanged), (0, 0, 4), "{twin:?}");
         // Yet every region moved a little in the mean, as the sign alone would count.
         assert!(twin.diff_mean.iter().all(|d| d.abs() > c.rule.tol));
-        // Without draws the twin is the baseline at its central c0: nothing changes.
+        // Without draws the twin is the baseline at its central multiplier: nothing changes.
         let c0 = compare(&scn, &settings(0, 1, b), &mut |_| {}).unwrap();
         assert_eq!(c0.formulas[1].winners.overall.unchanged, 4);
         // On the national scenario every listed winner's interval lies above zero.
@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn select_reorders_formulas_and_readdresses_uncertain_parameters() {
         let scn = shipped_with("example.toml", "");
-        // example.toml: formulas baseline, reform; reform's c0 is uncertain.
+        // example.toml: formulas baseline, reform; reform's red-line uplift is uncertain.
         let (s, b) = select(&scn, Some(&["reform".to_string()]), Some("baseline")).unwrap();
         let names: Vec<&str> = s
             .vertical

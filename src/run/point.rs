@@ -55,11 +55,11 @@ pub fn point(scn: &Scenario) -> Result<PointResults> {
     Ok(res)
 }
 
-/// One error for the failures of several formulas: the error itself when there is one,
-/// else every input problem together (a runtime failure, if any, comes first).
+/// One error for the failures of the formulas: every input problem together, each naming
+/// the scenario file and the formula (a runtime failure, if any, comes first).
 fn combined(scn: &Scenario, errors: Vec<Error>) -> Option<Error> {
-    if errors.len() <= 1 {
-        return errors.into_iter().next();
+    if errors.is_empty() {
+        return None;
     }
     let mut problems = Vec::new();
     for e in errors {

@@ -38,22 +38,31 @@ pub fn floors_scaled(scn: &Scenario, res: &PointResults) -> Vec<String> {
         .filter(|fp| fp.alloc.floors_scaled)
         .map(|fp| {
             let a = &fp.alloc;
-            let floors: f64 = a.floor.iter().sum();
+            // x = owed · T/owed: the scale is T over what was owed at a key-subsidy scale 0.
+            let owed = a.total / a.scale;
             let unpaid: Vec<String> = (0..a.x.len())
-                .filter(|&i| a.floor[i] <= 0.0)
+                .filter(|&i| a.x[i] <= 0.0)
                 .map(|i| v.regions.meta.name[i].clone())
                 .collect();
+            let what = if a.fixed.iter().any(|&b| b > 0.0) {
+                "the hold-harmless floors and the components paid as stated"
+            } else {
+                "the hold-harmless floors"
+            };
             let mut w = format!(
-                "formula '{}': the hold-harmless floors total {} but the budget leaves {} for \
-                 them, so as `on_infeasible = \"scale_floors\"` asks every floor is paid × {} \
-                 and regions without a floor get nothing",
+                "formula '{}': {what} total {} but the budget leaves {} for them, so as \
+                 `on_infeasible = \"scale_floors\"` asks each is paid × {}, no region gets a \
+                 key subsidy",
                 fp.name,
-                display(floors),
+                display(owed),
                 display(a.total),
                 display(a.scale)
             );
             if !unpaid.is_empty() {
-                w.push_str(&format!(" ({})", list(&unpaid)));
+                w.push_str(&format!(
+                    " and regions without a floor get nothing ({})",
+                    list(&unpaid)
+                ));
             }
             w
         })

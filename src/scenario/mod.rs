@@ -269,6 +269,19 @@ fn vertical_model(
             formulas.push(f);
         }
     }
+    if budget.key_only() {
+        // Only s·c0 enters a fixed budget's allocation (s rescales whatever c0 is), so
+        // draws of c0 move nothing: say so instead of reporting noise-free "uncertainty".
+        for u in uncertain.iter().filter(|u| u.path.ends_with(".key.c0")) {
+            ctx.warn(
+                &u.path,
+                "c0 is uncertain, but under a fixed budget the budget sets the key subsidy's \
+                 level (only s·c0 matters), so its draws change no allocation; vary it in \
+                 open mode or under budget.scale = \"all\", or make another parameter \
+                 uncertain",
+            );
+        }
+    }
     if formulas.len() == raw.formula.len() {
         formula_validate::tag_warnings(
             &formulas,

@@ -47,6 +47,9 @@ pub struct RawBudget {
     pub mode: Option<String>,
     #[serde(default)]
     pub on_infeasible: Option<String>,
+    /// `"key"` (default) or `"all"`: which components the budget scale multiplies.
+    #[serde(default)]
+    pub scale: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,7 +7,7 @@ use super::ctx::{Ctx, check};
 use super::raw::{RawBudget, RawMonteCarlo, RawNoise};
 use crate::model::formula_param::Target;
 use crate::model::region::Column;
-use crate::model::{Budget, BudgetMode, OnInfeasible};
+use crate::model::{Budget, BudgetMode, BudgetScale, OnInfeasible};
 use crate::model::{MonteCarloSettings, NoiseSpec, UncertainParam};
 use std::collections::BTreeSet;
 
@@ -45,6 +45,19 @@ pub fn budget(
             return None;
         }
     };
+    let scale = match raw.scale.as_deref() {
+        None => BudgetScale::default(),
+        Some("key") => BudgetScale::Key,
+        Some("all") => BudgetScale::All,
+        Some(other) => {
+            ctx.problem(
+                "budget.scale",
+                other,
+                "must be \"key\" (only the key subsidy is scaled) or \"all\" (every component is)",
+            );
+            return None;
+        }
+    };
     let total = match &raw.total {
         Some(r) => {
             let (c, u) = ctx.param_in("budget.total", r, check::non_negative)?;
@@ -67,6 +80,7 @@ pub fn budget(
         total,
         mode,
         on_infeasible,
+        scale,
     })
 }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::NoiseSpec;
 use crate::model::region::{Column, Regions};
 use crate::model::{
-    Budget, BudgetMode, Formula, GuidanceCombine, KeySubsidy, OnInfeasible, PoolSize,
+    Budget, BudgetMode, BudgetScale, Formula, GuidanceCombine, KeySubsidy, OnInfeasible, PoolSize,
 };
 use crate::numfmt::num;
 use std::fmt::Write;
@@ -88,7 +88,14 @@ pub fn scenario_toml(s: &ScenarioFile) -> String {
         OnInfeasible::Error => "error",
         OnInfeasible::ScaleFloors => "scale_floors",
     };
-    let _ = writeln!(o, "mode = \"{mode}\"\non_infeasible = \"{inf}\"\n");
+    let scale = match s.budget.scale {
+        BudgetScale::Key => "key",
+        BudgetScale::All => "all",
+    };
+    let _ = writeln!(
+        o,
+        "mode = \"{mode}\"\non_infeasible = \"{inf}\"\nscale = \"{scale}\"\n"
+    );
     let _ = writeln!(o, "[regions]\nfile = {}\n", q(s.regions_file));
     let _ = writeln!(o, "[montecarlo]\ndraws = {}\nseed = {}\n", s.draws, s.seed);
     for n in s.noise {

@@ -258,8 +258,8 @@ fn formula_inputs<'a>(
             format!(
                 "scenario '{}' has no uncertain parameters for formula '{}' or the budget \
                  total, so there is nothing to vary; give one a distribution, e.g. \
-                 `c0 = {{ dist = \"uniform\", low = 0.4, high = 0.6 }}` in the formula's \
-                 [formula.key] table, or `total = {{ dist = \"normal\", mean = 100, sd = 5 }}` \
+                 `redline_uplift = {{ dist = \"uniform\", low = 0.25, high = 0.75 }}` in the \
+                 formula's [formula.key] table, or `total = {{ dist = \"normal\", mean = 100, sd = 5 }}` \
                  under [budget]",
                 scn.meta.name, s.formula
             ),
@@ -438,7 +438,7 @@ mod tests {
     fn both_methods_run_on_the_example_and_are_thread_independent() {
         let scn = crate::scenario::shipped_with("example.toml", "");
         let m = run(&scn, &settings(Method::Morris, 10, 1)).unwrap();
-        assert_eq!(m.inputs, ["formula[1].key.c0"]);
+        assert_eq!(m.inputs, ["formula[1].key.redline_uplift"]);
         assert!(m.outputs.contains(&"gini".to_string()));
         let s1 = run(&scn, &settings(Method::Sobol, 128, 1)).unwrap();
         let s3 = run(&scn, &settings(Method::Sobol, 128, 3)).unwrap();

@@ -54,8 +54,15 @@ pub struct Allocation {
     pub cut: Vec<f64>,
     /// Claim after reward/penalty and reverse linkage, S'.
     pub claim: Vec<f64>,
-    /// `S · (1 − cut)`: the money a quality rate moves is `net · q` at the budget scale.
+    /// The part of S' the budget scale multiplies (`K·m` when only the key subsidy is
+    /// scaled, else S'), and the part paid as stated (`C·m`, or 0): a region is paid
+    /// `clamp(s · scaled + fixed, f, u)`.
+    pub scaled: Vec<f64>,
+    pub fixed: Vec<f64>,
+    /// `K · (1 − cut)` and `C · (1 − cut)` (or `S · (1 − cut)` and 0): the money a quality
+    /// rate moves is `(net · s + net_fixed) · q`.
     pub net: Vec<f64>,
+    pub net_fixed: Vec<f64>,
     /// Floor f (0 when none or waived).
     pub floor: Vec<f64>,
     /// Cap u (+∞ when none).
@@ -86,6 +93,17 @@ impl Allocation {
         self.pool_unallocated + self.cap_unallocated
     }
 
+    /// The components the default budget rule pays as stated, by name, in the order they
+    /// enter the claim.
+    pub fn unscaled_components(&self) -> Vec<(String, &[f64])> {
+        vec![
+            ("protected-area pool".to_string(), &self.pa[..]),
+            ("red-line pool".to_string(), &self.rl[..]),
+            ("guidance".to_string(), &self.guidance[..]),
+            ("rangers".to_string(), &self.rangers[..]),
+        ]
+    }
+
     /// For tests: an allocation that paid each region its key subsidy `x`, at scale 1,
     /// with no other component, rate, cut, floor or cap.
     #[cfg(test)]
@@ -100,7 +118,10 @@ impl Allocation {
             q: vec![0.0; n],
             cut: vec![0.0; n],
             claim: x.to_vec(),
+            scaled: x.to_vec(),
+            fixed: vec![0.0; n],
             net: x.to_vec(),
+            net_fixed: vec![0.0; n],
             x: x.to_vec(),
             floor_binds: vec![false; n],
             cap_binds: vec![false; n],
@@ -133,7 +154,7 @@ fn fit<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
 /// [`ClaimSink`] of the point allocator: every value of the rules, into the breakdown.
 struct Breakdown<'a> {
     out: &'a mut Allocation,
-    /// Σ S', in region order (the budget solve's starting point only).
+    /// Σ of the scaled claims, in region order (the budget solve's starting point only).
     claims: f64,
     /// The first region whose claim overflowed.
     overflowed: Option<usize>,
@@ -153,7 +174,10 @@ impl Breakdown<'_> {
             (&mut o.q, lanes(c.q)),
             (&mut o.cut, lanes(c.cut)),
             (&mut o.claim, lanes(c.claim)),
+            (&mut o.scaled, lanes(c.scaled)),
+            (&mut o.fixed, lanes(c.fixed)),
             (&mut o.net, lanes(c.net)),
+            (&mut o.net_fixed, lanes(c.net_fixed)),
             (&mut o.floor, lanes(c.floor)),
         ];
         for (v, l) in vals {
@@ -163,9 +187,9 @@ impl Breakdown<'_> {
         for k in 0..len {
             o.grade[i + k] = grade_of_index(grade[k] as usize);
             o.floor_waived[i + k] = waived[k] != 0;
-            let claim = o.claim[i + k];
+            let claim = o.scaled[i + k];
             self.claims += claim;
-            if !claim.is_finite() && self.overflowed.is_none() {
+            if !(claim.is_finite() && o.fixed[i + k].is_finite()) && self.overflowed.is_none() {
                 self.overflowed = Some(i + k);
             }
         }
@@ -277,7 +301,10 @@ pub fn allocate(
         &mut out.q,
         &mut out.cut,
         &mut out.claim,
+        &mut out.scaled,
+        &mut out.fixed,
         &mut out.net,
+        &mut out.net_fixed,
         &mut out.floor,
         &mut out.x,
     ] {

@@ -1,10 +1,12 @@
 //! The exact budget solve with floors and caps (docs/model.md §1.5, fixed mode).
 //!
-//! Given claims `c_i ≥ 0`, floors `f_i ≥ 0` and caps `u_i` (+∞ for none), each region is
-//! paid `x_i(s) = max(f_i, min(s·c_i, u_i))`: the floor wins when it exceeds the cap. The
-//! budget total `g(s) = Σ x_i(s)` is continuous, non-decreasing and piecewise linear in the
-//! scale `s ≥ 0`, with breakpoints at `f_i / c_i` (the region leaves its floor) and
-//! `u_i / c_i` (it reaches its cap). [`solve_scale`] finds the segment that contains the
+//! Given scaled claims `c_i ≥ 0`, unscaled amounts `b_i ≥ 0`, floors `f_i ≥ 0` and caps
+//! `u_i` (+∞ for none), each region is paid `x_i(s) = max(f_i, min(s·c_i + b_i, u_i))`:
+//! the floor wins when it exceeds the cap. Under the default budget rule only the key
+//! subsidy is scaled (`c = K·m`, `b = C·m`); under `scale = "all"` every component is
+//! (`c = S'`, `b = 0`). The budget total `g(s) = Σ x_i(s)` is continuous, non-decreasing
+//! and piecewise linear in the scale `s ≥ 0`, with breakpoints at `(f_i − b_i) / c_i` (the
+//! region leaves its floor) and `(u_i − b_i) / c_i` (it reaches its cap). [`solve_scale`] finds the segment that contains the
 //! target by quickselect on the breakpoints (expected linear time; a full sort each draw
 //! dominated Monte Carlo profiles), solves the linear equation there, and then takes one
 //! Newton step on the exact `g` to remove the rounding of the search. The result satisfies
@@ -25,8 +27,9 @@ pub enum SolveStatus {
     /// or all claims are zero): every region is paid its maximum and `target − paid_total`
     /// is left over.
     Saturated,
-    /// The floors alone exceed the target; `scale` is 0 and `paid_total` is `Σ f`. The
-    /// caller decides between an error and scaling the floors.
+    /// What is owed at `s = 0` (the floors, and the unscaled amounts of the regions no floor
+    /// holds) exceeds the target; `scale` is 0 and `paid_total` is that sum. The caller
+    /// decides between an error and scaling the floors.
     FloorsExceedTarget,
 }
 
@@ -52,23 +55,94 @@ impl BudgetSolution {
     }
 }
 
-/// The payment of one region at scale `s` ([`rules::pay`] on one lane): `max(f, min(s·c,
-/// u))`, the floor winning over the cap. Negative claims and floors, which validation
-/// excludes, count as 0.
-pub fn pay_one(claim: f64, floor: f64, cap: f64, scale: f64) -> f64 {
-    let v = F64x4::splat;
-    rules::pay(v(claim.max(0.0)), v(floor), v(cap), v(scale))
-        .x
-        .to_array()[0]
+/// The payment terms of every region, read pairwise up to the shortest slice: region `i`
+/// is paid `max(floor_i, min(s·scaled_i + fixed_i, cap_i))` at scale `s`.
+#[derive(Debug, Clone, Copy)]
+pub struct Terms<'a> {
+    /// The claims the budget scale multiplies.
+    pub scaled: &'a [f64],
+    /// The amounts paid as stated, whatever the scale.
+    pub fixed: &'a [f64],
+    pub floor: &'a [f64],
+    pub cap: &'a [f64],
 }
 
-/// The shape of `g(s) = Σ max(f_i, min(s·c_i, u_i))`, with its breakpoints `(position,
-/// slope change)` in the caller's scratch vector: a region leaves its floor at `f/c` and
-/// reaches its cap at `u/c`. Breakpoints at `s = 0` (no floor) and at `s = ∞` (no cap)
-/// are not stored.
+impl<'a> Terms<'a> {
+    /// The terms cut to their common length.
+    pub fn new(scaled: &'a [f64], fixed: &'a [f64], floor: &'a [f64], cap: &'a [f64]) -> Self {
+        let n = scaled
+            .len()
+            .min(fixed.len())
+            .min(floor.len())
+            .min(cap.len());
+        Terms {
+            scaled: &scaled[..n],
+            fixed: &fixed[..n],
+            floor: &floor[..n],
+            cap: &cap[..n],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.scaled.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scaled.is_empty()
+    }
+
+    /// The four terms of the regions `at` in lanes.
+    #[inline(always)]
+    fn lanes<V: Vector>(&self, at: Span) -> [V; 4] {
+        match at {
+            Span::Chunk(i) => [
+                V::load(&self.scaled[i..]),
+                V::load(&self.fixed[i..]),
+                V::load(&self.floor[i..]),
+                V::load(&self.cap[i..]),
+            ],
+            Span::Tail(t) => [
+                t.load(self.scaled),
+                t.load(self.fixed),
+                t.load(self.floor),
+                t.load(self.cap),
+            ],
+        }
+    }
+}
+
+/// Four regions of a pass: a chunk, or the zero-padded tail. (A `match`, not a closure:
+/// closures are compiled without the AVX features of the copy that calls them, which
+/// turns their vector operations into calls.)
+#[derive(Clone, Copy)]
+enum Span {
+    Chunk(usize),
+    Tail(Tail),
+}
+
+/// The payment of one region at scale `s` ([`rules::pay`] on one lane): `max(f, min(s·c +
+/// b, u))`, the floor winning over the cap. Negative claims, amounts and floors, which
+/// validation excludes, count as 0.
+pub fn pay_one(claim: f64, fixed: f64, floor: f64, cap: f64, scale: f64) -> f64 {
+    let v = F64x4::splat;
+    rules::pay(
+        v(claim.max(0.0)),
+        v(fixed.max(0.0)),
+        v(floor),
+        v(cap),
+        v(scale),
+    )
+    .x
+    .to_array()[0]
+}
+
+/// The shape of `g(s) = Σ max(f_i, min(s·c_i + b_i, u_i))`, with its breakpoints
+/// `(position, slope change)` in the caller's scratch vector: a region leaves its floor at
+/// `(f − b)/c` and reaches its cap at `(u − b)/c`. Breakpoints at `s ≤ 0` (no floor above
+/// the unscaled amount) and at `s = ∞` (no cap) are not stored.
 struct Breakpoints {
     floors_total: f64,
-    /// g(0): every region at its floor.
+    /// g(0): every region at its floor or its unscaled amount, whichever is higher.
     base: f64,
     /// Slope of g just after s = 0 (regions without a floor that are not capped at 0).
     slope0: f64,
@@ -79,12 +153,7 @@ struct Breakpoints {
 }
 
 impl Breakpoints {
-    fn collect(
-        claims: &[f64],
-        floors: &[f64],
-        caps: &[f64],
-        scratch: &mut Vec<(f64, f64)>,
-    ) -> Self {
+    fn collect(t: Terms, scratch: &mut Vec<(f64, f64)>) -> Self {
         scratch.clear();
         let mut b = Breakpoints {
             floors_total: 0.0,
@@ -93,56 +162,58 @@ impl Breakpoints {
             max_total: 0.0,
             unbounded: false,
         };
-        for ((&c, &f), &u) in claims.iter().zip(floors).zip(caps) {
-            let (c, f) = (c.max(0.0), f.max(0.0));
+        for i in 0..t.len() {
+            let (c, fixed, f, u) = (
+                t.scaled[i].max(0.0),
+                t.fixed[i].max(0.0),
+                t.floor[i].max(0.0),
+                t.cap[i],
+            );
             b.floors_total += f;
-            b.base += f;
-            if c > 0.0 && f <= u {
-                let lo = f / c;
+            let at0 = f.max(fixed.min(u));
+            b.base += at0;
+            if c > 0.0 && f <= u && fixed < u {
+                let lo = (f - fixed) / c;
                 if lo > 0.0 {
                     scratch.push((lo, c));
                 } else {
                     b.slope0 += c;
                 }
                 if u.is_finite() {
-                    // A tiny claim can overflow u/c; any finite stand-in keeps the order.
-                    let hi = (u / c).min(f64::MAX);
+                    // A tiny claim can overflow (u − b)/c; any finite stand-in keeps the
+                    // order.
+                    let hi = ((u - fixed) / c).min(f64::MAX);
                     scratch.push((hi, -c));
                     b.max_total += u;
                 } else {
                     b.unbounded = true;
                 }
             } else {
-                b.max_total += f;
+                b.max_total += at0;
             }
         }
         b
     }
 }
 
-/// Find `s ≥ 0` with `Σ max(f_i, min(s·c_i, u_i)) = target` exactly (see the module docs).
+/// Find `s ≥ 0` with `Σ max(f_i, min(s·c_i + b_i, u_i)) = target` exactly (see the module
+/// docs).
 ///
-/// `claims`, `floors` and `caps` are read pairwise up to the shortest length. `scratch`
-/// holds the breakpoints `(position, slope change)`; pass the same vector on every
-/// call to avoid allocation. Never panics; a non-finite target is treated as unreachable.
-pub fn solve_scale(
-    claims: &[f64],
-    floors: &[f64],
-    caps: &[f64],
-    target: f64,
-    scratch: &mut Vec<(f64, f64)>,
-) -> BudgetSolution {
+/// `scratch` holds the breakpoints `(position, slope change)`; pass the same vector on
+/// every call to avoid allocation. Never panics; a non-finite target is treated as
+/// unreachable.
+pub fn solve_scale(t: Terms, target: f64, scratch: &mut Vec<(f64, f64)>) -> BudgetSolution {
     let Breakpoints {
         floors_total,
         base,
         slope0,
         max_total,
         unbounded,
-    } = Breakpoints::collect(claims, floors, caps, scratch);
-    if floors_total > target {
+    } = Breakpoints::collect(t, scratch);
+    if base > target {
         return BudgetSolution {
             scale: 0.0,
-            paid_total: floors_total,
+            paid_total: base,
             floors_total,
             status: SolveStatus::FloorsExceedTarget,
         };
@@ -152,7 +223,7 @@ pub fn solve_scale(
         let scale = scratch.iter().map(|&(p, _)| p).fold(0.0, f64::max);
         return BudgetSolution {
             scale,
-            paid_total: paid_total(claims, floors, caps, scale),
+            paid_total: paid_total(t, scale),
             floors_total,
             status: SolveStatus::Saturated,
         };
@@ -198,8 +269,8 @@ pub fn solve_scale(
         // Only rounding can land here (target within ulps of g(∞)): pay the maximum.
         s_left
     };
-    let s = refine(claims, floors, caps, target, s0.max(0.0));
-    let paid = paid_total(claims, floors, caps, s);
+    let s = refine(t, target, s0.max(0.0));
+    let paid = paid_total(t, s);
     BudgetSolution {
         scale: s,
         paid_total: paid,
@@ -218,8 +289,8 @@ pub fn solve_scale(
 /// which regions are floored, capped or free, not on the point the search stopped at; the
 /// quickselect of [`solve_scale`] and the warm start of [`solve_scale_from`] therefore give
 /// the same bits.
-fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> f64 {
-    let seg = segment_at::<F64x4>(claims, floors, caps, s);
+fn refine(t: Terms, target: f64, s: f64) -> f64 {
+    let seg = segment_at::<F64x4>(t, s);
     if seg.slope > 0.0 {
         ((target - seg.fixed) / seg.slope).max(0.0)
     } else {
@@ -232,7 +303,8 @@ fn refine(claims: &[f64], floors: &[f64], caps: &[f64], target: f64, s: f64) -> 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Segment {
     /// Money of the regions whose payment does not move with the scale at `s` (on their
-    /// floor, on their cap, or with no positive claim).
+    /// floor, on their cap, or with no positive claim), and the unscaled amounts of those
+    /// that do.
     fixed: f64,
     /// `Σ c_i` over the regions strictly between floor and cap at `s`.
     slope: f64,
@@ -263,30 +335,21 @@ impl Segment {
 /// [`Segment`] at scale `s ≥ 0`, in one branch-free pass: region `i` goes to lane
 /// `i % LANES`, the last `n % LANES` regions to lane 0.
 #[inline(always)]
-fn segment_at<V: Vector>(claims: &[f64], floors: &[f64], caps: &[f64], s: f64) -> Segment {
-    let n = claims.len().min(floors.len()).min(caps.len());
-    let (claims, floors, caps) = (&claims[..n], &floors[..n], &caps[..n]);
+fn segment_at<V: Vector>(t: Terms, s: f64) -> Segment {
     let mut lanes = SegmentLanes::<V>::new();
     let sv = V::splat(s);
-    let tail = Tail::of(n);
+    let tail = Tail::of(t.len());
     for i in (0..tail.start).step_by(LANES) {
-        let r = i..i + LANES;
-        let (c, f, u) = (
-            V::load(&claims[r.clone()]),
-            V::load(&floors[r.clone()]),
-            V::load(&caps[r]),
-        );
-        lanes.add4(c, f, u, &rules::pay(c, f, u, sv));
+        let [c, b, f, u] = t.lanes::<V>(Span::Chunk(i));
+        lanes.add4(c, b, f, u, &rules::pay(c, b, f, u, sv));
     }
-    // An `if`, not a closure: closures are compiled without the AVX features of the copy
-    // that calls them, which turns their vector operations into calls.
     let rest = if tail.len > 0 {
-        let (c, f, u) = (tail.load(claims), tail.load(floors), tail.load(caps));
-        Some((c, f, u, rules::pay(c, f, u, sv)))
+        let [c, b, f, u] = t.lanes::<V>(Span::Tail(tail));
+        Some(([c, b, f, u], rules::pay(c, b, f, u, sv)))
     } else {
         None
     };
-    lanes.finish(tail.len, rest.as_ref().map(|(c, f, u, p)| (*c, *f, *u, p)))
+    lanes.finish(tail.len, rest.as_ref().map(|(v, p)| (*v, p)))
 }
 
 /// The sums of [`segment_at`] at one scale, for a caller's own pass over the regions (a
@@ -316,23 +379,24 @@ impl<V: Vector> SegmentLanes<V> {
         }
     }
 
-    /// The terms of four regions (claims `c`, floors `f`, caps `u`, paid `p` at the
-    /// segment's scale): the money of those whose payment does not move with the scale,
-    /// the claims of those that do (strictly between floor and cap), and the floors.
+    /// The terms of four regions (scaled claims `c`, unscaled amounts `b`, floors `f`,
+    /// caps `u`, paid `p` at the segment's scale): the money of those whose payment does
+    /// not move with the scale plus the unscaled amounts of those that do, the claims of
+    /// those that do (strictly between floor and cap), and the floors.
     #[inline(always)]
-    fn terms(c: V, f: V, u: V, p: &Pay<V>) -> [V; 3] {
+    fn terms(c: V, b: V, f: V, u: V, p: &Pay<V>) -> [V; 3] {
         let zero = V::splat(0.0);
         let positive = c.gt(zero);
         let f = f.max_gt(zero);
-        let raw = p.raw.and(positive);
-        let free = raw.gt(f) & raw.lt(u);
-        [free.select(zero, p.x), c.and(positive).and(free), f]
+        let free = positive & p.raw.gt(f) & p.raw.lt(u);
+        [free.select(b, p.x), c.and(free), f]
     }
 
-    /// Add four regions paid `p` at the segment's scale.
+    /// Add four regions (scaled claims, unscaled amounts, floors, caps) paid `p` at the
+    /// segment's scale.
     #[inline(always)]
-    pub fn add4(&mut self, c: V, f: V, u: V, p: &Pay<V>) {
-        let [a, b, d] = Self::terms(c, f, u, p);
+    pub fn add4(&mut self, c: V, b: V, f: V, u: V, p: &Pay<V>) {
+        let [a, b, d] = Self::terms(c, b, f, u, p);
         self.fixed = self.fixed + a;
         self.slope = self.slope + b;
         self.floors = self.floors + d;
@@ -341,14 +405,14 @@ impl<V: Vector> SegmentLanes<V> {
     /// The segment, after adding the first `len` lanes of the last regions (fewer than
     /// four, zero-padded) to lane 0 in region order.
     #[inline(always)]
-    pub fn finish(self, len: usize, tail: Option<(V, V, V, &Pay<V>)>) -> Segment {
+    pub fn finish(self, len: usize, tail: Option<([V; 4], &Pay<V>)>) -> Segment {
         let mut sums = [
             self.fixed.to_array(),
             self.slope.to_array(),
             self.floors.to_array(),
         ];
-        if let Some((c, f, u, p)) = tail {
-            for (sum, t) in sums.iter_mut().zip(Self::terms(c, f, u, p)) {
+        if let Some(([c, b, f, u], p)) = tail {
+            for (sum, t) in sums.iter_mut().zip(Self::terms(c, b, f, u, p)) {
                 for x in &t.to_array()[..len] {
                     sum[0] += x;
                 }
@@ -375,17 +439,11 @@ pub struct WarmStep {
 }
 
 /// One pass at `start` and the Newton step from it (see [`WarmStep`]).
-pub fn warm_step(
-    claims: &[f64],
-    floors: &[f64],
-    caps: &[f64],
-    target: f64,
-    start: f64,
-) -> Option<WarmStep> {
+pub fn warm_step(t: Terms, target: f64, start: f64) -> Option<WarmStep> {
     if !(start.is_finite() && start > 0.0) {
         return None;
     }
-    let seg = segment_at::<F64x4>(claims, floors, caps, start);
+    let seg = segment_at::<F64x4>(t, start);
     seg.step(target).map(|scale| WarmStep { seg, scale })
 }
 
@@ -415,20 +473,18 @@ pub const WARM_START_STEPS: usize = 8;
 /// segments; saturated and infeasible budgets always end there.
 #[inline(always)]
 pub fn solve_scale_from<V: Vector>(
-    claims: &[f64],
-    floors: &[f64],
-    caps: &[f64],
+    t: Terms,
     target: f64,
     start: f64,
     scratch: &mut Vec<(f64, f64)>,
 ) -> BudgetSolution {
     if start.is_finite() && start > 0.0 {
-        let mut seg = segment_at::<V>(claims, floors, caps, start);
+        let mut seg = segment_at::<V>(t, start);
         for _ in 0..WARM_START_STEPS {
             let Some(next) = seg.step(target) else {
                 break;
             };
-            let at = segment_at::<V>(claims, floors, caps, next);
+            let at = segment_at::<V>(t, next);
             if at.same(&seg) {
                 return BudgetSolution {
                     scale: next,
@@ -440,30 +496,22 @@ pub fn solve_scale_from<V: Vector>(
             seg = at;
         }
     }
-    solve_scale(claims, floors, caps, target, scratch)
+    solve_scale(t, target, scratch)
 }
 
 /// `Σ x_i(scale)`, summed in region order.
-pub fn paid_total(claims: &[f64], floors: &[f64], caps: &[f64], scale: f64) -> f64 {
-    let n = claims.len().min(floors.len()).min(caps.len());
+pub fn paid_total(t: Terms, scale: f64) -> f64 {
     let (sv, zero) = (F64x4::splat(scale), F64x4::splat(0.0));
-    let pay = |c: F64x4, f: F64x4, u: F64x4| rules::pay(c.max_gt(zero), f, u, sv).x;
+    let pay = |[c, b, f, u]: [F64x4; 4]| rules::pay(c.max_gt(zero), b.max_gt(zero), f, u, sv).x;
     let mut total = 0.0;
-    let tail = Tail::of(n);
+    let tail = Tail::of(t.len());
     for i in (0..tail.start).step_by(LANES) {
-        let r = i..i + LANES;
-        let x = pay(
-            F64x4::load(&claims[r.clone()]),
-            F64x4::load(&floors[r.clone()]),
-            F64x4::load(&caps[r]),
-        );
-        for v in x.to_array() {
+        for v in pay(t.lanes(Span::Chunk(i))).to_array() {
             total += v;
         }
     }
     if tail.len > 0 {
-        let x = pay(tail.load(claims), tail.load(floors), tail.load(caps));
-        for v in &x.to_array()[..tail.len] {
+        for v in &pay(t.lanes(Span::Tail(tail))).to_array()[..tail.len] {
             total += v;
         }
     }
@@ -471,193 +519,4 @@ pub fn paid_total(claims: &[f64], floors: &[f64], caps: &[f64], scale: f64) -> f
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use approx::assert_relative_eq;
-
-    const INF: f64 = f64::INFINITY;
-
-    fn solve(c: &[f64], f: &[f64], u: &[f64], t: f64) -> (BudgetSolution, Vec<f64>) {
-        let mut scratch = Vec::new();
-        let sol = solve_scale(c, f, u, t, &mut scratch);
-        let x = c
-            .iter()
-            .zip(f)
-            .zip(u)
-            .map(|((&c, &f), &u)| pay_one(c, f, u, sol.scale))
-            .collect();
-        (sol, x)
-    }
-
-    #[test]
-    fn plain_proportional_scaling() {
-        let (sol, x) = solve(&[1.0, 3.0], &[0.0, 0.0], &[INF, INF], 8.0);
-        assert_eq!(sol.status, SolveStatus::Exact);
-        assert_relative_eq!(sol.scale, 2.0);
-        assert_relative_eq!(x[0], 2.0);
-        assert_relative_eq!(x[1], 6.0);
-    }
-
-    #[test]
-    fn floors_binding() {
-        // Region 0 has a floor of 5 that proportional scaling (s = 1 → 1) would break.
-        let (sol, x) = solve(&[1.0, 4.0, 5.0], &[5.0, 0.0, 0.0], &[INF; 3], 14.0);
-        assert_eq!(sol.status, SolveStatus::Exact);
-        // 5 + 9 s = 14 → s = 1, and region 0 stays on its floor (1 < 5).
-        assert_relative_eq!(sol.scale, 1.0, epsilon = 1e-12);
-        assert_relative_eq!(x[0], 5.0);
-        assert_relative_eq!(x[1], 4.0, epsilon = 1e-12);
-        assert_relative_eq!(x.iter().sum::<f64>(), 14.0, epsilon = 1e-12);
-    }
-
-    #[test]
-    fn caps_binding() {
-        let (sol, x) = solve(&[1.0, 1.0, 2.0], &[0.0; 3], &[2.0, INF, INF], 20.0);
-        assert_eq!(sol.status, SolveStatus::Exact);
-        // Region 0 capped at 2; 3 s = 18 → s = 6.
-        assert_relative_eq!(sol.scale, 6.0, epsilon = 1e-12);
-        assert_relative_eq!(x[0], 2.0);
-        assert_relative_eq!(x[2], 12.0, epsilon = 1e-12);
-        assert_relative_eq!(sol.paid_total, 20.0, epsilon = 1e-12);
-    }
-
-    #[test]
-    fn floors_and_caps_binding_together() {
-        let c = [1.0, 2.0, 3.0, 4.0, 0.0];
-        let f = [6.0, 0.0, 0.0, 0.0, 1.0];
-        let u = [INF, 3.0, INF, 10.0, INF];
-        let (sol, x) = solve(&c, &f, &u, 30.0);
-        assert_eq!(sol.status, SolveStatus::Exact);
-        // s = 3: x = [6 (floor), 3 (cap), 9, 10 (cap), 1 (floor of a zero claim)] → 29.
-        // So s is a little above 3: 6 + 3 + 3 s + 10 + 1 = 30 → s = 10/3.
-        assert_relative_eq!(sol.scale, 10.0 / 3.0, epsilon = 1e-12);
-        assert_relative_eq!(x[0], 6.0);
-        assert_relative_eq!(x[1], 3.0);
-        assert_relative_eq!(x[3], 10.0);
-        assert_relative_eq!(x[4], 1.0);
-        assert_relative_eq!(x.iter().sum::<f64>(), 30.0, epsilon = 1e-12);
-    }
-
-    #[test]
-    fn floor_wins_over_a_lower_cap() {
-        let (_, x) = solve(&[1.0, 1.0], &[5.0, 0.0], &[2.0, INF], 10.0);
-        assert_relative_eq!(x[0], 5.0);
-        assert_relative_eq!(x[1], 5.0, epsilon = 1e-12);
-    }
-
-    #[test]
-    fn infeasible_floors_are_reported() {
-        let (sol, _) = solve(&[1.0, 1.0], &[5.0, 6.0], &[INF, INF], 10.0);
-        assert_eq!(sol.status, SolveStatus::FloorsExceedTarget);
-        assert_relative_eq!(sol.floors_total, 11.0);
-    }
-
-    #[test]
-    fn saturation_when_everyone_is_capped() {
-        let (sol, x) = solve(&[1.0, 2.0, 0.0], &[0.0, 0.0, 0.5], &[3.0, 2.0, INF], 10.0);
-        assert_eq!(sol.status, SolveStatus::Saturated);
-        assert_relative_eq!(x[0], 3.0);
-        assert_relative_eq!(x[1], 2.0);
-        assert_relative_eq!(x[2], 0.5);
-        assert_relative_eq!(sol.paid_total, 5.5);
-        assert_relative_eq!(sol.unallocated(10.0), 4.5);
-        // All claims zero: only the floors are paid.
-        let (sol, _) = solve(&[0.0, 0.0], &[1.0, 0.0], &[INF, INF], 3.0);
-        assert_eq!(sol.status, SolveStatus::Saturated);
-        assert_relative_eq!(sol.unallocated(3.0), 2.0);
-    }
-
-    #[test]
-    fn warm_start_gives_the_same_bits_from_any_start() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let mut confirmed = 0;
-        for case in 0..50 {
-            let n = 1 + case * 37;
-            let c: Vec<f64> = (0..n).map(|_| next() * 10.0).collect();
-            let f: Vec<f64> = c
-                .iter()
-                .map(|&ci| {
-                    if next() < 0.2 {
-                        ci * (0.5 + next())
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            let u: Vec<f64> = c
-                .iter()
-                .map(|&ci| {
-                    if next() < 0.2 {
-                        ci * (0.5 + next())
-                    } else {
-                        INF
-                    }
-                })
-                .collect();
-            let t = c.iter().sum::<f64>() * (0.8 + 0.4 * next());
-            let mut scratch = Vec::new();
-            let want = solve_scale(&c, &f, &u, t, &mut scratch);
-            for start in [1e-6, 0.3, 0.9, 1.0, 1.1, 3.0, 1e6, f64::NAN, -1.0] {
-                // A confirmed first step (the caller's own pass) is the same answer.
-                if let Some(step) = warm_step(&c, &f, &u, t, start)
-                    && let Some(sol) = step.confirm(segment_at::<F64x4>(&c, &f, &u, step.scale))
-                {
-                    assert_eq!(sol.scale.to_bits(), want.scale.to_bits(), "case {case}");
-                    assert_eq!(sol.status, SolveStatus::Exact);
-                    confirmed += 1;
-                }
-                let got = solve_scale_from::<F64x4>(&c, &f, &u, t, start, &mut scratch);
-                assert_eq!(got.status, want.status, "case {case} start {start}");
-                assert_eq!(
-                    got.scale.to_bits(),
-                    want.scale.to_bits(),
-                    "case {case} start {start}: {} vs {}",
-                    got.scale,
-                    want.scale
-                );
-            }
-        }
-        assert!(confirmed > 0, "no first step was confirmed");
-    }
-
-    #[test]
-    fn exact_on_many_breakpoints() {
-        // Deterministic pseudo-random instance with many floors and caps.
-        let n = 2_000;
-        let mut c = Vec::with_capacity(n);
-        let mut f = Vec::with_capacity(n);
-        let mut u = Vec::with_capacity(n);
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        for _ in 0..n {
-            let ci = next() * 10.0;
-            c.push(ci);
-            f.push(if next() < 0.2 {
-                ci * (0.5 + next())
-            } else {
-                0.0
-            });
-            u.push(if next() < 0.2 {
-                ci * (0.5 + next())
-            } else {
-                INF
-            });
-        }
-        let t = c.iter().sum::<f64>() * 1.1;
-        let (sol, x) = solve(&c, &f, &u, t);
-        assert_eq!(sol.status, SolveStatus::Exact);
-        let sum: f64 = x.iter().sum();
-        assert!((sum - t).abs() <= 1e-9 * t, "sum {sum} target {t}");
-    }
-}
+mod tests;

@@ -38,13 +38,14 @@ pub fn budget_flows(a: &Allocation) -> BudgetFlows {
     };
     let terms = |load: &dyn Fn(&[f64]) -> F64x4, at: usize, len: usize| {
         let x = load(&a.x);
+        let c = load(&a.scaled);
         let p = Pay {
-            raw: sv * load(&a.claim),
+            raw: (sv * c).and(c.gt(zero)) + load(&a.fixed),
             x,
             floor_binds: mask(&a.floor_binds, at, len),
             cap_binds: mask(&a.cap_binds, at, len),
         };
-        rules::flows(load(&a.net), load(&a.q), sv, &p)
+        rules::flows(load(&a.net), load(&a.net_fixed), load(&a.q), sv, &p)
     };
     let mut sums = [zero; 3];
     let tail = Tail::of(n);
@@ -80,6 +81,7 @@ mod tests {
         let mut a = Allocation::paid(&[10.0, 10.0, 10.0]);
         a.q = vec![-0.2, 0.1, 0.0];
         a.claim = vec![8.0, 11.0, 10.0];
+        a.scaled = a.claim.clone();
         a.x = vec![9.0, 11.0, 10.0];
         a.floor_binds = vec![true, false, false];
         a.cap_binds = vec![false, false, true];

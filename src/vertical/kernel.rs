@@ -16,7 +16,7 @@
 //! itself.
 
 use super::allocate::{Allocation, Workspace, allocate};
-use super::budget::{SolveStatus, solve_scale_from};
+use super::budget::{SolveStatus, Terms, solve_scale_from};
 use super::flows::{BudgetFlows, budget_flows};
 use super::prepare::{ClaimSink, PER_DRAW, Prepared, TagCache};
 use super::rules::{self, Claim, RegionLanes, Tail};
@@ -44,12 +44,16 @@ pub struct Kernel {
 /// Per-draw buffers of a [`Kernel`], reused across draws.
 #[derive(Debug, Clone, Default)]
 pub struct KernelScratch {
+    /// The scaled claims and the amounts paid as stated ([`rules::Claim`]).
     claim: Vec<f64>,
+    fixed: Vec<f64>,
     floor: Vec<f64>,
-    /// `S·(1 − cut)`, for the reward and deduction money.
+    /// `K·(1 − cut)` and `C·(1 − cut)` (or `S·(1 − cut)` and 0), for the reward and
+    /// deduction money.
     net: Vec<f64>,
+    net_fixed: Vec<f64>,
     q: Vec<f64>,
-    /// Σ claims of the last [`Kernel::claims`] call.
+    /// Σ of the scaled claims of the last [`Kernel::claims`] call.
     claims_total: f64,
     /// A claim of the last [`Kernel::claims`] call overflowed to +∞.
     overflow: bool,
@@ -87,8 +91,10 @@ pub use super::prepare::{SharedTerms, self_sufficiency_into};
 /// sum and whether one overflowed.
 struct Claims<'a, V: Vector> {
     claim: &'a mut [f64],
+    fixed: &'a mut [f64],
     floor: &'a mut [f64],
     net: &'a mut [f64],
+    net_fixed: &'a mut [f64],
     q: &'a mut [f64],
     total: V,
     over: V::Mask,
@@ -98,22 +104,28 @@ struct Claims<'a, V: Vector> {
 impl<V: Vector> ClaimSink<V> for Claims<'_, V> {
     #[inline(always)]
     fn chunk(&mut self, i: usize, _: &RegionLanes<V>, c: &Claim<V>) {
-        c.claim.store(&mut self.claim[i..]);
+        c.scaled.store(&mut self.claim[i..]);
+        c.fixed.store(&mut self.fixed[i..]);
         c.net.store(&mut self.net[i..]);
+        c.net_fixed.store(&mut self.net_fixed[i..]);
         c.q.store(&mut self.q[i..]);
         c.floor.store(&mut self.floor[i..]);
-        self.total = self.total + c.claim;
-        self.over = self.over | c.claim.eq(V::splat(f64::INFINITY));
+        self.total = self.total + c.scaled;
+        let inf = V::splat(f64::INFINITY);
+        self.over = self.over | c.scaled.eq(inf) | c.fixed.eq(inf);
     }
 
     #[inline(always)]
     fn tail(&mut self, t: Tail, _: &RegionLanes<V>, c: &Claim<V>) {
-        t.store(c.claim, self.claim);
+        t.store(c.scaled, self.claim);
+        t.store(c.fixed, self.fixed);
         t.store(c.net, self.net);
+        t.store(c.net_fixed, self.net_fixed);
         t.store(c.q, self.q);
         t.store(c.floor, self.floor);
-        self.tail = c.claim.to_array();
+        self.tail = c.scaled.to_array();
         self.tail[t.len..].fill(0.0);
+        self.over = self.over | c.fixed.eq(V::splat(f64::INFINITY));
     }
 }
 
@@ -165,13 +177,13 @@ impl Kernel {
             BudgetMode::Open => f64::NAN,
             BudgetMode::Fixed => {
                 let target = (budget.total.unwrap_or(0.0) - self.prep.pool_unallocated).max(0.0);
-                let sol = super::budget::solve_scale(
+                let terms = Terms::new(
                     &scratch.claim,
+                    &scratch.fixed,
                     &scratch.floor,
                     &self.prep.cap,
-                    target,
-                    &mut scratch.ws.events,
                 );
+                let sol = super::budget::solve_scale(terms, target, &mut scratch.ws.events);
                 match sol.status {
                     SolveStatus::Exact => sol.scale,
                     _ => f64::NAN,
@@ -206,7 +218,14 @@ impl Kernel {
     ) {
         let n = data.n;
         // Every slot is written below: resize only, no zeroing per draw.
-        for v in [&mut s.claim, &mut s.floor, &mut s.net, &mut s.q] {
+        for v in [
+            &mut s.claim,
+            &mut s.fixed,
+            &mut s.floor,
+            &mut s.net,
+            &mut s.net_fixed,
+            &mut s.q,
+        ] {
             v.resize(n, 0.0);
         }
         let dq = &data.col(Column::EqiChange)[..n];
@@ -219,8 +238,10 @@ impl Kernel {
         let zero = V::splat(0.0);
         let mut sink = Claims {
             claim: &mut s.claim[..n],
+            fixed: &mut s.fixed[..n],
             floor: &mut s.floor[..n],
             net: &mut s.net[..n],
+            net_fixed: &mut s.net_fixed[..n],
             q: &mut s.q[..n],
             total: zero,
             over: zero.lt(zero),
@@ -336,10 +357,9 @@ impl Kernel {
             BudgetMode::Open => (1.0, None),
             BudgetMode::Fixed => {
                 let target = (budget.total.unwrap_or(0.0) - self.prep.pool_unallocated).max(0.0);
+                let terms = Terms::new(&s.claim, &s.fixed, &s.floor, &self.prep.cap);
                 let sol = solve_scale_from::<V>(
-                    &s.claim,
-                    &s.floor,
-                    &self.prep.cap,
+                    terms,
                     target,
                     self.draw_start(s.claims_total, out),
                     &mut s.ws.events,
@@ -381,8 +401,9 @@ impl Kernel {
         for v in [&mut out.deduction, &mut out.floor_binds, &mut out.cap_binds] {
             v.resize(n, 0);
         }
-        let (claim, floor, cap) = (&s.claim[..n], &s.floor[..n], &self.prep.cap[..n]);
-        let (net, qs) = (&s.net[..n], &s.q[..n]);
+        let (claim, fixed) = (&s.claim[..n], &s.fixed[..n]);
+        let (floor, cap) = (&s.floor[..n], &self.prep.cap[..n]);
+        let (net, net_fixed, qs) = (&s.net[..n], &s.net_fixed[..n], &s.q[..n]);
         let (fbs, cbs, ded) = (
             &mut out.floor_binds[..n],
             &mut out.cap_binds[..n],
@@ -397,6 +418,7 @@ impl Kernel {
             let r = i..i + LANES;
             let p = rules::pay(
                 V::load(&claim[r.clone()]),
+                V::load(&fixed[r.clone()]),
                 V::load(&floor[r.clone()]),
                 V::load(&cap[r.clone()]),
                 vs,
@@ -406,7 +428,8 @@ impl Kernel {
             fbs[r.clone()].copy_from_slice(&p.floor_binds.to_u8());
             cbs[r.clone()].copy_from_slice(&p.cap_binds.to_u8());
             ded[r.clone()].copy_from_slice(&q.lt(zero).to_u8());
-            let [d, w, f] = rules::flows(V::load(&net[r]), q, vs, &p);
+            let [d, w, f] =
+                rules::flows(V::load(&net[r.clone()]), V::load(&net_fixed[r]), q, vs, &p);
             sums = [sums[0] - d, sums[1] + w, sums[2] + f, sums[3] + p.x];
             capped += p.cap_binds.bits().count_ones() as usize;
         }
@@ -417,7 +440,13 @@ impl Kernel {
             sums[3].to_array(),
         ];
         if tail.len > 0 {
-            let p = rules::pay(tail.load(claim), tail.load(floor), tail.load(cap), vs);
+            let p = rules::pay(
+                tail.load(claim),
+                tail.load(fixed),
+                tail.load(floor),
+                tail.load(cap),
+                vs,
+            );
             let q: V = tail.load(qs);
             tail.store(p.x, x);
             let r = tail.start..n;
@@ -425,7 +454,7 @@ impl Kernel {
             let cb = tail.flags::<V>(p.cap_binds);
             cbs[r.clone()].copy_from_slice(&cb[..tail.len]);
             ded[r].copy_from_slice(&tail.flags::<V>(q.lt(zero))[..tail.len]);
-            let [d, w, f] = rules::flows(tail.load(net), q, vs, &p);
+            let [d, w, f] = rules::flows(tail.load(net), tail.load(net_fixed), q, vs, &p);
             for v in &d.to_array()[..tail.len] {
                 lanes[0][0] -= v;
             }

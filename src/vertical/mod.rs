@@ -12,11 +12,13 @@
 //!   `payment`: the budget scale and the payment pass it ends with.
 //! - [`kernel`]: the same allocation for repeated Monte Carlo draws.
 //! - [`flows`]: the money the budget rules move.
+//! - [`infeasible`]: what makes up a budget shortfall.
 
 pub mod allocate;
 pub mod budget;
 pub mod components;
 pub mod flows;
+pub mod infeasible;
 pub mod kernel;
 mod payment;
 pub mod prepare;

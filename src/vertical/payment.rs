@@ -4,14 +4,15 @@
 //! [`super::rules::pay`] over every region.
 
 use super::allocate::Allocation;
-use super::budget::{Segment, SegmentLanes, SolveStatus, solve_scale_from, warm_step};
+use super::budget::{Segment, SegmentLanes, SolveStatus, Terms, solve_scale_from, warm_step};
 use super::rules::{self, Tail};
 use crate::error::{Error, Result};
 use crate::model::formula::{Budget, BudgetMode, Formula, OnInfeasible};
 use crate::simd::{F64x4, LANES};
 
 /// Step 4 of [`super::allocate()`]: the budget scale and the payments, into `out`, whose
-/// claims, floors and caps are set. `claims` is Σ S' (the solve's starting point only).
+/// claims, floors and caps are set. `claims` is Σ of the scaled claims (the solve's
+/// starting point only).
 pub(super) fn solve_and_pay(
     formula: &Formula,
     budget: &Budget,
@@ -29,25 +30,27 @@ pub(super) fn solve_and_pay(
         // the cost linear), with the same bits as the quickselect they fall back to. The
         // first step is usually the answer: the payment pass at its scale confirms it,
         // which saves a pass over claims, floors and caps.
-        let mut from = target / claims;
-        let confirmed =
-            warm_step(&out.claim, &out.floor, &out.cap, target, from).and_then(|step| {
-                let (seg, total) = pay_pass(out, step.scale, false, true);
-                from = step.scale;
-                step.confirm(seg?).map(|sol| (sol, total))
-            });
+        let fixed: f64 = out.fixed.iter().sum();
+        let mut from = (target - fixed) / claims;
+        let terms = Terms::new(&out.scaled, &out.fixed, &out.floor, &out.cap);
+        let confirmed = warm_step(terms, target, from).and_then(|step| {
+            let (seg, total) = pay_pass(out, step.scale, false, true);
+            from = step.scale;
+            step.confirm(seg?).map(|sol| (sol, total))
+        });
         let sol = match confirmed {
             Some((sol, total)) => {
                 paid = Some(total);
                 sol
             }
             None => {
-                solve_scale_from::<F64x4>(&out.claim, &out.floor, &out.cap, target, from, events)
+                let terms = Terms::new(&out.scaled, &out.fixed, &out.floor, &out.cap);
+                solve_scale_from::<F64x4>(terms, target, from, events)
             }
         };
         match sol.status {
             SolveStatus::FloorsExceedTarget => {
-                return scale_floors(formula, budget, target, sol.floors_total, out);
+                return scale_floors(formula, budget, target, out);
             }
             SolveStatus::Exact => {
                 out.scale = sol.scale;
@@ -71,32 +74,40 @@ pub(super) fn solve_and_pay(
     Ok(())
 }
 
-/// Floors that exceed the budget target: an error, or (`scale_floors`) the floors paid
-/// pro rata.
+/// What is owed at a key-subsidy scale of 0 (floors, and the unscaled amounts of the
+/// regions no floor holds) exceeds the budget target: an error that names what makes up
+/// the shortfall, or (`scale_floors`) those amounts paid pro rata.
 fn scale_floors(
     formula: &Formula,
     budget: &Budget,
     target: f64,
-    floors_total: f64,
     out: &mut Allocation,
 ) -> Result<()> {
+    // Each region's payment at s = 0: its floor, or its unscaled amount up to its cap.
+    let at0: Vec<f64> = (0..out.x.len())
+        .map(|i| super::budget::pay_one(0.0, out.fixed[i], out.floor[i], out.cap[i], 0.0))
+        .collect();
     if budget.on_infeasible == OnInfeasible::Error {
+        let owed = super::infeasible::Owed::of(out, &at0);
         return Err(Error::InfeasibleFloors {
             formula: formula.name.clone(),
-            floors: floors_total,
+            floors: owed.floors,
+            unscaled: owed.unscaled,
+            parts: owed.parts,
             budget: target,
-            shortfall: floors_total - target,
+            shortfall: owed.floors + owed.unscaled - target,
         });
     }
-    out.scale = target / floors_total;
+    let owed_total: f64 = at0.iter().sum();
+    out.scale = target / owed_total;
     out.floors_scaled = true;
-    // Shares f_i / Σf from ratios to the largest floor, so a tiny budget against huge
+    // Shares a_i / Σa from ratios to the largest amount, so a tiny budget against huge
     // floors does not underflow to 0.
-    let largest = out.floor.iter().copied().fold(0.0_f64, f64::max);
-    let weight: f64 = out.floor.iter().map(|f| f / largest).sum();
-    for i in 0..out.x.len() {
-        out.x[i] = out.floor[i] / largest / weight * target;
-        out.floor_binds[i] = out.floor[i] > 0.0;
+    let largest = at0.iter().copied().fold(0.0_f64, f64::max);
+    let weight: f64 = at0.iter().map(|a| a / largest).sum();
+    for (i, &a) in at0.iter().enumerate() {
+        out.x[i] = a / largest / weight * target;
+        out.floor_binds[i] = out.floor[i] > 0.0 && out.floor[i] >= a;
         out.cap_binds[i] = false;
     }
     out.total = crate::simd::sum4(&out.x);
@@ -118,8 +129,8 @@ pub(super) fn pay_pass(
     let mut seg = SegmentLanes::<F64x4>::new();
     let mut total = F64x4::splat(0.0);
     let (sv, zero) = (F64x4::splat(s), F64x4::splat(0.0));
-    let pay = |c: F64x4, f: F64x4, u: F64x4| {
-        let p = rules::pay(c, f, u, sv);
+    let pay = |c: F64x4, b: F64x4, f: F64x4, u: F64x4| {
+        let p = rules::pay(c, b, f, u, sv);
         let sat = if saturated {
             c.gt(zero) & u.ge(f)
         } else {
@@ -130,14 +141,15 @@ pub(super) fn pay_pass(
     let tail = Tail::of(n);
     for i in (0..tail.start).step_by(LANES) {
         let r = i..i + LANES;
-        let (c, f, u) = (
-            F64x4::load(&out.claim[r.clone()]),
+        let (c, b, f, u) = (
+            F64x4::load(&out.scaled[r.clone()]),
+            F64x4::load(&out.fixed[r.clone()]),
             F64x4::load(&out.floor[r.clone()]),
             F64x4::load(&out.cap[r.clone()]),
         );
-        let (p, cb, fb) = pay(c, f, u);
+        let (p, cb, fb) = pay(c, b, f, u);
         if segment {
-            seg.add4(c, f, u, &p);
+            seg.add4(c, b, f, u, &p);
         }
         p.x.store(&mut out.x[r.clone()]);
         total = total + p.x;
@@ -148,35 +160,32 @@ pub(super) fn pay_pass(
     }
     let mut lanes = total.to_array();
     let tail_sums = (tail.len > 0).then(|| {
-        let (c, f, u) = (
-            tail.load::<F64x4>(&out.claim),
+        let (c, b, f, u) = (
+            tail.load::<F64x4>(&out.scaled),
+            tail.load(&out.fixed),
             tail.load(&out.floor),
             tail.load(&out.cap),
         );
-        let (p, cb, fb) = pay(c, f, u);
+        let (p, cb, fb) = pay(c, b, f, u);
         tail.store(p.x, &mut out.x);
         tail.add_to_lane0(p.x, &mut lanes);
         for k in 0..tail.len {
             out.floor_binds[tail.start + k] = fb[k] != 0;
             out.cap_binds[tail.start + k] = cb[k] != 0;
         }
-        (c, f, u, p)
+        ([c, b, f, u], p)
     });
-    let seg = segment.then(|| {
-        seg.finish(
-            tail.len,
-            tail_sums.as_ref().map(|(c, f, u, p)| (*c, *f, *u, p)),
-        )
-    });
+    let seg = segment.then(|| seg.finish(tail.len, tail_sums.as_ref().map(|(v, p)| (*v, p))));
     (seg, crate::simd::reduce(lanes))
 }
 
-/// When claims and the budget are more than ~1e308 apart, `s = T/ΣS'` under- or
-/// overflows and `s·S'_i` no longer sums to the target: T = 7e-301 against claims near
-/// 1e300 would pay everyone 0, and a subnormal claim beside a budget near 1 would
-/// overflow `s` to +∞ and pay that region its whole cap, over the budget. Then the regions that no floor holds share what the floor-bound regions leave in
-/// proportion to their claims, capped, by water-filling: shares are computed as ratios
-/// `S'_i/max S'`, so nothing under- or overflows. A no-op in ordinary ranges.
+/// When scaled claims and the budget are more than ~1e308 apart, `s = T/Σc` under- or
+/// overflows and `s·c_i + b_i` no longer sums to the target: T = 7e-301 against claims
+/// near 1e300 would pay everyone 0, and a subnormal claim beside a budget near 1 would
+/// overflow `s` to +∞ and pay that region its whole cap, over the budget. Then the regions
+/// that no floor holds get their unscaled amounts and share what is left in proportion to
+/// their scaled claims, capped, by water-filling: shares are computed as ratios
+/// `c_i/max c`, so nothing under- or overflows. A no-op in ordinary ranges.
 // Indices walk several parallel per-region vectors of `out` at once.
 #[allow(clippy::needless_range_loop)]
 fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
@@ -187,9 +196,10 @@ fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
     let mut rest = target;
     let mut free = vec![false; n];
     for i in 0..n {
-        if out.claim[i] > 0.0 && !out.floor_binds[i] {
+        if out.scaled[i] > 0.0 && !out.floor_binds[i] {
             free[i] = true;
             out.cap_binds[i] = false;
+            rest -= out.fixed[i];
         } else {
             rest -= out.x[i];
         }
@@ -198,20 +208,20 @@ fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
     for _ in 0..=n {
         let largest = (0..n)
             .filter(|&i| free[i])
-            .map(|i| out.claim[i])
+            .map(|i| out.scaled[i])
             .fold(0.0_f64, f64::max);
         if !(largest > 0.0 && largest.is_finite()) {
             break;
         }
         let weight: f64 = (0..n)
             .filter(|&i| free[i])
-            .map(|i| out.claim[i] / largest)
+            .map(|i| out.scaled[i] / largest)
             .sum();
         let share = rest.max(0.0);
         let mut capped = false;
         for i in 0..n {
             if free[i] {
-                out.x[i] = out.claim[i] / largest / weight * share;
+                out.x[i] = out.fixed[i] + out.scaled[i] / largest / weight * share;
                 if out.x[i] > out.cap[i] {
                     capped = true;
                 }
@@ -225,7 +235,7 @@ fn rescue_underflowed_scale(out: &mut Allocation, target: f64) {
                 free[i] = false;
                 out.x[i] = out.cap[i];
                 out.cap_binds[i] = true;
-                rest -= out.cap[i];
+                rest -= out.cap[i] - out.fixed[i];
             }
         }
     }

@@ -52,6 +52,8 @@ pub struct Prepared {
     pub max_cut: f64,
     /// Which violations waive a floor.
     pub waived_on: WaivedOn,
+    /// The budget scale multiplies the key subsidy only ([`Budget::key_only`]).
+    pub key_only: bool,
     /// The key subsidy's self-sufficiency bands (empty without one).
     pub bands: Vec<(f64, f64)>,
     /// The pool weights of the protected-area and red-line pools (empty without the pool).
@@ -175,6 +177,7 @@ impl Prepared {
             None => fill(&mut self.factor, n, |_| 0.0),
         }
         self.bands = f.key.as_ref().map_or(Vec::new(), |k| k.bands.clone());
+        self.key_only = budget.key_only();
         self.pools(f, data, budget);
         let g = tags.values(
             &data.tags,
@@ -264,6 +267,7 @@ impl Prepared {
             max_cut: V::splat(self.max_cut),
             waive_worse: flag::<V>(self.waived_on.worse_grade),
             waive_damage: flag::<V>(self.waived_on.damage),
+            key_only: flag::<V>(self.key_only),
         }
     }
 

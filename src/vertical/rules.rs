@@ -71,6 +71,9 @@ pub struct ClaimRules<'a, V: Vector> {
     /// Whether a worse grade, and damaging industry (D > 0), waive a floor.
     pub waive_worse: V::Mask,
     pub waive_damage: V::Mask,
+    /// Set when the budget scale multiplies the key subsidy only (the default budget
+    /// rule, fixed mode); clear when it multiplies the whole claim.
+    pub key_only: V::Mask,
 }
 
 /// Four regions' inputs to the claim rules.
@@ -113,8 +116,17 @@ pub struct Claim<V: Vector> {
     pub cut: V,
     /// S' = max(0, S · (1 + q) · (1 − cut)).
     pub claim: V,
-    /// S · (1 − cut): the money a quality rate moves is `net · q` at the budget scale.
+    /// The part of the claim the budget scale multiplies: `max(0, K · (1 + q) · (1 −
+    /// cut))` when only the key subsidy is scaled, else S'.
+    pub scaled: V,
+    /// The part paid as stated: `max(0, C · (1 + q) · (1 − cut))` for the components C
+    /// other than the key subsidy when only it is scaled, else 0.
+    pub fixed: V,
+    /// The scaled part before the quality rate, `K · (1 − cut)` (or `S · (1 − cut)`), and
+    /// the unscaled part, `C · (1 − cut)` (or 0): a quality rate moves `(net · s +
+    /// net_fixed) · q` of money.
     pub net: V,
+    pub net_fixed: V,
     /// The floor after its waiver.
     pub floor: V,
     /// Where a violation (a worse grade, or D > 0) waived the floor.
@@ -134,6 +146,8 @@ pub fn claim<V: Vector>(r: &ClaimRules<V>, x: &RegionLanes<V>) -> Claim<V> {
     let q = V::from_array(x.grade.to_array().map(|level| r.rates[level as usize & 7]));
     let cut = (x.lambda * x.damage).min_lt(r.max_cut);
     let claim = (total * (one + q) * (one - cut)).max_gt(zero);
+    let base = r.key_only.select(key, total);
+    let rest = x.rest.and(r.key_only);
     let violated =
         (x.grade.lt(V::splat(3.0)) & r.waive_worse) | (x.damage.gt(zero) & r.waive_damage);
     let waived = x.waivable.gt(zero) & violated;
@@ -144,7 +158,10 @@ pub fn claim<V: Vector>(r: &ClaimRules<V>, x: &RegionLanes<V>) -> Claim<V> {
         q,
         cut,
         claim,
-        net: total * (one - cut),
+        scaled: (base * (one + q) * (one - cut)).max_gt(zero),
+        fixed: (rest * (one + q) * (one - cut)).max_gt(zero),
+        net: base * (one - cut),
+        net_fixed: rest * (one - cut),
         floor: waived.select(zero, x.floor),
         waived,
     }
@@ -153,41 +170,41 @@ pub fn claim<V: Vector>(r: &ClaimRules<V>, x: &RegionLanes<V>) -> Claim<V> {
 /// What the payment rule gives four regions at one budget scale.
 #[derive(Clone, Copy)]
 pub struct Pay<V: Vector> {
-    /// `s · S'`, the scaled claim before floor and cap.
+    /// `s · c + b`, the claim at scale `s` before floor and cap; a zero scaled claim adds
+    /// nothing even at an overflowed scale (∞·0 would be NaN).
     pub raw: V,
-    /// `x = max(f, min(s·S', u))`: the floor wins when it exceeds the cap; a zero claim
-    /// earns nothing even at an overflowed scale (∞·0 would be NaN).
+    /// `x = max(f, min(s·c + b, u))`: the floor wins when it exceeds the cap.
     pub x: V,
-    /// The floor lifted the amount: `f > min(s·S', u)`.
+    /// The floor lifted the amount: `f > min(s·c + b, u)`.
     pub floor_binds: V::Mask,
-    /// The cap cut the amount: `u ≥ f` and `u < s·S'`.
+    /// The cap cut the amount: `u ≥ f` and `u < s·c + b`.
     pub cap_binds: V::Mask,
 }
 
-/// The payment of four regions with claims `c`, floors `f` (≥ 0 after clamping) and caps
-/// `u` at scale `s` (docs/model.md §1.5).
+/// The payment of four regions with scaled claims `c`, unscaled amounts `b`, floors `f`
+/// (≥ 0 after clamping) and caps `u` at scale `s` (docs/model.md §1.5).
 #[inline(always)]
-pub fn pay<V: Vector>(c: V, f: V, u: V, s: V) -> Pay<V> {
+pub fn pay<V: Vector>(c: V, b: V, f: V, u: V, s: V) -> Pay<V> {
     let zero = V::splat(0.0);
     let f = f.max_gt(zero);
-    let raw = s * c;
+    let raw = (s * c).and(c.gt(zero)) + b;
     let capped = raw.min_lt(u);
     Pay {
         raw,
-        x: f.max_gt(raw.and(c.gt(zero)).min_lt(u)),
+        x: f.max_gt(capped),
         floor_binds: f.gt(capped),
         cap_binds: u.ge(f) & u.lt(raw),
     }
 }
 
 /// The budget flows of four paid regions (docs/model.md §1.5): the money a quality rate
-/// moves, `net · q · s`, where it is a deduction (≤ 0; the deducted total is minus its
-/// sum) and where it is a reward (≥ 0), and the money paid to lift a region to its floor,
-/// `x − s·S'`.
+/// moves, `net · q · s + net_fixed · q`, where it is a deduction (≤ 0; the deducted total
+/// is minus its sum) and where it is a reward (≥ 0), and the money paid to lift a region
+/// to its floor, `x − (s·c + b)`.
 #[inline(always)]
-pub fn flows<V: Vector>(net: V, q: V, s: V, p: &Pay<V>) -> [V; 3] {
+pub fn flows<V: Vector>(net: V, net_fixed: V, q: V, s: V, p: &Pay<V>) -> [V; 3] {
     let zero = V::splat(0.0);
-    let money = net * q * s;
+    let money = net * q * s + net_fixed * q;
     [
         money.and(q.lt(zero)),
         money.and(q.gt(zero)),
@@ -303,6 +320,7 @@ mod tests {
             max_cut: F64x4::splat(0.2),
             waive_worse: F64x4::splat(0.0).le(F64x4::splat(0.0)),
             waive_damage: F64x4::splat(0.0).le(F64x4::splat(0.0)),
+            key_only: F64x4::splat(0.0).lt(F64x4::splat(0.0)),
         }
     }
 
@@ -350,10 +368,30 @@ mod tests {
     }
 
     #[test]
+    fn key_only_scaling_splits_the_claim() {
+        // As above, with only the key subsidy scaled: K = 40 and the rest 2 each take the
+        // rate 1.1 and the cut 0.9; the money the rate moves splits the same way.
+        let mut r = rules(&[]);
+        r.key_only = F64x4::splat(0.0).le(F64x4::splat(0.0));
+        let c = claim(&r, &region(100.0, 20.0, 1.5, 0.2));
+        assert_eq!(lane0(c.claim), 42.0 * 1.1 * 0.9);
+        assert_eq!(lane0(c.scaled), 40.0 * 1.1 * 0.9);
+        assert_eq!(lane0(c.fixed), 2.0 * 1.1 * 0.9);
+        assert_eq!(lane0(c.net), 40.0 * 0.9);
+        assert_eq!(lane0(c.net_fixed), 2.0 * 0.9);
+        // Scaling everything: the whole claim scales and nothing is fixed.
+        let c = claim(&rules(&[]), &region(100.0, 20.0, 1.5, 0.2));
+        assert_eq!(lane0(c.scaled), lane0(c.claim));
+        assert_eq!(lane0(c.fixed), 0.0);
+        assert_eq!(lane0(c.net_fixed), 0.0);
+    }
+
+    #[test]
     fn payment_clamps_between_floor_and_cap() {
         let p = |c: f64, f: f64, u: f64, s: f64| {
             let p = pay(
                 F64x4::splat(c),
+                F64x4::splat(0.0),
                 F64x4::splat(f),
                 F64x4::splat(u),
                 F64x4::splat(s),

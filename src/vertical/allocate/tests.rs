@@ -1,7 +1,7 @@
 //! Tests of the point allocator: every budget case, by hand.
 use super::super::payment::pay_pass;
 use super::*;
-use crate::model::formula::{BudgetMode, OnInfeasible};
+use crate::model::formula::{BudgetMode, BudgetScale, OnInfeasible};
 use crate::model::formula::{
     Floor, KeySubsidy, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
 };
@@ -48,7 +48,9 @@ fn fused_payment_pass_matches_the_plain_pass() {
     let mut r = crate::sampling::rng::stream(11, 0, 0);
     for n in [1usize, 4, 7, 203] {
         let mut out = Allocation {
-            claim: (0..n)
+            // Every third region also has an amount paid as stated.
+            fixed: (0..n).map(|i| if i % 3 == 0 { 1.5 } else { 0.0 }).collect(),
+            scaled: (0..n)
                 .map(|i| match i % 9 {
                     0 => 0.0,
                     _ => crate::sampling::rng::std_normal(&mut r).exp() * 10.0,
@@ -75,13 +77,13 @@ fn fused_payment_pass_matches_the_plain_pass() {
             assert!(seg.is_some());
             let mut lanes = [0.0; 4];
             for i in 0..n {
-                let (c, f, u) = (out.claim[i], out.floor[i], out.cap[i]);
-                let raw = if c > 0.0 { s * c } else { 0.0 };
+                let (c, b, f, u) = (out.scaled[i], out.fixed[i], out.floor[i], out.cap[i]);
+                let raw = if c > 0.0 { s * c } else { 0.0 } + b;
                 let x = f.max(raw.min(u));
                 assert_eq!(out.x[i].to_bits(), x.to_bits(), "n {n} s {s} region {i}");
                 lanes[crate::simd::lane_of(i, n)] += x;
-                assert_eq!(out.floor_binds[i], f > (s * c).min(u), "floor flag {i}");
-                assert_eq!(out.cap_binds[i], u >= f && u < s * c, "cap flag {i}");
+                assert_eq!(out.floor_binds[i], f > raw.min(u), "floor flag {i}");
+                assert_eq!(out.cap_binds[i], u >= f && u < raw, "cap flag {i}");
             }
             assert_eq!(total.to_bits(), crate::simd::reduce(lanes).to_bits());
             if n == 203 {
@@ -126,6 +128,7 @@ fn fixed(total: f64) -> Budget {
         total: Some(total),
         mode: BudgetMode::Fixed,
         on_infeasible: OnInfeasible::Error,
+        scale: BudgetScale::All,
     }
 }
 
@@ -134,6 +137,7 @@ fn open() -> Budget {
         total: None,
         mode: BudgetMode::Open,
         on_infeasible: OnInfeasible::Error,
+        scale: BudgetScale::All,
     }
 }
 
