@@ -12,7 +12,10 @@ use ecocomp::model::Scenario;
 use ecocomp::montecarlo::{Settings, run};
 use ecocomp::scenario::load;
 use ecocomp::scenario::write::{ScenarioFile, regions_csv, scenario_toml};
-use ecocomp::synth::{synth_budget, synth_formulas, synth_noise, synth_regions};
+use ecocomp::synth::{
+    add_classified, add_classified_components, synth_budget, synth_formulas, synth_noise,
+    synth_regions,
+};
 
 /// W1: regions and draws.
 const W1: (usize, u64) = (2_800, 10_000);
@@ -22,11 +25,16 @@ const W2: (usize, u64) = (30_000, 1_000);
 const GROUPS: usize = 31;
 const SEED: u64 = 1;
 
-/// The scenario `ecocomp synth` writes, loaded back through the validator.
-fn synth_scenario(dir: &Path, n: usize) -> Scenario {
-    let regions = synth_regions(n, GROUPS, SEED);
-    let formulas = synth_formulas(&regions.meta);
+/// The scenario `ecocomp synth` writes (with `--classified` when `classified`), loaded
+/// back through the validator.
+fn synth_scenario(dir: &Path, n: usize, classified: bool) -> Scenario {
+    let mut regions = synth_regions(n, GROUPS, SEED);
+    let mut formulas = synth_formulas(&regions.meta);
     let budget = synth_budget(&regions);
+    if classified {
+        add_classified(&mut regions, SEED);
+        add_classified_components(&mut formulas, &regions.meta);
+    }
     let noise = synth_noise();
     let toml = scenario_toml(&ScenarioFile {
         name: "bench",
@@ -35,6 +43,7 @@ fn synth_scenario(dir: &Path, n: usize) -> Scenario {
         budget: &budget,
         regions_file: "bench_regions.csv",
         tag_names: &regions.meta.tag_names,
+        extra_names: &regions.meta.extra_names,
         formulas: &formulas,
         noise: &noise,
         draws: 10_000,
@@ -52,9 +61,15 @@ fn bench_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("montecarlo");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(30));
-    let cases = [("W1", W1, 1), ("W1", W1, 2), ("W2", W2, 2)];
-    for (name, (n, draws), threads) in cases {
-        let scn = synth_scenario(dir.path(), n);
+    // W1c: W1 with two per-unit components and an expression pool in every formula.
+    let cases = [
+        ("W1", W1, 1, false),
+        ("W1", W1, 2, false),
+        ("W1c", W1, 2, true),
+        ("W2", W2, 2, false),
+    ];
+    for (name, (n, draws), threads, classified) in cases {
+        let scn = synth_scenario(dir.path(), n, classified);
         let settings = Settings {
             draws,
             seed: SEED,

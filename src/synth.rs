@@ -116,6 +116,7 @@ pub fn synth_regions(n: usize, groups: usize, seed: u64) -> Regions {
         group_idx,
         groups: if n == 0 { Vec::new() } else { group_names },
         tag_names: TAGS.iter().map(|(t, _)| t.to_string()).collect(),
+        extra_names: Vec::new(),
     };
 
     let (_, x0) = baseline_fixed_point(&data, &meta);
@@ -199,6 +200,8 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
             waived_on: crate::model::WaivedOn::BOTH,
         }),
         cap: Some(GROWTH_CAP),
+        per_unit: Vec::new(),
+        pools: Vec::new(),
     };
     let mut redline_reform = baseline.clone();
     redline_reform.name = "redline_reform".to_string();
@@ -234,6 +237,76 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
     quality_weighted.importance = importance;
 
     vec![baseline, redline_reform, quality_weighted]
+}
+
+/// The extra columns [`add_classified`] declares.
+pub const CLASSIFIED_COLUMNS: [&str; 3] = ["forest_public_mu", "grassland_ban_mu", "wetland_km2"];
+
+/// Add the declared extra columns of classified compensation to `regions`: state-owned
+/// public-welfare forest in mu (about a third of a county's land, with wide spread),
+/// grassland under a grazing ban in mu (on about a fifth of the counties) and wetland in
+/// km² (a few percent of the land). Drawn from a stream of its own, so the other columns
+/// stay those of [`synth_regions`] with the same seed.
+pub fn add_classified(regions: &mut Regions, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x636c_6173_7369_6669);
+    let area = regions.data.col(Column::AreaKm2).to_vec();
+    // 1 km² = 1500 mu.
+    let forest: Vec<f64> = area
+        .iter()
+        .map(|a| (a * 1500.0 * rng.random_range(0.0..0.7)).round())
+        .collect();
+    let grassland: Vec<f64> = area
+        .iter()
+        .map(|a| {
+            if rng.random_bool(0.2) {
+                (a * 1500.0 * rng.random_range(0.1..0.6)).round()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let wetland: Vec<f64> = area
+        .iter()
+        .map(|a| a * rng.random_range(0.0..0.08))
+        .collect();
+    regions.data.extra = vec![forest, grassland, wetland];
+    regions.meta.extra_names = CLASSIFIED_COLUMNS.map(String::from).to_vec();
+}
+
+/// Give every formula two per-unit components (forest ecological-benefit compensation at
+/// 10 元/mu and the grassland grazing-ban subsidy at 7.5 元/mu, in 亿元) and a wetland pool
+/// of 5 % of the budget weighted by wetland area and red-line coverage above 30 %. `meta`
+/// must come from [`add_classified`].
+pub fn add_classified_components(formulas: &mut [Formula], meta: &RegionMeta) {
+    let resolve = |name: &str| crate::model::expr::resolve(meta, name);
+    let weight_text = "wetland_km2 * (1 + 0.5 * max(0, redline_km2 / area_km2 - 0.3))";
+    let Ok(weight) = crate::model::expr::Expr::parse(weight_text, &resolve) else {
+        return;
+    };
+    let (Some(forest), Some(grassland)) =
+        (resolve("forest_public_mu"), resolve("grassland_ban_mu"))
+    else {
+        return;
+    };
+    for f in formulas {
+        for (name, column, rate) in [
+            ("forest", forest, 1e-7),
+            ("grassland_ban", grassland, 7.5e-8),
+        ] {
+            f.per_unit.push(crate::model::PerUnit {
+                name: name.into(),
+                column,
+                rate,
+                tags: Vec::new(),
+            });
+        }
+        f.pools.push(crate::model::GeneralPool {
+            name: "wetland".into(),
+            size: PoolSize::Share(0.05),
+            weight: weight.clone(),
+            weight_text: weight_text.into(),
+        });
+    }
 }
 
 /// A fixed budget for `regions`: the total at which the `baseline` formula, ignoring floors

@@ -173,6 +173,7 @@ fn write_synthetic_scenario_for_timing() {
         budget: &budget,
         regions_file: "regions.csv",
         tag_names: &regions.meta.tag_names,
+        extra_names: &regions.meta.extra_names,
         formulas: &formulas,
         noise: &noise,
         draws: 1000,

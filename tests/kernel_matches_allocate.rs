@@ -7,7 +7,9 @@ use ecocomp::model::region::{Column, RegionData};
 use ecocomp::model::{Budget, BudgetMode, BudgetScale, OnInfeasible};
 use ecocomp::sampling::rng::{open01, std_normal, stream};
 use ecocomp::simd::{Tier, with_tier};
-use ecocomp::synth::{synth_budget, synth_formulas, synth_regions};
+use ecocomp::synth::{
+    add_classified, add_classified_components, synth_budget, synth_formulas, synth_regions,
+};
 use ecocomp::vertical::flows::budget_flows;
 use ecocomp::vertical::kernel::{
     DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into,
@@ -83,8 +85,16 @@ fn kernel_matches_allocate_on_perturbed_draws() {
     let mut floors_bound = 0;
     let (mut fast, mut handed) = (0, 0);
     for (n, seed) in [(1, 3), (7, 4), (60, 5), (203, 7), (900, 6)] {
-        let regions = synth_regions(n, 5.min(n), seed);
+        let mut regions = synth_regions(n, 5.min(n), seed);
         let mut formulas = synth_formulas(&regions.meta);
+        // The same formulas with a per-unit component and an expression pool over the
+        // declared extra columns.
+        add_classified(&mut regions, seed);
+        let mut classified = formulas.clone();
+        add_classified_components(&mut classified, &regions.meta);
+        for f in &mut classified {
+            f.name.push_str("/classified");
+        }
         // The same formulas with the eco-spending weight and the cut limited to tagged
         // regions, and floors waived on a worse grade only.
         let scoped: Vec<_> = formulas
@@ -110,6 +120,7 @@ fn kernel_matches_allocate_on_perturbed_draws() {
             })
             .collect();
         formulas.extend(scoped);
+        formulas.extend(classified);
         let fixed = synth_budget(&regions);
         let open = Budget {
             mode: BudgetMode::Open,

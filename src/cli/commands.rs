@@ -236,9 +236,13 @@ pub fn synth(a: &SynthArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| "synth".into());
     let csv_name = format!("{stem}_regions.csv");
     let csv_path = a.out.with_file_name(&csv_name);
-    let regions = ecocomp::synth::synth_regions(a.regions, a.groups, a.seed);
-    let formulas = ecocomp::synth::synth_formulas(&regions.meta);
+    let mut regions = ecocomp::synth::synth_regions(a.regions, a.groups, a.seed);
+    let mut formulas = ecocomp::synth::synth_formulas(&regions.meta);
     let budget = ecocomp::synth::synth_budget(&regions);
+    if a.classified {
+        ecocomp::synth::add_classified(&mut regions, a.seed);
+        ecocomp::synth::add_classified_components(&mut formulas, &regions.meta);
+    }
     let noise = ecocomp::synth::synth_noise();
     let name: String = stem
         .chars()
@@ -262,6 +266,7 @@ pub fn synth(a: &SynthArgs) -> anyhow::Result<()> {
         budget: &budget,
         regions_file: &csv_name,
         tag_names: &regions.meta.tag_names,
+        extra_names: &regions.meta.extra_names,
         formulas: &formulas,
         noise: &noise,
         draws: 10_000,

@@ -69,6 +69,11 @@ pub struct SynthArgs {
     /// Scenario file to write; the regions CSV is written beside it as `<stem>_regions.csv`.
     #[arg(long)]
     pub out: PathBuf,
+    /// Add classified compensation: extra columns `forest_public_mu`, `grassland_ban_mu` and
+    /// `wetland_km2`, per-unit forest and grassland components and a wetland pool in every
+    /// formula.
+    #[arg(long)]
+    pub classified: bool,
 }
 
 /// Monte Carlo options shared by `run` and `compare`.

@@ -3,6 +3,8 @@
 //! A component is switched off by leaving its table out of the scenario, which is an
 //! `Option::None` (or an empty list) here.
 
+use super::expr::{ColumnRef, Expr};
+
 /// Budget mode (docs/model.md §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BudgetMode {
@@ -154,6 +156,31 @@ pub enum GuidanceCombine {
     Sum,
 }
 
+/// A per-unit (classified) component, `rate · column` (docs/model.md §1.2 item 6): 森林
+/// per mu, 草原 禁牧 and 草畜平衡 per mu, and so on, one entry per element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerUnit {
+    /// The component's name, also its breakdown column (`per_unit_<name>`).
+    pub name: String,
+    pub column: ColumnRef,
+    /// Money per unit of the column.
+    pub rate: f64,
+    /// Tags (indices) of the regions it is paid to; empty: every region.
+    pub tags: Vec<u32>,
+}
+
+/// A general pool (docs/model.md §1.2 item 7): `share · T` or an amount, split in
+/// proportion to a weight expression over the region columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneralPool {
+    /// The pool's name, also its breakdown column (`pool_<name>`).
+    pub name: String,
+    pub size: PoolSize,
+    pub weight: Expr,
+    /// The expression as written, for messages.
+    pub weight_text: String,
+}
+
 /// A named allocation formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Formula {
@@ -176,6 +203,10 @@ pub struct Formula {
     pub floor: Option<Floor>,
     /// Growth cap g: allocation ≤ (1 + g) · prior for regions with prior > 0.
     pub cap: Option<f64>,
+    /// Per-unit components, in the order written.
+    pub per_unit: Vec<PerUnit>,
+    /// General pools, in the order written.
+    pub pools: Vec<GeneralPool>,
 }
 
 impl Formula {
@@ -195,6 +226,8 @@ impl Formula {
             reverse_linkage: None,
             floor: None,
             cap: None,
+            per_unit: Vec::new(),
+            pools: Vec::new(),
         }
     }
 }

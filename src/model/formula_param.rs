@@ -30,6 +30,10 @@ pub enum FormulaParam {
     MaxCut,
     FloorH,
     CapGrowth,
+    /// Rate of the n-th per-unit component.
+    PerUnitRate(usize),
+    /// Share or amount of the n-th general pool.
+    PoolSize(usize),
 }
 
 /// What an uncertain scalar feeds.
@@ -69,6 +73,8 @@ impl FormulaParam {
             FormulaParam::MaxCut => f.reverse_linkage.as_mut().map(|r| &mut r.max_cut),
             FormulaParam::FloorH => f.floor.as_mut().map(|r| &mut r.h),
             FormulaParam::CapGrowth => f.cap.as_mut(),
+            FormulaParam::PerUnitRate(i) => f.per_unit.get_mut(i).map(|p| &mut p.rate),
+            FormulaParam::PoolSize(i) => f.pools.get_mut(i).map(|p| pool_value(&mut p.size)),
         };
         if let Some(s) = slot {
             *s = v;

@@ -2,11 +2,13 @@
 //! parameters that may be distributions, allocation formulas, basin agreements, and the
 //! checked scenario that ties them together.
 //!
-//! This layer computes nothing and reads no file: [`crate::scenario`] builds these types
+//! This layer reads no file and computes nothing beyond the small weight-expression
+//! language of general pools ([`expr`]): [`crate::scenario`] builds these types
 //! from scenario files, and the engines ([`crate::vertical`], [`crate::horizontal`],
 //! [`crate::montecarlo`]) compute with them.
 
 pub mod agreement;
+pub mod expr;
 pub mod formula;
 pub mod formula_param;
 pub mod gb3838;
@@ -19,8 +21,9 @@ pub use agreement::{
     RuleDef, Section, SettleInputs,
 };
 pub use formula::{
-    Budget, BudgetMode, BudgetScale, Floor, Formula, GuidanceCombine, KeySubsidy, OnInfeasible,
-    PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage, WaivedOn,
+    Budget, BudgetMode, BudgetScale, Floor, Formula, GeneralPool, GuidanceCombine, KeySubsidy,
+    OnInfeasible, PerUnit, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
+    WaivedOn,
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};

@@ -85,6 +85,9 @@ pub struct RegionData {
     pub hold_harmless: Vec<bool>,
     /// Bit `t` set when the region carries tag `t` of [`RegionMeta::tag_names`].
     pub tags: Vec<u64>,
+    /// The scenario's declared extra columns (`[regions] extra`), in declaration order:
+    /// [`RegionMeta::extra_names`] names them.
+    pub extra: Vec<Vec<f64>>,
 }
 
 impl RegionData {
@@ -95,6 +98,7 @@ impl RegionData {
             cols: std::array::from_fn(|_| vec![0.0; n]),
             hold_harmless: vec![false; n],
             tags: vec![0; n],
+            extra: Vec::new(),
         }
     }
 
@@ -124,6 +128,8 @@ pub struct RegionMeta {
     pub groups: Vec<String>,
     /// Tag names; tag `t` is bit `t` of [`RegionData::tags`].
     pub tag_names: Vec<String>,
+    /// Names of the declared extra columns ([`RegionData::extra`]).
+    pub extra_names: Vec<String>,
 }
 
 impl RegionMeta {

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::Scenario;
-use crate::model::{BudgetMode, Formula};
+use crate::model::{Budget, BudgetMode, Formula};
 use crate::montecarlo::McResults;
 use crate::montecarlo::allocations::Acc;
 use crate::numfmt::num;
@@ -250,17 +250,22 @@ pub fn grade_name(g: Grade) -> &'static str {
 }
 
 /// One sentence explaining a region's final amount.
-fn explain(f: &Formula, a: &Allocation, i: usize, mode: BudgetMode) -> String {
+fn explain(f: &Formula, a: &Allocation, i: usize, budget: &Budget) -> String {
     let s = a.claim_before[i];
-    let mut parts = vec![format!(
-        "claims S = K {} + PA {} + RL {} + G {} + F {} = {}",
+    let mut terms = format!(
+        "K {} + PA {} + RL {} + G {} + F {}",
         num(a.key[i]),
         num(a.pa[i]),
         num(a.rl[i]),
         num(a.guidance[i]),
-        num(a.rangers[i]),
-        num(s)
-    )];
+        num(a.rangers[i])
+    );
+    for (name, v) in a.classified_names.iter().zip(&a.classified) {
+        if v[i] != 0.0 {
+            terms.push_str(&format!(" + {name} {}", num(v[i])));
+        }
+    }
+    let mut parts = vec![format!("claims S = {terms} = {}", num(s))];
     if a.q[i] > 0.0 {
         parts.push(format!(
             "quality {}: +{}%",
@@ -290,7 +295,12 @@ fn explain(f: &Formula, a: &Allocation, i: usize, mode: BudgetMode) -> String {
         parts.push(format!("hold-harmless floor {} binds", num(a.floor[i])));
     } else if a.cap_binds[i] {
         parts.push(format!("growth cap {} binds", num(a.cap[i])));
-    } else if mode == BudgetMode::Fixed {
+    } else if budget.key_only() {
+        parts.push(format!(
+            "key subsidy × budget scale {}, the other components as stated",
+            num(a.scale)
+        ));
+    } else if budget.mode == BudgetMode::Fixed {
         parts.push(format!("× budget scale {}", num(a.scale)));
     }
     if a.floor_waived[i] {
@@ -337,12 +347,33 @@ pub const BREAKDOWN_COLUMNS: [&str; 32] = [
     "explanation",
 ];
 
-/// `breakdown.csv`: per formula × region, the factors of the key subsidy, every component,
-/// the grade, the cut, floors and caps, the budget scale where it applies and the final
-/// amount, with a sentence that explains it.
+/// Where the classified components' columns go in `breakdown.csv`: after `rangers_F`.
+const CLASSIFIED_AT: usize = 19;
+
+/// The per-unit and pool columns of every formula, in first-appearance order: a formula
+/// without one of them leaves its cell blank.
+fn classified_columns(res: &PointResults) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for fp in &res.formulas {
+        for n in &fp.alloc.classified_names {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
+}
+
+/// `breakdown.csv`: per formula × region, the factors of the key subsidy, every component
+/// (one column per per-unit component and general pool), the grade, the cut, floors and
+/// caps, the budget scale where it applies and the final amount, with a sentence that
+/// explains it.
 pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    row(&mut w, &BREAKDOWN_COLUMNS.map(String::from))?;
+    let extra = classified_columns(res);
+    let mut header: Vec<String> = BREAKDOWN_COLUMNS.map(String::from).to_vec();
+    header.splice(CLASSIFIED_AT..CLASSIFIED_AT, extra.iter().cloned());
+    row(&mut w, &header)?;
     let Some(v) = &scn.vertical else {
         return finish(w);
     };
@@ -360,44 +391,49 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
             } else {
                 num(a.scale)
             };
-            row(
-                &mut w,
-                &[
-                    f.name.clone(),
-                    m.id[i].clone(),
-                    m.name[i].clone(),
-                    m.group[i].clone(),
-                    num(a.gap[i]),
-                    num(a.self_sufficiency[i]),
-                    num(a.band[i]),
-                    c0.clone(),
-                    num(a.importance[i]),
-                    tag.and_then(|t| m.tag_names.get(t as usize).cloned())
-                        .unwrap_or_default(),
-                    num(a.coverage[i]),
-                    num(a.uplift[i]),
-                    num(a.key[i]),
-                    num(a.pa_share[i]),
-                    num(a.pa[i]),
-                    num(a.rl_share[i]),
-                    num(a.rl[i]),
-                    num(a.guidance[i]),
-                    num(a.rangers[i]),
-                    num(a.claim_before[i]),
-                    grade_name(a.grade[i]).to_string(),
-                    num(a.q[i]),
-                    num(a.cut[i]),
-                    num(a.claim[i]),
-                    num(a.floor[i]),
-                    a.floor_waived[i].to_string(),
-                    a.floor_binds[i].to_string(),
-                    num(a.cap[i]),
-                    a.cap_binds[i].to_string(),
-                    scale,
-                    num(a.x[i]),
-                    explain(f, a, i, v.budget.mode),
-                ],
-            )?;
+            let mut cells = vec![
+                f.name.clone(),
+                m.id[i].clone(),
+                m.name[i].clone(),
+                m.group[i].clone(),
+                num(a.gap[i]),
+                num(a.self_sufficiency[i]),
+                num(a.band[i]),
+                c0.clone(),
+                num(a.importance[i]),
+                tag.and_then(|t| m.tag_names.get(t as usize).cloned())
+                    .unwrap_or_default(),
+                num(a.coverage[i]),
+                num(a.uplift[i]),
+                num(a.key[i]),
+                num(a.pa_share[i]),
+                num(a.pa[i]),
+                num(a.rl_share[i]),
+                num(a.rl[i]),
+                num(a.guidance[i]),
+                num(a.rangers[i]),
+                num(a.claim_before[i]),
+                grade_name(a.grade[i]).to_string(),
+                num(a.q[i]),
+                num(a.cut[i]),
+                num(a.claim[i]),
+                num(a.floor[i]),
+                a.floor_waived[i].to_string(),
+                a.floor_binds[i].to_string(),
+                num(a.cap[i]),
+                a.cap_binds[i].to_string(),
+                scale,
+                num(a.x[i]),
+                explain(f, a, i, &v.budget),
+            ];
+            let own = |name: &String| {
+                a.classified_names
+                    .iter()
+                    .position(|n| n == name)
+                    .map_or(String::new(), |k| num(a.classified[k][i]))
+            };
+            cells.splice(CLASSIFIED_AT..CLASSIFIED_AT, extra.iter().map(own));
+            row(&mut w, &cells)?;
         }
     }
     finish(w)

@@ -11,7 +11,7 @@ use super::raw::{
 use crate::model::UncertainParam;
 use crate::model::formula_param::{FormulaParam, Target};
 use crate::model::param::RawParam;
-use crate::model::region::RegionMeta;
+use crate::model::region::{RegionData, RegionMeta};
 use crate::model::{
     Budget, Floor, Formula, GuidanceCombine, KeySubsidy, PoolSize, ProtectedAreaPool, Quality,
     RedlinePool, ReverseLinkage, WaivedOn,
@@ -19,20 +19,20 @@ use crate::model::{
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Records uncertain parameters while formulas are validated.
-struct Params<'a, 'c, 's> {
-    ctx: &'a mut Ctx<'s>,
+pub(super) struct Params<'a, 'c, 's> {
+    pub(super) ctx: &'a mut Ctx<'s>,
     uncertain: &'c mut Vec<UncertainParam>,
     formula: usize,
 }
 
 impl Params<'_, '_, '_> {
     /// The key path of the formula's key `k`.
-    fn at(&self, k: &str) -> String {
+    pub(super) fn at(&self, k: &str) -> String {
         format!("formula[{}].{k}", self.formula)
     }
 
     /// Validate one scalar; record it as uncertain when it is a distribution.
-    fn get(
+    pub(super) fn get(
         &mut self,
         path: &str,
         raw: &RawParam,
@@ -72,11 +72,14 @@ fn greater_than_minus_one(v: f64) -> Option<String> {
     (v <= -1.0).then(|| "must be > −1 (a growth rate)".to_string())
 }
 
-/// Validate one formula. `meta` supplies the tag names the regions use.
+/// Validate one formula. `meta` supplies the tag names the regions use, `data` the
+/// columns that general pools' weights are checked on.
+#[allow(clippy::too_many_arguments)]
 pub fn formula(
     raw: &RawFormula,
     index: usize,
     meta: &mut RegionMeta,
+    data: &RegionData,
     budget: &Budget,
     ctx: &mut Ctx,
     uncertain: &mut Vec<UncertainParam>,
@@ -117,12 +120,14 @@ pub fn formula(
     if let Some(rl) = &raw.redline {
         f.redline = redline(&mut p, budget, rl, &mut share_sum);
     }
+    super::classified::components(&mut p, meta, data, budget, raw, &mut f, &mut share_sum);
     if share_sum > 1.0 + 1e-12 {
         let path = p.at("redline.share");
         p.ctx.problem(
             &path,
             share_sum,
-            "pool shares (protected_areas.share + redline.share) add up to more than 1",
+            "pool shares (protected_areas, redline and [[formula.pool]] shares) add up to more \
+             than 1",
         );
     }
     if let Some(r) = &raw.rangers {
@@ -246,7 +251,7 @@ fn tagged(
 
 /// The size of pool `name`: a `share` of the budget total or an `amount`; shares are
 /// added to `share_sum`.
-fn pool_size(
+pub(super) fn pool_size(
     p: &mut Params,
     budget: &Budget,
     name: &str,
@@ -494,7 +499,12 @@ fn guidance_form<'r>(
 
 /// The tag indices of a list of tag names at `field` (an empty list is a problem: it would
 /// limit the rule to nobody; leave the key out to apply it to every region).
-fn tag_list(p: &mut Params, meta: &mut RegionMeta, field: &str, tags: &[String]) -> Vec<u32> {
+pub(super) fn tag_list(
+    p: &mut Params,
+    meta: &mut RegionMeta,
+    field: &str,
+    tags: &[String],
+) -> Vec<u32> {
     let path = p.at(field);
     if tags.is_empty() {
         p.ctx.problem(

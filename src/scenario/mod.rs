@@ -11,6 +11,7 @@
 
 pub mod agreement_raw;
 pub mod agreement_validate;
+mod classified;
 pub mod ctx;
 pub mod formula_validate;
 pub mod raw;
@@ -205,12 +206,15 @@ fn load_regions(
     ctx: &mut Ctx,
 ) -> Option<regions::LoadedRegions> {
     let r = raw.regions.as_ref()?;
+    if !regions::declared_ok(&r.extra, ctx) {
+        return None;
+    }
     match (&r.file, r.inline.is_empty()) {
         (Some(file), true) => {
             let rel = Path::new(file);
-            regions::load_csv(&resolve(rel), read(rel), ctx)
+            regions::load_csv(&resolve(rel), read(rel), &r.extra, ctx)
         }
-        (None, false) => regions::from_inline(&r.inline, path, ctx),
+        (None, false) => regions::from_inline(&r.inline, path, &r.extra, ctx),
         (Some(_), false) => {
             ctx.problem(
                 "regions",
@@ -263,9 +267,15 @@ fn vertical_model(
     };
     let mut formulas = Vec::new();
     for (i, rf) in raw.formula.iter().enumerate() {
-        if let Some(f) =
-            formula_validate::formula(rf, i, &mut l.regions.meta, &budget, ctx, uncertain)
-        {
+        if let Some(f) = formula_validate::formula(
+            rf,
+            i,
+            &mut l.regions.meta,
+            &l.regions.data,
+            &budget,
+            ctx,
+            uncertain,
+        ) {
             formulas.push(f);
         }
     }

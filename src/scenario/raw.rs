@@ -60,11 +60,15 @@ pub struct RawRegions {
     /// Regions written inline.
     #[serde(default)]
     pub inline: Vec<RawRegion>,
+    /// Further numeric columns the formulas use (per-unit components, pool weights).
+    #[serde(default)]
+    pub extra: Vec<String>,
 }
 
-/// One region written inline in TOML (same fields as the CSV columns).
+/// One region written inline in TOML (same fields as the CSV columns). Fields beyond these
+/// land in `extra` and must be declared in `[regions] extra` (checked when loading, since
+/// serde cannot combine `deny_unknown_fields` with a flattened map).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawRegion {
     pub id: String,
     pub name: Option<String>,
@@ -88,6 +92,8 @@ pub struct RawRegion {
     #[serde(default)]
     pub tags: Vec<String>,
     pub source: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +115,30 @@ pub struct RawFormula {
     pub reverse_linkage: Option<RawReverseLinkage>,
     pub floor: Option<RawFloor>,
     pub cap: Option<RawCap>,
+    /// `[[formula.per_unit]]`: classified compensation, `rate · column`.
+    #[serde(default)]
+    pub per_unit: Vec<RawPerUnit>,
+    /// `[[formula.pool]]`: general pools with a weight expression.
+    #[serde(default)]
+    pub pool: Vec<RawPool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPerUnit {
+    pub name: String,
+    pub column: String,
+    pub rate: RawParam,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub name: String,
+    pub share: Option<RawParam>,
+    pub amount: Option<RawParam>,
+    pub weight: String,
 }
 
 /// `[formula.guidance]`: `combine = "highest" | "sum"` with `[formula.guidance.amounts]`

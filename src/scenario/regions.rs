@@ -105,6 +105,7 @@ impl Sink<'_, '_> {
 pub fn load_csv(
     path: &Path,
     bytes: std::io::Result<Vec<u8>>,
+    declared: &[String],
     ctx: &mut Ctx,
 ) -> Option<LoadedRegions> {
     let bytes = match bytes {
@@ -123,7 +124,7 @@ pub fn load_csv(
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(&bytes[..]);
-    let names = csv_columns(path, &mut reader, ctx)?;
+    let names = csv_columns(path, &mut reader, declared, ctx)?;
     let mut rows = Vec::new();
     let mut sink = Sink { file: path, ctx };
     for (k, rec) in reader.byte_records().enumerate() {
@@ -143,13 +144,19 @@ pub fn load_csv(
         rows,
         &mut sink,
         names.iter().any(|n| n == REFERENCE_COLUMN),
+        declared,
         file,
     )
 }
 
 /// The column names of the CSV header, once each is known, none repeats and the required
 /// ones are there.
-fn csv_columns(path: &Path, reader: &mut csv::Reader<&[u8]>, ctx: &mut Ctx) -> Option<Vec<String>> {
+fn csv_columns(
+    path: &Path,
+    reader: &mut csv::Reader<&[u8]>,
+    declared: &[String],
+    ctx: &mut Ctx,
+) -> Option<Vec<String>> {
     let headers = match reader.byte_headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -170,14 +177,15 @@ fn csv_columns(path: &Path, reader: &mut csv::Reader<&[u8]>, ctx: &mut Ctx) -> O
         let known = TEXT_COLUMNS.contains(&h.as_str())
             || Column::from_name(&h).is_some()
             || h == REFERENCE_COLUMN
-            || h.starts_with(EXTRA_PREFIX);
+            || h.starts_with(EXTRA_PREFIX)
+            || declared.contains(&h);
         if !known {
             ctx.problems.push(Problem::new(
                 path,
                 format!("row 1, column {}", j + 1),
                 &h,
                 format!(
-                    "unknown column; expected id, name, group, {}, hold_harmless, tags, source, note, {REFERENCE_COLUMN} or {EXTRA_PREFIX}*",
+                    "unknown column; expected id, name, group, {}, hold_harmless, tags, source, note, {REFERENCE_COLUMN}, {EXTRA_PREFIX}* or a column declared in the scenario's [regions] extra",
                     Column::ALL.map(|c| c.name()).join(", ")
                 ),
             ));
@@ -201,6 +209,17 @@ fn csv_columns(path: &Path, reader: &mut csv::Reader<&[u8]>, ctx: &mut Ctx) -> O
                 "row 1 (header)",
                 "",
                 format!("required column `{required}` is missing"),
+            ));
+            bad = true;
+        }
+    }
+    for d in declared {
+        if !names.contains(d) {
+            ctx.problems.push(Problem::new(
+                path,
+                "row 1 (header)",
+                d,
+                "is declared in the scenario's [regions] extra but the CSV has no such column",
             ));
             bad = true;
         }
@@ -285,8 +304,14 @@ fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -
 }
 
 /// Build regions from inline TOML tables.
-pub fn from_inline(raw: &[RawRegion], file: &Path, ctx: &mut Ctx) -> Option<LoadedRegions> {
+pub fn from_inline(
+    raw: &[RawRegion],
+    file: &Path,
+    declared: &[String],
+    ctx: &mut Ctx,
+) -> Option<LoadedRegions> {
     let has_ref = raw.iter().any(|r| r.reference_allocation.is_some());
+    let extra = inline_extra(raw, declared, ctx);
     let rows = raw
         .iter()
         .enumerate()
@@ -313,7 +338,7 @@ pub fn from_inline(raw: &[RawRegion], file: &Path, ctx: &mut Ctx) -> Option<Load
                 group: r.group.clone(),
                 nums: nums.to_vec(),
                 reference: r.reference_allocation,
-                extra: Vec::new(),
+                extra: extra[i].clone(),
                 hold_harmless: r.hold_harmless,
                 tags: r.tags.clone(),
                 unreadable: Vec::new(),
@@ -321,7 +346,69 @@ pub fn from_inline(raw: &[RawRegion], file: &Path, ctx: &mut Ctx) -> Option<Load
         })
         .collect();
     let mut sink = Sink { file, ctx };
-    build(rows, &mut sink, has_ref, file.to_path_buf())
+    build(rows, &mut sink, has_ref, declared, file.to_path_buf())
+}
+
+/// Check the names of `[regions] extra`: each a new identifier (so that pool expressions
+/// can name it), none repeated.
+pub fn declared_ok(declared: &[String], ctx: &mut Ctx) -> bool {
+    let before = ctx.problems.len();
+    for (k, d) in declared.iter().enumerate() {
+        let at = format!("regions.extra[{k}]");
+        let ident = d
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident {
+            ctx.problem(
+                &at,
+                d,
+                "must be a column name of letters, digits and underscores, starting with a \
+                 letter",
+            );
+        } else if TEXT_COLUMNS.contains(&d.as_str())
+            || Column::from_name(d).is_some()
+            || d == REFERENCE_COLUMN
+            || d.starts_with(EXTRA_PREFIX)
+        {
+            ctx.problem(
+                &at,
+                d,
+                "is already a column of the region table; declare only new columns",
+            );
+        } else if declared[..k].contains(d) {
+            ctx.problem(&at, d, "is declared twice");
+        }
+    }
+    ctx.problems.len() == before
+}
+
+/// The declared extra columns of each inline region. A field that is neither a known
+/// column nor declared is an error, as in a CSV header, so that typos are still caught.
+fn inline_extra(raw: &[RawRegion], declared: &[String], ctx: &mut Ctx) -> Vec<Vec<(String, f64)>> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let mut row = Vec::new();
+        for (k, v) in &r.extra {
+            let at = format!("regions.inline[{i}].{k}");
+            if !declared.contains(k) {
+                ctx.problem(
+                    &at,
+                    k,
+                    "unknown field; a further numeric column must be declared in [regions] \
+                     extra",
+                );
+                continue;
+            }
+            match v.as_float().or_else(|| v.as_integer().map(|x| x as f64)) {
+                Some(x) => row.push((k.clone(), x)),
+                None => ctx.problem(&at, v, "must be a number"),
+            }
+        }
+        out.push(row);
+    }
+    out
 }
 
 /// Check each row and assemble the SoA region set.
@@ -329,6 +416,7 @@ fn build(
     rows: Vec<Row>,
     sink: &mut Sink,
     has_reference: bool,
+    declared: &[String],
     file: std::path::PathBuf,
 ) -> Option<LoadedRegions> {
     let before = sink.ctx.problems.len();
@@ -396,6 +484,11 @@ fn build(
     if sink.ctx.problems.len() > before {
         return None;
     }
+    data.extra = declared
+        .iter()
+        .map(|d| extra.get(d).cloned().unwrap_or_else(|| vec![0.0; n]))
+        .collect();
+    meta.extra_names = declared.to_vec();
     Some(LoadedRegions {
         regions: Regions { meta, data },
         reference: has_reference.then_some(reference),

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::NoiseSpec;
+use crate::model::expr::ColumnRef;
 use crate::model::region::{Column, Regions};
 use crate::model::{
     Budget, BudgetMode, BudgetScale, Formula, GuidanceCombine, KeySubsidy, OnInfeasible, PoolSize,
@@ -54,6 +55,8 @@ pub struct ScenarioFile<'a> {
     pub budget: &'a Budget,
     pub regions_file: &'a str,
     pub tag_names: &'a [String],
+    /// The declared extra region columns (`[regions] extra`).
+    pub extra_names: &'a [String],
     pub formulas: &'a [Formula],
     pub noise: &'a [NoiseSpec],
     pub draws: u64,
@@ -96,13 +99,18 @@ pub fn scenario_toml(s: &ScenarioFile) -> String {
         o,
         "mode = \"{mode}\"\non_infeasible = \"{inf}\"\nscale = \"{scale}\"\n"
     );
-    let _ = writeln!(o, "[regions]\nfile = {}\n", q(s.regions_file));
+    let _ = writeln!(o, "[regions]\nfile = {}", q(s.regions_file));
+    if !s.extra_names.is_empty() {
+        let list: Vec<String> = s.extra_names.iter().map(|n| q(n)).collect();
+        let _ = writeln!(o, "extra = [{}]", list.join(", "));
+    }
+    o.push('\n');
     let _ = writeln!(o, "[montecarlo]\ndraws = {}\nseed = {}\n", s.draws, s.seed);
     for n in s.noise {
         noise(&mut o, n);
     }
     for fm in s.formulas {
-        formula(&mut o, fm, s.tag_names);
+        formula(&mut o, fm, s.tag_names, s.extra_names);
     }
     o
 }
@@ -175,7 +183,7 @@ fn guidance_table(o: &mut String, fm: &Formula, tag: &dyn Fn(u32) -> String) {
 }
 
 /// A `[[formula]]` table and its component tables, tags named by `tag_names`.
-fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
+fn formula(o: &mut String, fm: &Formula, tag_names: &[String], extra_names: &[String]) {
     let tag = |t: u32| tag_names.get(t as usize).cloned().unwrap_or_default();
     let _ = writeln!(
         o,
@@ -267,6 +275,39 @@ fn formula(o: &mut String, fm: &Formula, tag_names: &[String]) {
     if let Some(g) = fm.cap {
         let _ = writeln!(o, "[formula.cap]\ngrowth = {}\n", f(g));
     }
+    classified_tables(o, fm, &tag, extra_names);
+}
+
+/// The `[[formula.per_unit]]` and `[[formula.pool]]` tables of `fm`.
+fn classified_tables(
+    o: &mut String,
+    fm: &Formula,
+    tag: &dyn Fn(u32) -> String,
+    extra_names: &[String],
+) {
+    for c in &fm.per_unit {
+        let column = match c.column {
+            ColumnRef::Base(col) => col.name().to_string(),
+            ColumnRef::Extra(k) => extra_names.get(k).cloned().unwrap_or_default(),
+        };
+        let _ = writeln!(
+            o,
+            "[[formula.per_unit]]\nname = {}\ncolumn = {}\nrate = {}",
+            q(&c.name),
+            q(&column),
+            f(c.rate)
+        );
+        if !c.tags.is_empty() {
+            let list: Vec<String> = c.tags.iter().map(|&t| q(&tag(t))).collect();
+            let _ = writeln!(o, "tags = [{}]", list.join(", "));
+        }
+        o.push('\n');
+    }
+    for p in &fm.pools {
+        let _ = writeln!(o, "[[formula.pool]]\nname = {}", q(&p.name));
+        pool(o, p.size);
+        let _ = writeln!(o, "weight = {}\n", q(&p.weight_text));
+    }
 }
 
 /// Render regions as a CSV in the loader's format (plus `sigma_*` extra columns).
@@ -276,6 +317,7 @@ pub fn regions_csv(r: &Regions, extra: &[(String, Vec<f64>)]) -> Result<Vec<u8>>
     let mut header: Vec<String> = vec!["id".into(), "name".into(), "group".into()];
     header.extend(Column::ALL.iter().map(|c| c.name().to_string()));
     header.extend(["hold_harmless".to_string(), "tags".to_string()]);
+    header.extend(r.meta.extra_names.iter().cloned());
     header.extend(extra.iter().map(|(n, _)| n.clone()));
     w.write_record(&header).map_err(err)?;
     for i in 0..r.data.n {
@@ -291,6 +333,7 @@ pub fn regions_csv(r: &Regions, extra: &[(String, Vec<f64>)]) -> Result<Vec<u8>>
             .map(|t| r.meta.tag_names[t].as_str())
             .collect();
         row.push(tags.join(";"));
+        row.extend(r.data.extra.iter().map(|v| num(v[i])));
         row.extend(extra.iter().map(|(_, v)| num(v[i])));
         w.write_record(&row).map_err(err)?;
     }

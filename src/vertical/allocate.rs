@@ -44,6 +44,10 @@ pub struct Allocation {
     pub guidance: Vec<f64>,
     /// Rangers F.
     pub rangers: Vec<f64>,
+    /// The per-unit components, then the general pools, each per region, named by
+    /// `classified_names` (`per_unit_<name>`, `pool_<name>`).
+    pub classified: Vec<Vec<f64>>,
+    pub classified_names: Vec<String>,
     /// The claim before quality and reverse linkage, S = K + PA + RL + G + F.
     pub claim_before: Vec<f64>,
     /// Quality grade (Stable when the formula has no quality table).
@@ -96,12 +100,21 @@ impl Allocation {
     /// The components the default budget rule pays as stated, by name, in the order they
     /// enter the claim.
     pub fn unscaled_components(&self) -> Vec<(String, &[f64])> {
-        vec![
+        let mut out = vec![
             ("protected-area pool".to_string(), &self.pa[..]),
             ("red-line pool".to_string(), &self.rl[..]),
             ("guidance".to_string(), &self.guidance[..]),
             ("rangers".to_string(), &self.rangers[..]),
-        ]
+        ];
+        for (name, v) in self.classified_names.iter().zip(&self.classified) {
+            let label = match (name.strip_prefix("per_unit_"), name.strip_prefix("pool_")) {
+                (Some(n), _) => format!("per-unit '{n}'"),
+                (None, Some(n)) => format!("pool '{n}'"),
+                _ => name.clone(),
+            };
+            out.push((label, &v[..]));
+        }
+        out
     }
 
     /// For tests: an allocation that paid each region its key subsidy `x`, at scale 1,
@@ -286,6 +299,7 @@ pub fn allocate(
 ) -> Result<()> {
     let n = regions.n;
     if regions.cols.iter().any(|c| c.len() != n)
+        || regions.extra.iter().any(|c| c.len() != n)
         || regions.tags.len() != n
         || regions.hold_harmless.len() != n
     {
@@ -334,6 +348,15 @@ pub fn allocate(
         v.clone_from(from);
     }
     out.pool_unallocated = prep.pool_unallocated;
+    out.classified.clone_from(&prep.classified);
+    out.classified_names.clear();
+    out.classified_names.extend(
+        (formula
+            .per_unit
+            .iter()
+            .map(|c| format!("per_unit_{}", c.name)))
+        .chain(formula.pools.iter().map(|p| format!("pool_{}", p.name))),
+    );
     factors(formula, regions, prep, out);
     let mut sink = Breakdown {
         out,

@@ -59,6 +59,11 @@ pub struct Prepared {
     /// The pool weights of the protected-area and red-line pools (empty without the pool).
     pub pa_weight: Vec<f64>,
     pub rl_weight: Vec<f64>,
+    /// The formula's per-unit components, then its general pools, per region, in the
+    /// order written ([`Formula::per_unit`], [`Formula::pools`]).
+    pub classified: Vec<Vec<f64>>,
+    /// Scratch for a pool's weights.
+    weights: Vec<f64>,
 }
 
 /// Which per-region value a tag table gives.
@@ -190,10 +195,17 @@ impl Prepared {
         fill(&mut self.rangers, n, |i| {
             components::rangers(rangers[i], f.rangers)
         });
+        self.classified(f, data, budget);
         let (pa, rl, g, fr) = (&self.pa, &self.rl, &self.guidance, &self.rangers);
         fill(&mut self.rest, n, |i| {
             components::fixed_claims(pa[i], rl[i], g[i], fr[i])
         });
+        // Added after the four fixed claims, so a formula without them keeps its bits.
+        for c in &self.classified {
+            for (r, v) in self.rest.iter_mut().zip(c) {
+                *r += v;
+            }
+        }
         let prior = col(Column::PriorAllocation);
         let hh = &data.hold_harmless[..n];
         let floor = f.floor.as_ref();
@@ -254,6 +266,35 @@ impl Prepared {
             });
             let size = components::pool_size(pool.size, budget.total);
             self.pool_unallocated += components::split_pool(size, &self.rl_weight, &mut self.rl);
+        }
+    }
+
+    /// The per-unit components (`rate · column` where the tags apply) and the general
+    /// pools (split by their weight expressions, evaluated column-wise).
+    fn classified(&mut self, f: &Formula, data: &RegionData, budget: &Budget) {
+        let n = data.n;
+        let k = f.per_unit.len() + f.pools.len();
+        self.classified.resize_with(k, Vec::new);
+        for (c, out) in f.per_unit.iter().zip(&mut self.classified) {
+            let col = data.column(c.column);
+            fill(out, n, |i| {
+                let tagged = c.tags.is_empty()
+                    || c.tags.iter().any(|&t| components::has_tag(data.tags[i], t));
+                if tagged { c.rate * col[i] } else { 0.0 }
+            });
+        }
+        for (pool, out) in f.pools.iter().zip(&mut self.classified[f.per_unit.len()..]) {
+            pool.weight.eval(data, &mut self.weights);
+            // Validation rejects a bad weight in the scenario's own data; a draw's noise
+            // could still push one below zero, and such a region then weighs nothing.
+            for w in &mut self.weights {
+                if !(w.is_finite() && *w > 0.0) {
+                    *w = 0.0;
+                }
+            }
+            fill(out, n, |_| 0.0);
+            let size = components::pool_size(pool.size, budget.total);
+            self.pool_unallocated += components::split_pool(size, &self.weights, out);
         }
     }
 

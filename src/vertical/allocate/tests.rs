@@ -441,3 +441,72 @@ fn scoped_eco_weight_cut_and_waiver() {
     assert!(a.floor_waived.iter().all(|&w| !w));
     assert_relative_eq!(a.floor[2], 30.0);
 }
+
+#[test]
+fn under_the_key_rule_a_pool_pays_its_share() {
+    // K = 10, 20, 30; a red-line pool of 25 % of 120 = 30 split by L = 10, 50, 90: 2, 10,
+    // 18. Only K scales: 60 s + 30 = 120, s = 1.5, x = 17, 40, 63.
+    let mut f = key_only();
+    f.redline = Some(RedlinePool {
+        size: PoolSize::Share(0.25),
+        gamma: 0.0,
+        threshold: 0.0,
+    });
+    let key = Budget {
+        scale: BudgetScale::Key,
+        ..fixed(120.0)
+    };
+    let a = run(&f, &regions(), &key).unwrap();
+    assert_relative_eq!(a.scale, 1.5, epsilon = 1e-12);
+    for (x, want) in a.x.iter().zip([17.0, 40.0, 63.0]) {
+        assert_relative_eq!(*x, want, epsilon = 1e-12);
+    }
+    // Scaling everything: S' = 12, 30, 48 and s = 120/90, so the pool pays 40, not 30.
+    let a = run(&f, &regions(), &fixed(120.0)).unwrap();
+    for (x, want) in a.x.iter().zip([16.0, 40.0, 64.0]) {
+        assert_relative_eq!(*x, want, epsilon = 1e-12);
+    }
+}
+
+#[test]
+fn per_unit_components_and_expression_pools_by_hand() {
+    use crate::model::expr::{ColumnRef, Expr};
+    let mut d = regions();
+    d.extra = vec![vec![100.0, 200.0, 50.0]];
+    d.tags = vec![1, 1, 0];
+    let mut f = key_only();
+    // 0.1 per unit of the extra column, for tag 0 only: 10, 20, 0.
+    f.per_unit.push(crate::model::PerUnit {
+        name: "forest".into(),
+        column: ColumnRef::Extra(0),
+        rate: 0.1,
+        tags: vec![0],
+    });
+    // An amount of 12 by 10 · coverage = 1, 5, 9: 0.8, 4, 7.2.
+    let resolve = |n: &str| Column::from_name(n).map(ColumnRef::Base);
+    f.pools.push(crate::model::GeneralPool {
+        name: "wet".into(),
+        size: PoolSize::Amount(12.0),
+        weight: Expr::parse("redline_km2 / area_km2 * 10", &resolve).unwrap(),
+        weight_text: String::new(),
+    });
+    let key = Budget {
+        scale: BudgetScale::Key,
+        ..fixed(100.0)
+    };
+    let a = run(&f, &d, &key).unwrap();
+    assert_eq!(a.classified_names, ["per_unit_forest", "pool_wet"]);
+    for (v, want) in a.classified[0].iter().zip([10.0, 20.0, 0.0]) {
+        assert_relative_eq!(*v, want, epsilon = 1e-12);
+    }
+    for (v, want) in a.classified[1].iter().zip([0.8, 4.0, 7.2]) {
+        assert_relative_eq!(*v, want, epsilon = 1e-12);
+    }
+    // 60 s + 42 = 100: s = 58/60, and each region gets s·K plus its stated amounts.
+    let s = 58.0 / 60.0;
+    assert_relative_eq!(a.scale, s, epsilon = 1e-12);
+    for (i, stated) in [10.8, 24.0, 7.2].iter().enumerate() {
+        assert_relative_eq!(a.x[i], s * a.key[i] + stated, epsilon = 1e-12);
+    }
+    assert_relative_eq!(a.total, 100.0, epsilon = 1e-12);
+}

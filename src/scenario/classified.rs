@@ -1,0 +1,147 @@
+//! Validation of the classified-compensation components of a formula (docs/model.md §1.2
+//! items 6 and 7): `[[formula.per_unit]]` (`rate · column`) and `[[formula.pool]]` (a pool
+//! split by a weight expression). Column names resolve to the built-in region columns and
+//! the columns declared in `[regions] extra`; each pool's weights are checked on the
+//! loaded regions, so a negative or non-finite weight is reported with its region.
+
+use super::ctx::check;
+use super::formula_validate::{Params, pool_size, tag_list};
+use super::raw::{RawFormula, RawPerUnit, RawPool};
+use crate::model::expr::{Expr, resolve};
+use crate::model::formula_param::FormulaParam;
+use crate::model::region::{RegionData, RegionMeta};
+use crate::model::{Budget, Formula, GeneralPool, PerUnit};
+
+/// A component name usable as a column header: letters, digits and underscores.
+fn name_ok(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Validate the per-unit components and general pools of `raw` into `f`; pool shares are
+/// added to `share_sum`.
+pub(super) fn components(
+    p: &mut Params,
+    meta: &mut RegionMeta,
+    data: &RegionData,
+    budget: &Budget,
+    raw: &RawFormula,
+    f: &mut Formula,
+    share_sum: &mut f64,
+) {
+    let mut names: Vec<&str> = Vec::new();
+    for (k, r) in raw.per_unit.iter().enumerate() {
+        check_name(p, &format!("per_unit[{k}].name"), &r.name, &mut names);
+        if let Some(c) = per_unit(p, meta, k, r) {
+            f.per_unit.push(c);
+        }
+    }
+    for (k, r) in raw.pool.iter().enumerate() {
+        check_name(p, &format!("pool[{k}].name"), &r.name, &mut names);
+        if let Some(c) = pool(p, meta, data, budget, k, r, share_sum) {
+            f.pools.push(c);
+        }
+    }
+}
+
+/// A name unique among the formula's per-unit components and pools, usable as a column.
+fn check_name<'r>(p: &mut Params, field: &str, name: &'r str, names: &mut Vec<&'r str>) {
+    let at = p.at(field);
+    if !name_ok(name) {
+        p.ctx.problem(
+            &at,
+            name,
+            "must be a non-empty name of letters, digits and underscores (it names a \
+             breakdown.csv column)",
+        );
+    } else if names.contains(&name) {
+        p.ctx.problem(
+            &at,
+            name,
+            "is used twice; every per-unit component and pool of a formula needs its own name",
+        );
+    }
+    names.push(name);
+}
+
+fn per_unit(p: &mut Params, meta: &mut RegionMeta, k: usize, r: &RawPerUnit) -> Option<PerUnit> {
+    let column = resolve(meta, &r.column);
+    if column.is_none() {
+        let at = p.at(&format!("per_unit[{k}].column"));
+        p.ctx.problem(
+            &at,
+            &r.column,
+            format!(
+                "per-unit component '{}': unknown column; use a region column or declare it in \
+                 [regions] extra",
+                r.name
+            ),
+        );
+    }
+    let rate = p.get(
+        &p.at(&format!("per_unit[{k}].rate")),
+        &r.rate,
+        FormulaParam::PerUnitRate(k),
+        check::non_negative,
+    );
+    let tags = match &r.tags {
+        Some(t) => tag_list(p, meta, &format!("per_unit[{k}].tags"), t),
+        None => Vec::new(),
+    };
+    Some(PerUnit {
+        name: r.name.clone(),
+        column: column?,
+        rate: rate?,
+        tags,
+    })
+}
+
+fn pool(
+    p: &mut Params,
+    meta: &RegionMeta,
+    data: &RegionData,
+    budget: &Budget,
+    k: usize,
+    r: &RawPool,
+    share_sum: &mut f64,
+) -> Option<GeneralPool> {
+    let size = pool_size(
+        p,
+        budget,
+        &format!("pool[{k}]"),
+        (&r.share, &r.amount),
+        FormulaParam::PoolSize(k),
+        share_sum,
+    );
+    let at = p.at(&format!("pool[{k}].weight"));
+    let weight = match Expr::parse(&r.weight, &|name| resolve(meta, name)) {
+        Ok(e) => e,
+        Err(e) => {
+            p.ctx.problem(
+                &at,
+                &r.weight,
+                format!("pool '{}': the weight expression is invalid: {e}", r.name),
+            );
+            return None;
+        }
+    };
+    let mut w = Vec::new();
+    weight.eval(data, &mut w);
+    if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+        p.ctx.problem(
+            &at,
+            &r.weight,
+            format!(
+                "pool '{}': the weight is {} for region '{}' ({}); a weight must be a finite \
+                 number ≥ 0 for every region",
+                r.name, w[i], meta.id[i], meta.name[i]
+            ),
+        );
+        return None;
+    }
+    Some(GeneralPool {
+        name: r.name.clone(),
+        size: size?,
+        weight,
+        weight_text: r.weight.clone(),
+    })
+}
