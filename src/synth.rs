@@ -202,6 +202,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
         cap: Some(GROWTH_CAP),
         per_unit: Vec::new(),
         pools: Vec::new(),
+        rewards: Vec::new(),
     };
     let mut redline_reform = baseline.clone();
     redline_reform.name = "redline_reform".to_string();

@@ -8,8 +8,10 @@
 //! - [`gb3838`]: the class-limit table (docs/policy.md §4).
 //! - [`assess`]: section assessment kinds (P index, class, compliance rate).
 //! - [`rules`]: payment rules (bet, per_class, pool_shares, central).
+//! - [`rewards`]: the vertical reward for the parties of an agreement.
 
 pub mod assess;
+pub mod rewards;
 pub mod rules;
 pub mod settle;
 pub mod settlement;

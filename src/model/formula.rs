@@ -3,7 +3,9 @@
 //! A component is switched off by leaving its table out of the scenario, which is an
 //! `Option::None` (or an empty list) here.
 
+use super::agreement::Agreement;
 use super::expr::{ColumnRef, Expr};
+use std::sync::Arc;
 
 /// Budget mode (docs/model.md §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +183,34 @@ pub struct GeneralPool {
     pub weight_text: String,
 }
 
+/// What an agreement reward pays for (docs/model.md §1.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewardBasis {
+    /// `amount` per period of the agreement in the scenario's year (every period when the
+    /// scenario names no year): for taking part.
+    Participation,
+    /// `amount` × the share of the party's sections met, summed over those periods.
+    Performance,
+}
+
+/// A reward to the regions that are parties of a basin agreement (纵横结合, docs/model.md
+/// §1.7). An unscaled component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementReward {
+    /// The agreement (shared, so that cloning a formula per draw stays cheap).
+    pub agreement: Arc<Agreement>,
+    pub amount: f64,
+    pub basis: RewardBasis,
+    /// `(region, party)` pairs: the regions whose id or name is a party.
+    pub parties: Vec<(usize, usize)>,
+    /// The agreement's periods that count.
+    pub periods: Vec<usize>,
+    /// Per region: the periods counted (participation) or the summed shares of sections
+    /// met (performance) in the settlement the reward was last computed on (the point
+    /// estimate's, or the Monte Carlo draw's); the reward is `amount · factor`.
+    pub factor: Vec<f64>,
+}
+
 /// A named allocation formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Formula {
@@ -207,6 +237,8 @@ pub struct Formula {
     pub per_unit: Vec<PerUnit>,
     /// General pools, in the order written.
     pub pools: Vec<GeneralPool>,
+    /// Rewards for basin agreements, in the order written.
+    pub rewards: Vec<AgreementReward>,
 }
 
 impl Formula {
@@ -228,6 +260,7 @@ impl Formula {
             cap: None,
             per_unit: Vec::new(),
             pools: Vec::new(),
+            rewards: Vec::new(),
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum FormulaParam {
     PerUnitRate(usize),
     /// Share or amount of the n-th general pool.
     PoolSize(usize),
+    /// Amount of the n-th agreement reward.
+    RewardAmount(usize),
 }
 
 /// What an uncertain scalar feeds.
@@ -75,6 +77,7 @@ impl FormulaParam {
             FormulaParam::CapGrowth => f.cap.as_mut(),
             FormulaParam::PerUnitRate(i) => f.per_unit.get_mut(i).map(|p| &mut p.rate),
             FormulaParam::PoolSize(i) => f.pools.get_mut(i).map(|p| pool_value(&mut p.size)),
+            FormulaParam::RewardAmount(i) => f.rewards.get_mut(i).map(|r| &mut r.amount),
         };
         if let Some(s) = slot {
             *s = v;

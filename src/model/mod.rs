@@ -21,9 +21,9 @@ pub use agreement::{
     RuleDef, Section, SettleInputs,
 };
 pub use formula::{
-    Budget, BudgetMode, BudgetScale, Floor, Formula, GeneralPool, GuidanceCombine, KeySubsidy,
-    OnInfeasible, PerUnit, PoolSize, ProtectedAreaPool, Quality, RedlinePool, ReverseLinkage,
-    WaivedOn,
+    AgreementReward, Budget, BudgetMode, BudgetScale, Floor, Formula, GeneralPool, GuidanceCombine,
+    KeySubsidy, OnInfeasible, PerUnit, PoolSize, ProtectedAreaPool, Quality, RedlinePool,
+    ReverseLinkage, RewardBasis, WaivedOn,
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};

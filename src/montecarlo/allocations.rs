@@ -3,12 +3,14 @@
 //! summaries of each block's buffered draws are in `summary.rs`.
 
 use super::Kept;
+use super::settlements::{AgreementModel, AgreementWorker};
 pub use super::summary::BlockBuf;
 use super::summary::MAX_BUFFERED;
 use crate::error::{Error, Result};
+use crate::horizontal::rewards::reward_factors;
 use crate::model::formula_param::Target;
 use crate::model::region::RegionData;
-use crate::model::{Budget, Formula};
+use crate::model::{Budget, Formula, RewardBasis};
 use crate::model::{UncertainParam, Vertical};
 use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
@@ -187,6 +189,10 @@ pub struct VerticalModel<'a> {
     /// True when every draw must refresh every kernel: the budget total is uncertain or
     /// noise touches a column a kernel precomputes from.
     refresh_all: bool,
+    /// Performance rewards of agreements with uncertain inputs, as `(formula, reward,
+    /// agreement model)`: each draw settles the agreement from the same stream as the
+    /// horizontal Monte Carlo's draw, so the reward follows that draw's outcome.
+    rewards: Vec<(usize, usize, AgreementModel<'a>)>,
 }
 
 /// Per-worker buffers, allocated once per block and overwritten every draw.
@@ -194,6 +200,8 @@ pub struct Worker {
     pub data: RegionData,
     pub budget: Budget,
     pub formulas: Vec<Formula>,
+    /// One per [`VerticalModel`] reward whose agreement is settled per draw.
+    reward_workers: Vec<AgreementWorker>,
     pub allocs: Vec<Allocation>,
     pub ws: Workspace,
     /// The formulas' kernels (refreshed per draw only when inputs they precompute vary).
@@ -269,6 +277,17 @@ impl<'a> VerticalModel<'a> {
             .collect();
         let refresh_all =
             budget_total.is_some() || noise.iter().any(|m| Kernel::depends_on(m.column));
+        let mut rewards = Vec::new();
+        for (f, formula) in v.formulas.iter().enumerate() {
+            for (k, r) in formula.rewards.iter().enumerate() {
+                let varies =
+                    r.basis == RewardBasis::Performance && !r.agreement.uncertain.is_empty();
+                // Validation checked the agreement's correlation matrices, so the model builds.
+                if let (true, Ok(m)) = (varies, AgreementModel::new(&r.agreement)) {
+                    rewards.push((f, k, m));
+                }
+            }
+        }
         VerticalModel {
             v,
             noise,
@@ -278,6 +297,7 @@ impl<'a> VerticalModel<'a> {
             keep,
             kernels,
             refresh_all,
+            rewards,
         }
     }
 
@@ -286,6 +306,7 @@ impl<'a> VerticalModel<'a> {
             data: self.v.regions.data.clone(),
             budget: self.v.budget.clone(),
             formulas: self.v.formulas.clone(),
+            reward_workers: self.rewards.iter().map(|(_, _, m)| m.worker()).collect(),
             allocs: vec![Allocation::default(); self.v.formulas.len()],
             ws: Workspace::default(),
             kernels: self.kernels.clone(),
@@ -328,15 +349,25 @@ impl<'a> VerticalModel<'a> {
     /// when it has none.
     fn sample_formula(&self, seed: u64, d: u64, f: usize, w: &mut Worker) -> bool {
         let params = &self.formula_params[f];
-        if params.is_empty() {
-            return false;
+        let mut changed = false;
+        if !params.is_empty() {
+            let mut rng = stream(seed, d, SUB_FORMULA_BASE + f as u64);
+            for u in params {
+                let v = u.dist.sample(&mut rng);
+                u.target.set(&mut w.budget, &mut w.formulas, v);
+            }
+            changed = true;
         }
-        let mut rng = stream(seed, d, SUB_FORMULA_BASE + f as u64);
-        for u in params {
-            let v = u.dist.sample(&mut rng);
-            u.target.set(&mut w.budget, &mut w.formulas, v);
+        for (j, (rf, k, m)) in self.rewards.iter().enumerate() {
+            if *rf == f {
+                let aw = &mut w.reward_workers[j];
+                m.evaluate(seed, d, aw);
+                let n = self.v.regions.data.n;
+                reward_factors(&mut w.formulas[f].rewards[*k], &aw.out, n);
+                changed = true;
+            }
         }
-        true
+        changed
     }
 
     /// Sample draw `d`'s inputs and allocate every formula into `w.allocs` with the general

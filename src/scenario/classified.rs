@@ -5,12 +5,13 @@
 //! loaded regions, so a negative or non-finite weight is reported with its region.
 
 use super::ctx::check;
-use super::formula_validate::{Params, pool_size, tag_list};
-use super::raw::{RawFormula, RawPerUnit, RawPool};
+use super::formula_validate::{Params, Scope, pool_size, tag_list};
+use super::raw::{RawAgreementReward, RawFormula, RawPerUnit, RawPool};
 use crate::model::expr::{Expr, resolve};
 use crate::model::formula_param::FormulaParam;
 use crate::model::region::{RegionData, RegionMeta};
-use crate::model::{Budget, Formula, GeneralPool, PerUnit};
+use crate::model::{AgreementReward, Budget, Formula, GeneralPool, PerUnit, RewardBasis};
+use std::sync::Arc;
 
 /// A component name usable as a column header: letters, digits and underscores.
 fn name_ok(name: &str) -> bool {
@@ -22,7 +23,7 @@ fn name_ok(name: &str) -> bool {
 pub(super) fn components(
     p: &mut Params,
     meta: &mut RegionMeta,
-    data: &RegionData,
+    scope: &Scope,
     budget: &Budget,
     raw: &RawFormula,
     f: &mut Formula,
@@ -37,10 +38,113 @@ pub(super) fn components(
     }
     for (k, r) in raw.pool.iter().enumerate() {
         check_name(p, &format!("pool[{k}].name"), &r.name, &mut names);
-        if let Some(c) = pool(p, meta, data, budget, k, r, share_sum) {
+        if let Some(c) = pool(p, meta, scope.data, budget, k, r, share_sum) {
             f.pools.push(c);
         }
     }
+    for (k, r) in raw.agreement_reward.iter().enumerate() {
+        if let Some(c) = reward(p, meta, scope, k, r) {
+            f.rewards.push(c);
+        }
+    }
+}
+
+/// An agreement reward: the agreement by name, its parties matched to regions by id or
+/// name (every party must match one), the periods in the scenario's year, and the factors
+/// of the point estimate (the agreement settled at its central inputs).
+fn reward(
+    p: &mut Params,
+    meta: &RegionMeta,
+    scope: &Scope,
+    k: usize,
+    r: &RawAgreementReward,
+) -> Option<AgreementReward> {
+    let at = |f: &str| format!("agreement_reward[{k}].{f}");
+    let amount = p.get(
+        &p.at(&at("amount")),
+        &r.amount,
+        FormulaParam::RewardAmount(k),
+        check::non_negative,
+    );
+    let basis = match r.basis.as_deref() {
+        None | Some("participation") => Some(RewardBasis::Participation),
+        Some("performance") => Some(RewardBasis::Performance),
+        Some(other) => {
+            let path = p.at(&at("basis"));
+            p.ctx
+                .problem(&path, other, "must be \"participation\" or \"performance\"");
+            None
+        }
+    };
+    let Some(a) = scope.agreements.iter().find(|a| a.name == r.agreement) else {
+        let names: Vec<String> = scope
+            .agreements
+            .iter()
+            .map(|a| format!("'{}'", a.name))
+            .collect();
+        let path = p.at(&at("agreement"));
+        p.ctx.problem(
+            &path,
+            &r.agreement,
+            if names.is_empty() {
+                "names no [[agreement]]: the scenario has none".to_string()
+            } else {
+                format!(
+                    "names no [[agreement]]; the scenario's agreements are {}",
+                    names.join(", ")
+                )
+            },
+        );
+        return None;
+    };
+    let mut parties = Vec::new();
+    for (party, name) in a.parties.iter().enumerate() {
+        let region = (0..meta.id.len()).find(|&i| &meta.id[i] == name || &meta.name[i] == name);
+        match region {
+            Some(i) => parties.push((i, party)),
+            None => {
+                let path = p.at(&at("agreement"));
+                p.ctx.problem(
+                    &path,
+                    &r.agreement,
+                    format!(
+                        "party '{name}' of agreement '{}' matches no region's id or name, so \
+                         its reward has no recipient; name the party as its region is named",
+                        a.name
+                    ),
+                );
+            }
+        }
+    }
+    let periods: Vec<usize> = match scope.year {
+        Some(y) => (0..a.periods.len())
+            .filter(|&t| a.periods[t].trim() == y.to_string())
+            .collect(),
+        None => (0..a.periods.len()).collect(),
+    };
+    if periods.is_empty() {
+        let path = p.at(&at("agreement"));
+        p.ctx.warn(
+            &path,
+            format!(
+                "agreement '{}' has no period in the scenario's year {}, so its reward pays \
+                 nothing",
+                a.name,
+                scope.year.unwrap_or_default()
+            ),
+        );
+    }
+    let mut reward = AgreementReward {
+        agreement: Arc::new(a.clone()),
+        amount: amount?,
+        basis: basis?,
+        parties,
+        periods,
+        factor: Vec::new(),
+    };
+    let s = crate::horizontal::settle_point(a);
+    crate::horizontal::rewards::reward_factors(&mut reward, &s, scope.data.n);
+    Some(reward)
 }
 
 /// A name unique among the formula's per-unit components and pools, usable as a column.

@@ -8,6 +8,7 @@ use super::raw::{
     RawFloor, RawFormula, RawGradeRates, RawGuidance, RawKey, RawPaPool, RawQuality, RawRedline,
     RawReverseLinkage,
 };
+use crate::model::Agreement;
 use crate::model::UncertainParam;
 use crate::model::formula_param::{FormulaParam, Target};
 use crate::model::param::RawParam;
@@ -72,14 +73,21 @@ fn greater_than_minus_one(v: f64) -> Option<String> {
     (v <= -1.0).then(|| "must be > −1 (a growth rate)".to_string())
 }
 
-/// Validate one formula. `meta` supplies the tag names the regions use, `data` the
-/// columns that general pools' weights are checked on.
+/// What a formula's components refer to besides the tags: the region columns (general
+/// pools' weights are checked on them), the scenario's agreements (for rewards) and year.
+pub struct Scope<'a> {
+    pub data: &'a RegionData,
+    pub agreements: &'a [Agreement],
+    pub year: Option<i64>,
+}
+
+/// Validate one formula. `meta` supplies the tag names the regions use.
 #[allow(clippy::too_many_arguments)]
 pub fn formula(
     raw: &RawFormula,
     index: usize,
     meta: &mut RegionMeta,
-    data: &RegionData,
+    scope: &Scope,
     budget: &Budget,
     ctx: &mut Ctx,
     uncertain: &mut Vec<UncertainParam>,
@@ -120,7 +128,7 @@ pub fn formula(
     if let Some(rl) = &raw.redline {
         f.redline = redline(&mut p, budget, rl, &mut share_sum);
     }
-    super::classified::components(&mut p, meta, data, budget, raw, &mut f, &mut share_sum);
+    super::classified::components(&mut p, meta, scope, budget, raw, &mut f, &mut share_sum);
     if share_sum > 1.0 + 1e-12 {
         let path = p.at("redline.share");
         p.ctx.problem(

@@ -109,8 +109,15 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
             Vec::new()
         }
     };
-    let vertical = vertical_model(&raw, loaded, &mut ctx, &mut uncertain);
     let agreements = agreement_validate::validate(&raw.agreement, &mut ctx);
+    let vertical = vertical_model(
+        &raw,
+        loaded,
+        &agreements,
+        meta.year,
+        &mut ctx,
+        &mut uncertain,
+    );
     if raw.formula.is_empty() && raw.agreement.is_empty() {
         ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
     }
@@ -239,6 +246,8 @@ fn load_regions(
 fn vertical_model(
     raw: &raw::RawScenario,
     loaded: Option<regions::LoadedRegions>,
+    agreements: &[crate::model::Agreement],
+    year: Option<i64>,
     ctx: &mut Ctx,
     uncertain: &mut Vec<UncertainParam>,
 ) -> Option<Vertical> {
@@ -266,16 +275,15 @@ fn vertical_model(
         return None;
     };
     let mut formulas = Vec::new();
+    let scope = formula_validate::Scope {
+        data: &l.regions.data,
+        agreements,
+        year,
+    };
     for (i, rf) in raw.formula.iter().enumerate() {
-        if let Some(f) = formula_validate::formula(
-            rf,
-            i,
-            &mut l.regions.meta,
-            &l.regions.data,
-            &budget,
-            ctx,
-            uncertain,
-        ) {
+        if let Some(f) =
+            formula_validate::formula(rf, i, &mut l.regions.meta, &scope, &budget, ctx, uncertain)
+        {
             formulas.push(f);
         }
     }

@@ -121,6 +121,17 @@ pub struct RawFormula {
     /// `[[formula.pool]]`: general pools with a weight expression.
     #[serde(default)]
     pub pool: Vec<RawPool>,
+    /// `[[formula.agreement_reward]]`: rewards to the parties of a basin agreement.
+    #[serde(default)]
+    pub agreement_reward: Vec<RawAgreementReward>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgreementReward {
+    pub agreement: String,
+    pub amount: RawParam,
+    pub basis: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

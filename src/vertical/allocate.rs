@@ -44,8 +44,9 @@ pub struct Allocation {
     pub guidance: Vec<f64>,
     /// Rangers F.
     pub rangers: Vec<f64>,
-    /// The per-unit components, then the general pools, each per region, named by
-    /// `classified_names` (`per_unit_<name>`, `pool_<name>`).
+    /// The per-unit components, the general pools, then the agreement rewards, each per
+    /// region, named by `classified_names` (`per_unit_<name>`, `pool_<name>`,
+    /// `reward_<agreement>`).
     pub classified: Vec<Vec<f64>>,
     pub classified_names: Vec<String>,
     /// The claim before quality and reverse linkage, S = K + PA + RL + G + F.
@@ -107,10 +108,14 @@ impl Allocation {
             ("rangers".to_string(), &self.rangers[..]),
         ];
         for (name, v) in self.classified_names.iter().zip(&self.classified) {
-            let label = match (name.strip_prefix("per_unit_"), name.strip_prefix("pool_")) {
-                (Some(n), _) => format!("per-unit '{n}'"),
-                (None, Some(n)) => format!("pool '{n}'"),
-                _ => name.clone(),
+            let label = if let Some(n) = name.strip_prefix("per_unit_") {
+                format!("per-unit '{n}'")
+            } else if let Some(n) = name.strip_prefix("pool_") {
+                format!("pool '{n}'")
+            } else if let Some(n) = name.strip_prefix("reward_") {
+                format!("reward for agreement '{n}'")
+            } else {
+                name.clone()
             };
             out.push((label, &v[..]));
         }
@@ -355,7 +360,13 @@ pub fn allocate(
             .per_unit
             .iter()
             .map(|c| format!("per_unit_{}", c.name)))
-        .chain(formula.pools.iter().map(|p| format!("pool_{}", p.name))),
+        .chain(formula.pools.iter().map(|p| format!("pool_{}", p.name)))
+        .chain(
+            formula
+                .rewards
+                .iter()
+                .map(|r| format!("reward_{}", r.agreement.name)),
+        ),
     );
     factors(formula, regions, prep, out);
     let mut sink = Breakdown {

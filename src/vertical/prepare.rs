@@ -59,8 +59,9 @@ pub struct Prepared {
     /// The pool weights of the protected-area and red-line pools (empty without the pool).
     pub pa_weight: Vec<f64>,
     pub rl_weight: Vec<f64>,
-    /// The formula's per-unit components, then its general pools, per region, in the
-    /// order written ([`Formula::per_unit`], [`Formula::pools`]).
+    /// The formula's per-unit components, its general pools, then its agreement rewards,
+    /// per region, in the order written ([`Formula::per_unit`], [`Formula::pools`],
+    /// [`Formula::rewards`]).
     pub classified: Vec<Vec<f64>>,
     /// Scratch for a pool's weights.
     weights: Vec<f64>,
@@ -269,11 +270,12 @@ impl Prepared {
         }
     }
 
-    /// The per-unit components (`rate · column` where the tags apply) and the general
-    /// pools (split by their weight expressions, evaluated column-wise).
+    /// The per-unit components (`rate · column` where the tags apply), the general pools
+    /// (split by their weight expressions, evaluated column-wise) and the agreement
+    /// rewards (`amount · factor`, the factor set from the draw's settlement).
     fn classified(&mut self, f: &Formula, data: &RegionData, budget: &Budget) {
         let n = data.n;
-        let k = f.per_unit.len() + f.pools.len();
+        let k = f.per_unit.len() + f.pools.len() + f.rewards.len();
         self.classified.resize_with(k, Vec::new);
         for (c, out) in f.per_unit.iter().zip(&mut self.classified) {
             let col = data.column(c.column);
@@ -295,6 +297,12 @@ impl Prepared {
             fill(out, n, |_| 0.0);
             let size = components::pool_size(pool.size, budget.total);
             self.pool_unallocated += components::split_pool(size, &self.weights, out);
+        }
+        let first = f.per_unit.len() + f.pools.len();
+        for (r, out) in f.rewards.iter().zip(&mut self.classified[first..]) {
+            fill(out, n, |i| {
+                r.amount * r.factor.get(i).copied().unwrap_or(0.0)
+            });
         }
     }
 
