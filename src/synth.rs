@@ -203,6 +203,7 @@ pub fn synth_formulas(meta: &RegionMeta) -> Vec<Formula> {
         per_unit: Vec::new(),
         pools: Vec::new(),
         rewards: Vec::new(),
+        provincial: Vec::new(),
     };
     let mut redline_reform = baseline.clone();
     redline_reform.name = "redline_reform".to_string();

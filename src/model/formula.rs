@@ -211,6 +211,19 @@ pub struct AgreementReward {
     pub factor: Vec<f64>,
 }
 
+/// A province's own method of passing its central total down to its counties
+/// (省级对下, docs/model.md §1.6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provincial {
+    /// The groups (indices into [`super::RegionMeta::groups`]) it applies to; `None`: all.
+    pub groups: Option<Vec<u32>>,
+    /// The formula (index in the scenario) that allocates within the province.
+    pub method: usize,
+    pub method_name: String,
+    /// The share of the province's total it keeps for province-level spending, in [0, 1).
+    pub retain: f64,
+}
+
 /// A named allocation formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Formula {
@@ -239,6 +252,8 @@ pub struct Formula {
     pub pools: Vec<GeneralPool>,
     /// Rewards for basin agreements, in the order written.
     pub rewards: Vec<AgreementReward>,
+    /// The provinces' methods (two tiers); empty: every entitlement is paid as computed.
+    pub provincial: Vec<Provincial>,
 }
 
 impl Formula {
@@ -261,6 +276,7 @@ impl Formula {
             per_unit: Vec::new(),
             pools: Vec::new(),
             rewards: Vec::new(),
+            provincial: Vec::new(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum FormulaParam {
     PoolSize(usize),
     /// Amount of the n-th agreement reward.
     RewardAmount(usize),
+    /// Retained share of the n-th provincial method.
+    Retain(usize),
 }
 
 /// What an uncertain scalar feeds.
@@ -78,6 +80,7 @@ impl FormulaParam {
             FormulaParam::PerUnitRate(i) => f.per_unit.get_mut(i).map(|p| &mut p.rate),
             FormulaParam::PoolSize(i) => f.pools.get_mut(i).map(|p| pool_value(&mut p.size)),
             FormulaParam::RewardAmount(i) => f.rewards.get_mut(i).map(|r| &mut r.amount),
+            FormulaParam::Retain(i) => f.provincial.get_mut(i).map(|p| &mut p.retain),
         };
         if let Some(s) = slot {
             *s = v;

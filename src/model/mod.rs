@@ -22,8 +22,8 @@ pub use agreement::{
 };
 pub use formula::{
     AgreementReward, Budget, BudgetMode, BudgetScale, Floor, Formula, GeneralPool, GuidanceCombine,
-    KeySubsidy, OnInfeasible, PerUnit, PoolSize, ProtectedAreaPool, Quality, RedlinePool,
-    ReverseLinkage, RewardBasis, WaivedOn,
+    KeySubsidy, OnInfeasible, PerUnit, PoolSize, ProtectedAreaPool, Provincial, Quality,
+    RedlinePool, ReverseLinkage, RewardBasis, WaivedOn,
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};

@@ -90,6 +90,12 @@ pub struct RegionData {
     pub extra: Vec<Vec<f64>>,
 }
 
+impl Default for RegionData {
+    fn default() -> Self {
+        RegionData::zeros(0)
+    }
+}
+
 impl RegionData {
     /// Zero-filled data for `n` regions.
     pub fn zeros(n: usize) -> Self {

@@ -9,13 +9,14 @@ use super::summary::MAX_BUFFERED;
 use crate::error::{Error, Result};
 use crate::horizontal::rewards::reward_factors;
 use crate::model::formula_param::Target;
-use crate::model::region::RegionData;
+use crate::model::region::{RegionData, RegionMeta};
 use crate::model::{Budget, Formula, RewardBasis};
 use crate::model::{UncertainParam, Vertical};
 use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_FORMULA_BASE, SUB_SHARED, stream};
 use crate::stats::{Moments, Probability, Quantiles};
 use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, SharedTerms, self_sufficiency_into};
+use crate::vertical::tiers::{GroupFlow, TierScratch, pass_down};
 use crate::vertical::{Allocation, Workspace, allocate};
 
 /// Moments and quantiles of one output.
@@ -66,6 +67,9 @@ pub struct VerticalAcc {
     pub gini: Vec<Acc>,
     /// Allocation summed over each group, indexed `formula * groups + group`.
     pub group_total: Vec<Acc>,
+    /// The central entitlement of every region, indexed like `x`, for formulas with
+    /// provincial methods (two tiers); empty when no formula has them.
+    pub entitlement: Vec<Acc>,
     /// Kept draws of the allocation of the model's `keep` regions, indexed
     /// `formula * keep.len() + k`.
     pub kept: Vec<Kept>,
@@ -96,6 +100,7 @@ impl VerticalAcc {
             unallocated: per(formulas),
             gini: per(formulas),
             group_total: Vec::new(),
+            entitlement: Vec::new(),
             kept: Vec::new(),
             kept_deducted: vec![Kept::default(); formulas],
             kept_rewarded: vec![Kept::default(); formulas],
@@ -107,6 +112,9 @@ impl VerticalAcc {
     pub fn with_extras(mut self, model: &VerticalModel, limit: usize) -> Self {
         let formulas = self.deducted.len();
         self.group_total = vec![Acc::new(limit); formulas * model.v.regions.meta.groups.len()];
+        if model.v.formulas.iter().any(|f| !f.provincial.is_empty()) {
+            self.entitlement = vec![Acc::new(limit); formulas * self.n];
+        }
         self.kept = vec![Kept::default(); formulas * model.keep.len()];
         self
     }
@@ -165,6 +173,7 @@ impl VerticalAcc {
         zip(&mut self.unallocated, &o.unallocated);
         zip(&mut self.gini, &o.gini);
         zip(&mut self.group_total, &o.group_total);
+        zip(&mut self.entitlement, &o.entitlement);
         let zipk = |a: &mut [Kept], b: &[Kept]| a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
         zipk(&mut self.kept, &o.kept);
         zipk(&mut self.kept_deducted, &o.kept_deducted);
@@ -202,6 +211,11 @@ pub struct Worker {
     pub formulas: Vec<Formula>,
     /// One per [`VerticalModel`] reward whose agreement is settled per draw.
     reward_workers: Vec<AgreementWorker>,
+    /// Two tiers: the provinces' methods' buffers, and the last passed-down formula's
+    /// entitlements and group flows in this draw.
+    tiers: TierScratch,
+    pub entitlement: Vec<f64>,
+    pub group_flows: Vec<GroupFlow>,
     pub allocs: Vec<Allocation>,
     pub ws: Workspace,
     /// The formulas' kernels (refreshed per draw only when inputs they precompute vary).
@@ -228,14 +242,41 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Allocate formula `f` of draw `d` with the general allocator, into `allocs[f]`.
-    fn allocate(&mut self, f: usize, d: u64) -> Result<()> {
+    /// Allocate formula `f` of draw `d` with the general allocator, into `allocs[f]`
+    /// (with provincial methods, its `x` is what each region finally receives).
+    fn allocate(&mut self, f: usize, d: u64, meta: &RegionMeta) -> Result<()> {
         allocate(
             &self.formulas[f],
             &self.data,
             &self.budget,
             &mut self.ws,
             &mut self.allocs[f],
+        )
+        .map_err(|e| draw_error(d, e))?;
+        let mut x = std::mem::take(&mut self.allocs[f].x);
+        let done = self.pass_down(f, d, meta, &mut x);
+        self.allocs[f].x = x;
+        done
+    }
+
+    /// Pass formula `f`'s entitlements `x` of draw `d` down through the provinces'
+    /// methods, keeping the entitlements in `entitlement` (a no-op without methods).
+    fn pass_down(&mut self, f: usize, d: u64, meta: &RegionMeta, x: &mut [f64]) -> Result<()> {
+        if self.formulas[f].provincial.is_empty() {
+            return Ok(());
+        }
+        self.entitlement.clear();
+        self.entitlement.extend_from_slice(x);
+        pass_down(
+            &self.formulas[f],
+            &self.formulas,
+            &self.data,
+            &meta.group_idx,
+            meta.groups.len(),
+            &self.budget,
+            x,
+            &mut self.group_flows,
+            &mut self.tiers,
         )
         .map_err(|e| draw_error(d, e))
     }
@@ -307,6 +348,9 @@ impl<'a> VerticalModel<'a> {
             budget: self.v.budget.clone(),
             formulas: self.v.formulas.clone(),
             reward_workers: self.rewards.iter().map(|(_, _, m)| m.worker()).collect(),
+            tiers: TierScratch::default(),
+            entitlement: Vec::new(),
+            group_flows: Vec::new(),
             allocs: vec![Allocation::default(); self.v.formulas.len()],
             ws: Workspace::default(),
             kernels: self.kernels.clone(),
@@ -376,7 +420,7 @@ impl<'a> VerticalModel<'a> {
         self.sample_shared(seed, d, w);
         for f in 0..self.formula_params.len() {
             self.sample_formula(seed, d, f, w);
-            w.allocate(f, d)?;
+            w.allocate(f, d, &self.v.regions.meta)?;
         }
         Ok(())
     }
@@ -416,6 +460,19 @@ impl<'a> VerticalModel<'a> {
                     &mut w.outs[f],
                 )
                 .map_err(|e| draw_error(d, e))?;
+            if !w.formulas[f].provincial.is_empty() {
+                let mut row = std::mem::take(&mut w.block.rows);
+                let x = &mut row[row0 + f * n..row0 + (f + 1) * n];
+                let done = w.pass_down(f, d, &self.v.regions.meta, x);
+                w.block.rows = row;
+                done?;
+                // Kept only by accumulators built with `with_extras`.
+                if let Some(slots) = acc.entitlement.get_mut(f * n..(f + 1) * n) {
+                    for (a, &e) in slots.iter_mut().zip(&w.entitlement) {
+                        a.push(e);
+                    }
+                }
+            }
         }
         let b = &mut w.block;
         for v in [&mut b.deduction, &mut b.floor, &mut b.cap] {
@@ -449,7 +506,7 @@ impl<'a> VerticalModel<'a> {
             let groups = &self.v.regions.meta.group_idx;
             for f in 0..nf {
                 // The full breakdown (same amounts as the kernel's, bit for bit).
-                w.allocate(f, d)?;
+                w.allocate(f, d, &self.v.regions.meta)?;
                 let a = &w.allocs[f];
                 let vals = w.metrics.compute(&w.formulas[f], &w.data, groups, a);
                 for (slot, v) in acc.metrics[f * km..(f + 1) * km].iter_mut().zip(vals) {

@@ -45,6 +45,60 @@ pub fn summary_cells(acc: Option<&Acc>) -> Vec<String> {
     }
 }
 
+/// The columns `regions.csv` adds in a scenario with provincial methods (two tiers).
+pub const ENTITLEMENT_COLUMNS: [&str; 5] = [
+    "entitlement",
+    "entitlement_mean",
+    "entitlement_p05",
+    "entitlement_p50",
+    "entitlement_p95",
+];
+
+/// `groups.csv` (two tiers): per formula × group, the central total, what the province
+/// retained, what its counties received and what its method left unallocated, with the
+/// method's name (empty: the entitlements were passed through).
+pub fn groups_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "formula",
+        "group",
+        "method",
+        "total",
+        "retained",
+        "received",
+        "unallocated",
+    ];
+    row(&mut w, &header.map(String::from))?;
+    let Some(v) = &scn.vertical else {
+        return finish(w);
+    };
+    for fp in res.formulas.iter().filter(|fp| !fp.groups.is_empty()) {
+        for (g, flow) in fp.groups.iter().enumerate() {
+            let method = flow
+                .method
+                .and_then(|k| v.formulas.get(k))
+                .map_or(String::new(), |f| f.name.clone());
+            let received: f64 = (0..v.regions.data.n)
+                .filter(|&i| v.regions.meta.group_idx[i] as usize == g)
+                .map(|i| fp.alloc.x[i])
+                .sum();
+            row(
+                &mut w,
+                &[
+                    fp.name.clone(),
+                    v.regions.meta.groups[g].clone(),
+                    method,
+                    num(flow.total),
+                    num(flow.retained),
+                    num(received),
+                    num(flow.unallocated),
+                ],
+            )?;
+        }
+    }
+    finish(w)
+}
+
 /// `regions.csv`: one row per formula × region: the point estimate, and with Monte Carlo
 /// draws the distribution summary and the probabilities of a deduction, a binding floor and
 /// a binding cap.
@@ -73,6 +127,12 @@ pub fn regions_csv(
         ]
         .map(String::from),
     );
+    // Two tiers: `point` is what a region finally receives, and these columns hold its
+    // central entitlement (equal to `point` under a formula without provincial methods).
+    let tiers = res.formulas.iter().any(|fp| fp.entitlement.is_some());
+    if tiers {
+        header.extend(ENTITLEMENT_COLUMNS.map(String::from));
+    }
     row(&mut w, &header)?;
     let Some(v) = &scn.vertical else {
         return finish(w);
@@ -111,6 +171,24 @@ pub fn regions_csv(
                     }
                 }
                 None => cells.extend(std::iter::repeat_n(String::new(), 6)),
+            }
+            if tiers {
+                let point = fp.entitlement.as_ref().map_or(fp.alloc.x[i], |e| e[i]);
+                let dist = acc.map(|a| {
+                    if fp.entitlement.is_some() {
+                        a.entitlement.get(k)
+                    } else {
+                        a.x.get(k)
+                    }
+                });
+                cells.push(num(point));
+                match dist.flatten().filter(|a| a.m.count() > 0) {
+                    Some(a) => {
+                        cells.push(num(a.m.mean()));
+                        cells.extend(a.q.quantiles(&[0.05, 0.5, 0.95]).into_iter().map(num));
+                    }
+                    None => cells.extend(std::iter::repeat_n(String::new(), 4)),
+                }
             }
             row(&mut w, &cells)?;
         }
@@ -250,7 +328,13 @@ pub fn grade_name(g: Grade) -> &'static str {
 }
 
 /// One sentence explaining a region's final amount.
-fn explain(f: &Formula, a: &Allocation, i: usize, budget: &Budget) -> String {
+fn explain(
+    f: &Formula,
+    a: &Allocation,
+    i: usize,
+    budget: &Budget,
+    entitlement: Option<&Vec<f64>>,
+) -> String {
     let s = a.claim_before[i];
     let mut terms = format!(
         "K {} + PA {} + RL {} + G {} + F {}",
@@ -306,7 +390,16 @@ fn explain(f: &Formula, a: &Allocation, i: usize, budget: &Budget) -> String {
     if a.floor_waived[i] {
         parts.push("floor waived (quality worse or damaging industry)".to_string());
     }
-    parts.push(format!("= {}", num(a.x[i])));
+    match entitlement {
+        Some(e) => {
+            parts.push(format!("= entitlement {}", num(e[i])));
+            parts.push(format!(
+                "passed down by its province (its own method, or unchanged) it receives {}",
+                num(a.x[i])
+            ));
+        }
+        _ => parts.push(format!("= {}", num(a.x[i]))),
+    }
     parts.join("; ")
 }
 
@@ -424,7 +517,7 @@ pub fn breakdown_csv(scn: &Scenario, res: &PointResults) -> Result<Vec<u8>> {
                 a.cap_binds[i].to_string(),
                 scale,
                 num(a.x[i]),
-                explain(f, a, i, &v.budget),
+                explain(f, a, i, &v.budget, fp.entitlement.as_ref()),
             ];
             let own = |name: &String| {
                 a.classified_names

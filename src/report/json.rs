@@ -1,8 +1,8 @@
 //! JSON serialisers: `summary.json` and `manifest.json` (docs/model.md §4).
 
 use crate::error::{Error, Result};
-use crate::model::BudgetMode;
 use crate::model::Scenario;
+use crate::model::{BudgetMode, BudgetScale};
 use crate::run::pipeline::{Outcome, RunInfo};
 use serde_json::{Value, json};
 
@@ -42,13 +42,18 @@ pub fn summary_json(out: &Outcome, extra: Value) -> Result<Vec<u8>> {
                 "regions_deducted": a.q.iter().filter(|q| **q < 0.0).count(),
                 "regions_rewarded": a.q.iter().filter(|q| **q > 0.0).count(),
             }));
+            if !fp.groups.is_empty()
+                && let Some(Value::Object(o)) = formulas.last_mut()
+            {
+                o.insert("groups".into(), groups_value(v, fp));
+            }
         }
-        let _ = v;
     }
     let budget = scn.vertical.as_ref().map(|v| {
         json!({
             "total": v.budget.total.map(jnum),
             "mode": match v.budget.mode { BudgetMode::Fixed => "fixed", BudgetMode::Open => "open" },
+            "scale": match v.budget.scale { BudgetScale::Key => "key", BudgetScale::All => "all" },
         })
     });
     let mut doc = json!({
@@ -80,6 +85,32 @@ pub fn summary_json(out: &Outcome, extra: Value) -> Result<Vec<u8>> {
         d.extend(e);
     }
     to_bytes(&doc)
+}
+
+/// Two tiers: per group, the central total, what the province retained and what its
+/// counties received, and the method it used (`null`: passed through).
+fn groups_value(v: &crate::model::Vertical, fp: &crate::run::point::FormulaPoint) -> Value {
+    let meta = &v.regions.meta;
+    let groups: Vec<Value> = fp
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, flow)| {
+            let received: f64 = (0..v.regions.data.n)
+                .filter(|&i| meta.group_idx[i] as usize == g)
+                .map(|i| fp.alloc.x[i])
+                .sum();
+            json!({
+                "group": meta.groups[g],
+                "method": flow.method.and_then(|k| v.formulas.get(k)).map(|f| f.name.clone()),
+                "total": jnum(flow.total),
+                "retained": jnum(flow.retained),
+                "received": jnum(received),
+                "unallocated": jnum(flow.unallocated),
+            })
+        })
+        .collect();
+    Value::Array(groups)
 }
 
 /// `manifest.json`: tool version, command line, scenario path and hash, seed, times.

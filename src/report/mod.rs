@@ -171,6 +171,14 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
                     .map(|_| csv::regions_csv(&o.scenario, &o.point, Some(mc(o)?), o.baseline))
                     .transpose()
             }),
+            file("groups.csv", |o| {
+                o.point
+                    .formulas
+                    .iter()
+                    .any(|fp| !fp.groups.is_empty())
+                    .then(|| csv::groups_csv(&o.scenario, &o.point))
+                    .transpose()
+            }),
             file("basins.csv", |o| {
                 (!o.scenario.agreements.is_empty())
                     .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))

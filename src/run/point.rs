@@ -5,13 +5,20 @@ use crate::error::{Error, Problem, Result};
 use crate::horizontal::{Settlement, settle_point};
 use crate::metrics::allocation::{MetricScratch, MetricValues};
 use crate::model::{Agreement, Scenario};
+use crate::vertical::tiers::{GroupFlow, TierScratch, pass_down};
 use crate::vertical::{Allocation, Workspace, allocate};
 
 /// One formula's point allocation.
 #[derive(Debug, Clone)]
 pub struct FormulaPoint {
     pub name: String,
+    /// The allocation; with provincial methods (two tiers) its `x` is what each region
+    /// finally receives, and the rest of the breakdown is the central computation.
     pub alloc: Allocation,
+    /// With provincial methods: the central entitlement of every region, and what each
+    /// group did with its total. `None` and empty otherwise.
+    pub entitlement: Option<Vec<f64>>,
+    pub groups: Vec<GroupFlow>,
 }
 
 /// Point results of a scenario.
@@ -37,12 +44,38 @@ pub fn point(scn: &Scenario) -> Result<PointResults> {
         let mut ws = Workspace::default();
         // Every formula is tried, so that one run reports every formula the inputs break.
         let mut errors = Vec::new();
+        let mut tiers = TierScratch::default();
         for f in &v.formulas {
             let mut alloc = Allocation::default();
-            match allocate(f, &v.regions.data, &v.budget, &mut ws, &mut alloc) {
+            let mut groups = Vec::new();
+            let mut entitlement = None;
+            let done =
+                allocate(f, &v.regions.data, &v.budget, &mut ws, &mut alloc).and_then(|()| {
+                    if f.provincial.is_empty() {
+                        return Ok(());
+                    }
+                    entitlement = Some(alloc.x.clone());
+                    let meta = &v.regions.meta;
+                    pass_down(
+                        f,
+                        &v.formulas,
+                        &v.regions.data,
+                        &meta.group_idx,
+                        meta.groups.len(),
+                        &v.budget,
+                        &mut alloc.x,
+                        &mut groups,
+                        &mut tiers,
+                    )?;
+                    alloc.total = alloc.x.iter().sum();
+                    Ok(())
+                });
+            match done {
                 Ok(()) => res.formulas.push(FormulaPoint {
                     name: f.name.clone(),
                     alloc,
+                    entitlement,
+                    groups,
                 }),
                 Err(e) => errors.push(scn.locate(e)),
             }

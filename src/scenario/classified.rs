@@ -6,11 +6,13 @@
 
 use super::ctx::check;
 use super::formula_validate::{Params, Scope, pool_size, tag_list};
-use super::raw::{RawAgreementReward, RawFormula, RawPerUnit, RawPool};
+use super::raw::{RawAgreementReward, RawFormula, RawPerUnit, RawPool, RawProvincial};
 use crate::model::expr::{Expr, resolve};
 use crate::model::formula_param::FormulaParam;
 use crate::model::region::{RegionData, RegionMeta};
-use crate::model::{AgreementReward, Budget, Formula, GeneralPool, PerUnit, RewardBasis};
+use crate::model::{
+    AgreementReward, Budget, Formula, GeneralPool, PerUnit, Provincial, RewardBasis,
+};
 use std::sync::Arc;
 
 /// A component name usable as a column header: letters, digits and underscores.
@@ -47,6 +49,114 @@ pub(super) fn components(
             f.rewards.push(c);
         }
     }
+    let mut covered = vec![false; meta.groups.len()];
+    for (k, r) in raw.provincial.iter().enumerate() {
+        if let Some(c) = provincial(p, meta, scope, raw, k, r, &mut covered) {
+            f.provincial.push(c);
+        }
+    }
+}
+
+/// A province's method (two tiers, docs/model.md §1.6): its groups (each covered by at
+/// most one method of the formula), the formula it allocates by (another formula of the
+/// scenario, with no methods of its own) and the share it retains.
+fn provincial(
+    p: &mut Params,
+    meta: &RegionMeta,
+    scope: &Scope,
+    raw: &RawFormula,
+    k: usize,
+    r: &RawProvincial,
+    covered: &mut [bool],
+) -> Option<Provincial> {
+    let at = |f: &str| format!("provincial[{k}].{f}");
+    let before = p.ctx.problems.len();
+    let groups = match &r.groups {
+        toml::Value::String(s) if s == "all" => None,
+        toml::Value::Array(list) => {
+            let mut idx = Vec::new();
+            for v in list {
+                let name = v.as_str().unwrap_or_default();
+                match meta.groups.iter().position(|g| g == name) {
+                    Some(g) => idx.push(g as u32),
+                    None => {
+                        let path = p.at(&at("groups"));
+                        p.ctx.problem(
+                            &path,
+                            v,
+                            format!(
+                                "names no group of the regions; the groups are {}",
+                                meta.groups.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            Some(idx)
+        }
+        other => {
+            let path = p.at(&at("groups"));
+            p.ctx
+                .problem(&path, other, "must be a list of group names, or \"all\"");
+            None
+        }
+    };
+    let all: Vec<u32> = (0..meta.groups.len() as u32).collect();
+    for &g in groups.as_ref().unwrap_or(&all) {
+        if std::mem::replace(&mut covered[g as usize], true) {
+            let path = p.at(&at("groups"));
+            p.ctx.problem(
+                &path,
+                &meta.groups[g as usize],
+                "this group already has a method in this formula; give each group one",
+            );
+        }
+    }
+    let method = scope.formulas.iter().position(|f| f.name == r.method);
+    let path = p.at(&at("method"));
+    match method {
+        None => p.ctx.problem(
+            &path,
+            &r.method,
+            format!(
+                "names no [[formula]]; the formulas are {}",
+                scope
+                    .formulas
+                    .iter()
+                    .map(|f| format!("'{}'", f.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Some(_) if r.method == raw.name => p.ctx.problem(
+            &path,
+            &r.method,
+            "names the formula itself; a province's method must be another formula",
+        ),
+        Some(m) if !scope.formulas[m].provincial.is_empty() => p.ctx.problem(
+            &path,
+            &r.method,
+            "names a formula that has provincial methods of its own; a method allocates \
+             within one province and cannot pass money down again",
+        ),
+        Some(_) => {}
+    }
+    let retain = match &r.retain {
+        Some(raw_r) => p.get(&p.at(&at("retain")), raw_r, FormulaParam::Retain(k), |v| {
+            (!(0.0..1.0).contains(&v))
+                .then(|| "must be in [0, 1): the share of its total a province keeps".into())
+        }),
+        None => Some(0.0),
+    };
+    if p.ctx.problems.len() > before {
+        return None;
+    }
+    Some(Provincial {
+        groups,
+        method: method?,
+        method_name: r.method.clone(),
+        retain: retain?,
+    })
 }
 
 /// An agreement reward: the agreement by name, its parties matched to regions by id or

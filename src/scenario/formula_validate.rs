@@ -79,6 +79,8 @@ pub struct Scope<'a> {
     pub data: &'a RegionData,
     pub agreements: &'a [Agreement],
     pub year: Option<i64>,
+    /// Every formula of the scenario, for the provinces' methods.
+    pub formulas: &'a [RawFormula],
 }
 
 /// Validate one formula. `meta` supplies the tag names the regions use.

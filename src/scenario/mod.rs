@@ -279,6 +279,7 @@ fn vertical_model(
         data: &l.regions.data,
         agreements,
         year,
+        formulas: &raw.formula,
     };
     for (i, rf) in raw.formula.iter().enumerate() {
         if let Some(f) =

@@ -124,6 +124,18 @@ pub struct RawFormula {
     /// `[[formula.agreement_reward]]`: rewards to the parties of a basin agreement.
     #[serde(default)]
     pub agreement_reward: Vec<RawAgreementReward>,
+    /// `[[formula.provincial]]`: the provinces' own methods (two tiers).
+    #[serde(default)]
+    pub provincial: Vec<RawProvincial>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvincial {
+    /// A list of group names, or `"all"`.
+    pub groups: toml::Value,
+    pub method: String,
+    pub retain: Option<RawParam>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,6 +13,7 @@
 //! - [`kernel`]: the same allocation for repeated Monte Carlo draws.
 //! - [`flows`]: the money the budget rules move.
 //! - [`infeasible`]: what makes up a budget shortfall.
+//! - [`tiers`]: two tiers, the provinces' methods passing their totals to counties.
 
 pub mod allocate;
 pub mod budget;
@@ -24,6 +25,7 @@ mod payment;
 pub mod prepare;
 pub mod quality;
 pub mod rules;
+pub mod tiers;
 
 pub use allocate::{Allocation, Workspace, allocate};
 pub use quality::Grade;
