@@ -72,6 +72,15 @@ fn init_then_validate_then_run() {
     ok(ecocomp().arg("init").arg(tmp.path()));
     let scn = tmp.path().join("example.toml");
     assert!(ok(ecocomp().arg("validate").arg(&scn)).contains("valid"));
+    // The template shows the classified-compensation forms in comments.
+    let text = std::fs::read_to_string(&scn).unwrap();
+    for form in [
+        "#   [[formula.per_unit]]",
+        "#   [[formula.pool]]",
+        "#   extra = [",
+    ] {
+        assert!(text.contains(form), "init lacks {form}");
+    }
     ok(ecocomp()
         .args(["run", "--quiet", "--draws", "100", "--no-plots"])
         .arg(&scn)

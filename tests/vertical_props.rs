@@ -417,3 +417,74 @@ proptest! {
         }
     }
 }
+
+/// Regions with one declared extra column (a stand-in for mu of forest, from `rangers`).
+fn to_data_extra(rows: &[Row]) -> RegionData {
+    let mut d = to_data(rows);
+    d.extra = vec![rows.iter().map(|r| r.rangers * 10.0).collect()];
+    d
+}
+
+/// `f` with a per-unit component on the extra column (for tag 0 when `tagged`) and an
+/// expression pool.
+fn with_classified(mut f: Formula, rate: f64, tagged: bool, share: f64) -> Formula {
+    use ecocomp::model::expr::{ColumnRef, Expr};
+    f.per_unit.push(ecocomp::model::PerUnit {
+        name: "forest".into(),
+        column: ColumnRef::Extra(0),
+        rate,
+        tags: if tagged { vec![0] } else { Vec::new() },
+    });
+    let resolve = |n: &str| Column::from_name(n).map(ColumnRef::Base);
+    let text = "redline_km2 * (1 + max(0, redline_km2 / area_km2 - 0.3))";
+    f.pools.push(ecocomp::model::GeneralPool {
+        name: "wet".into(),
+        size: PoolSize::Share(share),
+        weight: Expr::parse(text, &resolve).unwrap(),
+        weight_text: text.into(),
+    });
+    f
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/vertical_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn classified_components_conserve_the_budget_and_ignore_region_order(
+        (rows, f, b) in scenario(),
+        rate in 0.0..0.01f64,
+        tagged in any::<bool>(),
+        share in 0.0..0.2f64,
+        seed in any::<u64>(),
+    ) {
+        let f = with_classified(f, rate, tagged, share);
+        let t = b.total.unwrap();
+        let a = run(&f, &to_data_extra(&rows), &b);
+        prop_assert!(a.x.iter().all(|&x| x >= 0.0 && x.is_finite()));
+        prop_assert!((a.total - (t - a.unallocated())).abs() <= 1e-9 * t);
+        // The per-unit amounts are rate · column wherever the tag applies.
+        for (i, r) in rows.iter().enumerate() {
+            let on = !tagged || r.tags & 1 != 0;
+            let want = if on { rate * r.rangers * 10.0 } else { 0.0 };
+            prop_assert!(close(a.classified[0][i], want, t));
+        }
+        let n = rows.len();
+        let mut perm: Vec<usize> = (0..n).collect();
+        let mut s = seed | 1;
+        for i in (1..n).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            perm.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let permuted: Vec<Row> = perm.iter().map(|&p| rows[p].clone()).collect();
+        let p = run(&f, &to_data_extra(&permuted), &b);
+        for (j, &src) in perm.iter().enumerate() {
+            prop_assert!(close(p.x[j], a.x[src], t), "region {src}: {} vs {}", p.x[j], a.x[src]);
+        }
+    }
+}
