@@ -109,13 +109,22 @@ pub fn pass_down(
                 crate::numfmt::display(total - retained)
             ))
         })?;
+        let mut received = 0.0;
         for (k, &i) in members.iter().enumerate() {
             x[i] = s.alloc.x[k];
+            received += x[i];
         }
+        // What the method left over, as the province sees it: its money less what its
+        // counties got (a method's pool of a fixed amount nobody weighs in can exceed it).
+        let unallocated = if s.alloc.unallocated() > 0.0 {
+            (total - retained - received).max(0.0)
+        } else {
+            0.0
+        };
         flows.push(GroupFlow {
             total,
             retained,
-            unallocated: s.alloc.unallocated(),
+            unallocated,
             method: Some(rule.method),
         });
     }
