@@ -275,6 +275,19 @@ fn scale_money(rows: &[Row], f: &Formula, b: &Budget, k: f64) -> (Vec<Row>, Form
     (rows, f, b)
 }
 
+/// A permutation of `0..n` from `seed` (Fisher–Yates with a xorshift stream).
+fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut s = seed | 1;
+    for i in (1..n).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        perm.swap(i, (s % (i as u64 + 1)) as usize);
+    }
+    perm
+}
+
 fn close(a: f64, b: f64, scale: f64) -> bool {
     (a - b).abs() <= 1e-9 * scale.max(1.0) + 1e-9 * a.abs().max(b.abs())
 }
@@ -333,13 +346,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let n = rows.len();
-        // A permutation from the seed (Fisher–Yates with a xorshift stream).
-        let mut perm: Vec<usize> = (0..n).collect();
-        let mut s = seed | 1;
-        for i in (1..n).rev() {
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            perm.swap(i, (s % (i as u64 + 1)) as usize);
-        }
+        let perm = permutation(n, seed);
         let permuted: Vec<Row> = perm.iter().map(|&p| rows[p].clone()).collect();
         let t = b.total.unwrap();
         let a = run(&f, &to_data(&rows), &b);
@@ -475,12 +482,7 @@ proptest! {
             prop_assert!(close(a.classified[0][i], want, t));
         }
         let n = rows.len();
-        let mut perm: Vec<usize> = (0..n).collect();
-        let mut s = seed | 1;
-        for i in (1..n).rev() {
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            perm.swap(i, (s % (i as u64 + 1)) as usize);
-        }
+        let perm = permutation(n, seed);
         let permuted: Vec<Row> = perm.iter().map(|&p| rows[p].clone()).collect();
         let p = run(&f, &to_data_extra(&permuted), &b);
         for (j, &src) in perm.iter().enumerate() {
@@ -548,12 +550,7 @@ proptest! {
             }
         }
         // The same regions in another order give the same amounts.
-        let mut perm: Vec<usize> = (0..n).collect();
-        let mut s = seed | 1;
-        for i in (1..n).rev() {
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            perm.swap(i, (s % (i as u64 + 1)) as usize);
-        }
+        let perm = permutation(n, seed);
         let prows: Vec<Row> = perm.iter().map(|&p| rows[p].clone()).collect();
         let pg: Vec<u32> = perm.iter().map(|&p| gidx[p]).collect();
         let pdata = to_data(&prows);
