@@ -70,6 +70,19 @@ fn validate_list_shows_what_the_scenario_holds() {
         ok && out.contains("agreements (1):") && out.contains("parties 云南"),
         "{out}"
     );
+    let (ok, out, _) = run_in(
+        root,
+        &["validate", "scenarios/county_two_tier.toml", "--list"],
+    );
+    assert!(ok, "{out}");
+    for want in [
+        "per-unit grassland_ban (0.00075 × grassland_ban_mu)",
+        "pool wetland (0.04 of the budget, weight wetland_km2 *",
+        "reward for agreement ruoergai_maqu (2000 by performance)",
+        "provincial method qinghai_method for 青海 (retains 0.05)",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
 }
 
 /// A scenario of three counties, two of them hold-harmless, whose floors exceed the budget.

@@ -68,6 +68,7 @@ fn components(f: &Formula, v: &Vertical) -> Vec<String> {
     if let Some(r) = f.rangers {
         c.push(format!("rangers ({} each)", num(r)));
     }
+    c.extend(classified(f, v));
     if f.quality.is_some() {
         c.push("quality rewards and deductions".into());
     }
@@ -83,6 +84,59 @@ fn components(f: &Formula, v: &Vertical) -> Vec<String> {
     }
     if let Some(g) = f.cap {
         c.push(format!("growth cap {}", num(g)));
+    }
+    c
+}
+
+/// The per-unit components, general pools, agreement rewards and provincial methods.
+fn classified(f: &Formula, v: &Vertical) -> Vec<String> {
+    let meta = &v.regions.meta;
+    let column = |c: ecocomp::model::expr::ColumnRef| match c {
+        ecocomp::model::expr::ColumnRef::Base(c) => c.name().to_string(),
+        ecocomp::model::expr::ColumnRef::Extra(k) => meta.extra_names[k].clone(),
+    };
+    let mut c = Vec::new();
+    for u in &f.per_unit {
+        c.push(format!(
+            "per-unit {} ({} × {})",
+            u.name,
+            num(u.rate),
+            column(u.column)
+        ));
+    }
+    for p in &f.pools {
+        c.push(format!(
+            "pool {} ({}, weight {})",
+            p.name,
+            pool(p.size),
+            p.weight_text
+        ));
+    }
+    for r in &f.rewards {
+        let basis = match r.basis {
+            ecocomp::model::RewardBasis::Participation => "participation",
+            ecocomp::model::RewardBasis::Performance => "performance",
+        };
+        c.push(format!(
+            "reward for agreement {} ({} by {basis})",
+            r.agreement.name,
+            num(r.amount)
+        ));
+    }
+    for p in &f.provincial {
+        let groups = match &p.groups {
+            None => "every group".to_string(),
+            Some(g) => g
+                .iter()
+                .map(|&g| meta.groups[g as usize].clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        c.push(format!(
+            "provincial method {} for {groups} (retains {})",
+            p.method_name,
+            num(p.retain)
+        ));
     }
     c
 }
