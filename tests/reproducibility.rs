@@ -26,7 +26,13 @@ fn run(scenario: &Path, out: &Path, threads: usize, seed: u64) {
 /// thread count itself, so that one line is removed before comparing.
 fn results(out: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
-    for name in ["regions.csv", "basins.csv", "sections.csv", "summary.json"] {
+    for name in [
+        "regions.csv",
+        "groups.csv",
+        "basins.csv",
+        "sections.csv",
+        "summary.json",
+    ] {
         let p = out.join(name);
         if let Ok(bytes) = std::fs::read(&p) {
             let text = String::from_utf8(bytes).unwrap();
@@ -81,6 +87,7 @@ fn synthetic_counties_are_bit_identical_across_threads() {
             "7",
             "--seed",
             "3",
+            "--classified",
             "--out",
         ])
         .arg(&scn)
@@ -93,7 +100,12 @@ fn synthetic_counties_are_bit_identical_across_threads() {
 #[test]
 fn shipped_scenarios_are_bit_identical_across_threads() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    for name in ["national.toml", "xinan.toml", "yangtze.toml"] {
+    for name in [
+        "national.toml",
+        "xinan.toml",
+        "yangtze.toml",
+        "county_two_tier.toml",
+    ] {
         check(&root.join(name));
     }
 }
