@@ -7,8 +7,9 @@
 //!    that knows nothing of ecocomp);
 //! 2. [`model`]: regions, parameters, formulas, agreements, the checked scenario;
 //! 3. [`sampling`] and [`stats`];
-//! 4. engines: [`vertical`], [`horizontal`], [`metrics`], [`sensitivity`], [`synth`], and
-//!    [`scenario`] (reading and writing scenario files);
+//! 4. engines: [`vertical`], [`horizontal`], [`metrics`], [`sensitivity`], [`synth`],
+//!    [`calibrate`] (fitting coefficients to an observed allocation), and [`scenario`]
+//!    (reading and writing scenario files);
 //! 5. [`montecarlo`], which draws over the engines;
 //! 6. [`run`]: the one pipeline every command goes through;
 //! 7. [`report`]: the files a run writes (CSV, JSON, figures, HTML).
@@ -27,6 +28,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)
 )]
 
+pub mod calibrate;
 pub mod cancel;
 pub mod error;
 pub mod horizontal;

@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
         "metrics",
         "sensitivity",
         "synth",
+        "calibrate",
         "scenario",
     ],
     &["montecarlo"],

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 /// The commented example scenario written by `ecocomp init`.
 const EXAMPLE_SCENARIO: &str = include_str!("../../scenarios/example.toml");
 
-fn load(path: Option<&Path>) -> anyhow::Result<Scenario> {
+pub(super) fn load(path: Option<&Path>) -> anyhow::Result<Scenario> {
     let scn = match path {
         Some(p) => scenario::load(p)?,
         None => scenario::load_default()?,
@@ -44,13 +44,13 @@ impl McArgs {
 }
 
 /// The default output folder of scenario `scn`, with `suffix` (`-compare`, …).
-fn default_out(scn: &Scenario, out: &Option<PathBuf>, suffix: &str) -> PathBuf {
+pub(super) fn default_out(scn: &Scenario, out: &Option<PathBuf>, suffix: &str) -> PathBuf {
     out.clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}{suffix}", scn.meta.name)))
 }
 
 /// Run `job` on `scn` through the pipeline, with a progress bar when `progress`.
-fn execute_job(
+pub(super) fn execute_job(
     scn: Scenario,
     job: Job,
     out: PathBuf,

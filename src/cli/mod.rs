@@ -2,6 +2,7 @@
 //! turns its result into an exit code. The commands themselves are in [`commands`]; the
 //! console output (tables, the progress bar) in [`console`]; Ctrl-C in [`interrupt`].
 
+mod calibrate;
 mod commands;
 mod console;
 mod inspect;
@@ -43,6 +44,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Which uncertain parameters drive a formula's result (Morris or Sobol).
     Sensitivity(SensitivityArgs),
+    /// Fit a formula's free coefficients to an observed allocation, with cross-validation.
+    Calibrate(calibrate::CalibrateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `ecocomp man > ecocomp.1`.
@@ -235,6 +238,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
         Command::Synth(a) => commands::synth(&a),
         Command::Compare(c) => commands::compare(c, &args),
         Command::Sensitivity(s) => commands::sensitivity(s, &args),
+        Command::Calibrate(c) => calibrate::calibrate(c, &args),
     };
     match result {
         Ok(()) => 0,

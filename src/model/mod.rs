@@ -27,4 +27,6 @@ pub use formula::{
 };
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};
-pub use scenario::{Meta, MonteCarloSettings, NoiseSpec, Scenario, UncertainParam, Vertical};
+pub use scenario::{
+    CalibrateSpec, Meta, MonteCarloSettings, NoiseSpec, Scenario, UncertainParam, Vertical,
+};

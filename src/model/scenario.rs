@@ -82,7 +82,20 @@ pub struct Scenario {
     pub uncertain: Vec<UncertainParam>,
     pub noise: Vec<NoiseSpec>,
     pub montecarlo: MonteCarloSettings,
+    /// `[calibrate]`, the defaults of `ecocomp calibrate`.
+    pub calibrate: CalibrateSpec,
     pub warnings: Vec<String>,
+}
+
+/// What `ecocomp calibrate` fits when the command line does not say (docs/model.md §6).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CalibrateSpec {
+    pub formula: Option<String>,
+    /// A region column: `reference_allocation`, a numeric column or a declared one.
+    pub target: Option<String>,
+    pub loss: Option<String>,
+    /// `(path, lo, hi)` in the order written.
+    pub free: Vec<(String, f64, f64)>,
 }
 
 impl Scenario {

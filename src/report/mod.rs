@@ -7,9 +7,11 @@
 //! - [`figures`]: the PNG and SVG figures;
 //! - [`page`] and [`html`]: the report's content and its self-contained HTML page;
 //! - [`comparison`] and [`sensitivity`]: the outputs of `compare` and `sensitivity`;
-//! - [`draws`]: `draws.csv`, every draw of every output.
+//! - [`draws`]: `draws.csv`, every draw of every output;
+//! - [`calibration`]: the outputs of `calibrate`.
 
 pub mod basins;
+pub mod calibration;
 pub mod comparison;
 pub mod csv;
 pub mod draws;
@@ -258,6 +260,31 @@ impl Exporter for Tornadoes {
 }
 
 /// Every file `ecocomp sensitivity` writes.
+/// The calibration of a `calibrate` run (which always has one).
+fn fitted(out: &Outcome) -> Result<&crate::run::calibration::CalibrationRun> {
+    out.calibration
+        .as_ref()
+        .ok_or_else(|| Error::Runtime("the run has no calibration to write".into()))
+}
+
+/// Every file `ecocomp calibrate` writes.
+pub fn calibrate_exporters() -> Exporters {
+    Exporters {
+        files: vec![
+            file("calibrated.toml", |o| {
+                Ok(Some(fitted(o)?.calibrated_toml.clone().into_bytes()))
+            }),
+            file("fit.csv", |o| {
+                calibration::fit_csv(&o.scenario, fitted(o)?).map(Some)
+            }),
+            file("calibration.json", |o| {
+                calibration::calibration_json(&o.scenario, fitted(o)?).map(Some)
+            }),
+        ],
+        last: vec![Box::new(Manifest(None))],
+    }
+}
+
 pub fn sensitivity_exporters() -> Exporters {
     Exporters {
         files: vec![

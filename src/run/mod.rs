@@ -3,6 +3,7 @@
 //! ([`compare`], sensitivity), the exporters, and the atomic commit of the output folder
 //! ([`staging`]).
 
+pub mod calibration;
 pub mod compare;
 pub mod pilot;
 pub mod pipeline;

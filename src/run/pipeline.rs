@@ -1,4 +1,5 @@
-//! The run pipeline: every command (`run`, `compare`, `sensitivity`, `validate`) is one
+//! The run pipeline: every command (`run`, `compare`, `sensitivity`, `calibrate`,
+//! `validate`) is one
 //! [`Request`] through [`execute`], which takes the same steps in the same order:
 //!
 //! 1. **load and check**: the caller hands over a scenario that [`crate::scenario`] has
@@ -86,6 +87,7 @@ pub enum Job {
     Run(RunJob),
     Compare(CompareJob),
     Sensitivity(SensitivitySettings),
+    Calibrate(super::calibration::CalibrateJob),
 }
 
 /// One command to carry out.
@@ -144,6 +146,7 @@ pub struct Outcome {
     pub mc: Option<McResults>,
     pub comparison: Option<Comparison>,
     pub sensitivity: Option<SensitivityRun>,
+    pub calibration: Option<super::calibration::CalibrationRun>,
     pub info: RunInfo,
     /// The scenario's warnings, then those of the exporters that ran so far.
     pub warnings: Vec<String>,
@@ -242,7 +245,7 @@ pub fn execute(
             let b = baseline_index(&scenario, r.baseline.as_deref())?;
             (scenario, b)
         }
-        Job::Validate | Job::Sensitivity(_) => (scenario, 0),
+        Job::Validate | Job::Sensitivity(_) | Job::Calibrate(_) => (scenario, 0),
     };
     // Step 2: stage first, so that a bad output path fails before any computation.
     let staging = out.as_deref().map(Staging::new).transpose()?;
@@ -299,6 +302,7 @@ fn compute(
         mc: None,
         comparison: None,
         sensitivity: None,
+        calibration: None,
         info: RunInfo::default(),
         scenario,
     };
@@ -321,6 +325,13 @@ fn compute(
             outcome.info.draws = s.samples as u64;
             outcome.info.threads = s.threads;
             outcome.sensitivity = Some(r);
+        }
+        Job::Calibrate(c) => {
+            let r = super::calibration::run(&outcome.scenario, c, cancel, &mut |done, total| {
+                hooks.progress(done as u64, total as u64)
+            })?;
+            outcome.info.draws = r.result.starts.len() as u64;
+            outcome.calibration = Some(r);
         }
     }
     let (scn, res) = (&outcome.scenario, &outcome.point);

@@ -13,6 +13,7 @@ pub mod agreement_raw;
 pub mod agreement_validate;
 mod classified;
 pub mod ctx;
+pub mod edit;
 pub mod formula_validate;
 pub mod raw;
 pub mod regions;
@@ -121,6 +122,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
     if raw.formula.is_empty() && raw.agreement.is_empty() {
         ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
     }
+    let calibrate = validate::calibrate(raw.calibrate.as_ref(), &mut ctx);
     if !ctx.ok() {
         return Err(Error::invalid(ctx.problems));
     }
@@ -133,6 +135,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
         uncertain,
         noise,
         montecarlo,
+        calibrate,
         warnings: ctx.warnings,
     })
 }

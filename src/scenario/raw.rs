@@ -19,6 +19,19 @@ pub struct RawScenario {
     pub montecarlo: Option<RawMonteCarlo>,
     #[serde(default)]
     pub noise: Vec<RawNoise>,
+    /// `[calibrate]`: what `ecocomp calibrate` fits by default.
+    pub calibrate: Option<RawCalibrate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibrate {
+    pub formula: Option<String>,
+    pub target: Option<String>,
+    pub loss: Option<String>,
+    /// Path → `[lo, hi]`.
+    #[serde(default)]
+    pub free: BTreeMap<String, Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,11 +4,11 @@
 //! once.
 
 use super::ctx::{Ctx, check};
-use super::raw::{RawBudget, RawMonteCarlo, RawNoise};
+use super::raw::{RawBudget, RawCalibrate, RawMonteCarlo, RawNoise};
 use crate::model::formula_param::Target;
 use crate::model::region::Column;
 use crate::model::{Budget, BudgetMode, BudgetScale, OnInfeasible};
-use crate::model::{MonteCarloSettings, NoiseSpec, UncertainParam};
+use crate::model::{CalibrateSpec, MonteCarloSettings, NoiseSpec, UncertainParam};
 use std::collections::BTreeSet;
 
 /// Validate the budget table.
@@ -82,6 +82,39 @@ pub fn budget(
         on_infeasible,
         scale,
     })
+}
+
+/// Validate `[calibrate]`: each free path with a `[lo, hi]` pair of finite numbers, lo
+/// below hi. Whether a path names a coefficient is checked when the formula is known.
+pub fn calibrate(raw: Option<&RawCalibrate>, ctx: &mut Ctx) -> CalibrateSpec {
+    let Some(r) = raw else {
+        return CalibrateSpec::default();
+    };
+    let mut free = Vec::new();
+    for (path, b) in &r.free {
+        let at = format!("calibrate.free.\"{path}\"");
+        match b.as_slice() {
+            [lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => {
+                free.push((path.clone(), *lo, *hi))
+            }
+            [lo, hi] if lo.is_finite() && hi.is_finite() => ctx.problem(
+                &at,
+                format!("[{lo}, {hi}]"),
+                "the lower bound must be below the upper",
+            ),
+            _ => ctx.problem(
+                &at,
+                format!("{b:?}"),
+                "must be [lower, upper], two finite numbers",
+            ),
+        }
+    }
+    CalibrateSpec {
+        formula: r.formula.clone(),
+        target: r.target.clone(),
+        loss: r.loss.clone(),
+        free,
+    }
 }
 
 /// Validate `[montecarlo]`.
