@@ -22,6 +22,9 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 }
 mkdir -p "$WORK"
 "$ECOCOMP" synth --regions 2800 --seed 1 --out "$WORK/w1.toml" >/dev/null
+# The reference implements the earlier budget rule, in which every component is scaled.
+sed -i 's/^scale = "key"$/scale = "all"/' "$WORK/w1.toml"
+grep -q '^scale = "all"$' "$WORK/w1.toml" || { echo "could not set budget.scale = \"all\"" >&2; exit 2; }
 case "${1:-check}" in
 check)
   "$ECOCOMP" run "$WORK/w1.toml" --draws "$DRAWS" --threads 1 --no-plots --quiet \

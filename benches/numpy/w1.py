@@ -185,9 +185,12 @@ def load_scenario(path):
     keys(raw, ["scenario", "budget", "regions", "formula", "montecarlo", "noise"], "scenario file")
     keys(raw["scenario"], ["name", "description", "year", "currency", "sources", "assumptions",
                            "reference_allocation_column"], "scenario")     # metadata only
-    b = keys(raw.get("budget", {}), ["total", "mode", "on_infeasible"], "budget")
+    b = keys(raw.get("budget", {}), ["total", "mode", "on_infeasible", "scale"], "budget")
     if b.get("mode", "fixed") != "fixed" or b.get("on_infeasible", "error") != "error":
         raise Unsupported("only budget.mode = 'fixed' with on_infeasible = 'error' is supported")
+    if b.get("scale", "key") != "all":
+        raise Unsupported("only budget.scale = 'all' (every component scaled) is implemented "
+                          "here; run.sh writes it into the synthetic scenario")
     total = num(b["total"], "budget.total")
     r = keys(raw["regions"], ["file"], "regions")
     reg = load_regions(os.path.join(os.path.dirname(os.path.abspath(path)), r["file"]))
