@@ -7,7 +7,8 @@
 //!
 //! Text is drawn with the font in `assets/fonts/` (WenQuanYi Micro Hei, Apache-2.0), compiled
 //! in, so region names such as 安徽 or 黑龙江 render on a machine without CJK fonts. In SVG
-//! the text is written as glyph outlines (see [`backend`]), so browsers need no font either.
+//! the text is real `<text>` in that font, embedded cut down to the characters used (see
+//! [`backend`]), so browsers need no font either and the text can be searched and edited.
 
 mod axes;
 mod backend;

@@ -10,6 +10,7 @@
 //! - [`draws`]: `draws.csv`, every draw of every output.
 
 pub mod basins;
+pub mod binding;
 pub mod comparison;
 pub mod csv;
 pub mod draws;

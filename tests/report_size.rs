@@ -1,0 +1,56 @@
+//! report.html stays small enough to mail and to open on a phone: under 1.5 MB for the
+//! national default and every shipped basin scenario, with its figures and its font.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+const LIMIT: u64 = 1_500_000;
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+/// Runs `ecocomp ARGS --out DIR` and returns the size of the report it wrote, checking
+/// that the page carries its font and figures (so a small page is not an empty one).
+fn report_size(args: &[&str], out: &Path) -> u64 {
+    let o = Command::cargo_bin("ecocomp")
+        .unwrap()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("@font-face"),
+        "{args:?}: the font is embedded"
+    );
+    assert!(html.contains("<svg"), "{args:?}: figures are embedded");
+    std::fs::metadata(&page).unwrap().len()
+}
+
+#[test]
+fn reports_of_the_shipped_scenarios_are_under_1_5_mb() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut sizes = Vec::new();
+    let national = ["run", "--quiet", "--draws", "300"];
+    sizes.push((
+        "national".to_string(),
+        report_size(&national, &tmp.path().join("national")),
+    ));
+    for basin in ["xinan", "yellow_river", "chishui", "yangtze"] {
+        let file = scenario(&format!("{basin}.toml"));
+        let args = ["run", file.to_str().unwrap(), "--quiet", "--draws", "300"];
+        sizes.push((
+            basin.to_string(),
+            report_size(&args, &tmp.path().join(basin)),
+        ));
+    }
+    for (name, size) in &sizes {
+        assert!(*size < LIMIT, "{name}: report.html is {size} bytes");
+    }
+}
