@@ -54,6 +54,7 @@ fn interval() -> Chart {
             .collect(),
         series,
         orientation: Orientation::Auto,
+        reference: Vec::new(),
     })
 }
 

@@ -49,6 +49,7 @@ fn chart(title: &str, categories: &[&str]) -> Chart {
             },
         ],
         orientation: Orientation::Vertical,
+        reference: Vec::new(),
     })
 }
 

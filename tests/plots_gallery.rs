@@ -5,9 +5,10 @@
 use std::time::Instant;
 
 use ecocomp::plots::{
-    BoxStats, Chart, DiffSeries, HistogramChart, Interval, IntervalChart, IntervalSeries,
-    LorenzChart, LorenzSeries, Orientation, PairedDiffChart, PlotFormat, ProbabilityChart,
-    ProbabilityLayout, ProbabilitySeries, RefLine, Sample, TornadoChart, TornadoItem, render,
+    BoxStats, Chart, ClassChart, ClassSeries, DiffSeries, HistogramChart, Interval, IntervalChart,
+    IntervalSeries, LorenzChart, LorenzSeries, MarkKind, Orientation, PairedDiffChart, PlotFormat,
+    ProbabilityChart, ProbabilityLayout, ProbabilitySeries, RefLine, Sample, SampleMark,
+    TornadoChart, TornadoItem, render,
 };
 
 const PROVINCES: [&str; 31] = [
@@ -98,6 +99,7 @@ fn interval_chart(n: usize, formulas: usize) -> IntervalChart {
         categories: cats,
         series,
         orientation: Orientation::Auto,
+        reference: Vec::new(),
     }
 }
 
@@ -137,6 +139,11 @@ fn gallery() -> Vec<(&'static str, Chart)> {
                 ],
                 bins: 40,
                 thresholds: vec![],
+                marks: vec![SampleMark {
+                    sample: 1,
+                    value: 9.5,
+                    kind: MarkKind::Point,
+                }],
             }),
         ),
         (
@@ -153,6 +160,20 @@ fn gallery() -> Vec<(&'static str, Chart)> {
                 thresholds: vec![RefLine {
                     value: 1.0,
                     label: "threshold P = 1.0".into(),
+                }],
+                marks: vec![],
+            }),
+        ),
+        (
+            "classes",
+            Chart::Classes(ClassChart {
+                title: "赤水河 断面水质类别".into(),
+                periods: vec!["2018".into(), "2019".into(), "2020".into()],
+                series: vec![ClassSeries {
+                    name: "清水铺".into(),
+                    shares: vec![[0.1, 0.8, 0.1, 0.0, 0.0, 0.0]; 3],
+                    target: 2,
+                    p_met: vec![0.9; 3],
                 }],
             }),
         ),

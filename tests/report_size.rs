@@ -1,5 +1,6 @@
 //! report.html stays small enough to mail and to open on a phone: under 1.5 MB for the
-//! national default and every shipped basin scenario, with its figures and its font.
+//! national default, every shipped basin scenario and a `compare`, with its figures and
+//! its font.
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,12 @@ fn reports_of_the_shipped_scenarios_are_under_1_5_mb() {
             report_size(&args, &tmp.path().join(basin)),
         ));
     }
+    let national = scenario("national.toml");
+    let compare = ["compare", national.to_str().unwrap(), "--draws", "300"];
+    sizes.push((
+        "compare".to_string(),
+        report_size(&compare, &tmp.path().join("compare")),
+    ));
     for (name, size) in &sizes {
         assert!(*size < LIMIT, "{name}: report.html is {size} bytes");
     }

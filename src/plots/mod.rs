@@ -13,10 +13,14 @@
 mod axes;
 mod backend;
 mod bars;
+mod classes;
 mod distribution;
+mod diverging;
+mod dumbbell;
 mod frame;
 mod interval;
 mod lorenz;
+mod split;
 pub mod text;
 
 use plotters::coord::Shift;
@@ -26,10 +30,14 @@ pub use bars::{
     DiffSeries, Interval, PairedDiffChart, ProbabilityChart, ProbabilityLayout, ProbabilitySeries,
     TornadoChart, TornadoItem,
 };
-pub use distribution::{HistogramChart, RefLine, Sample};
+pub use classes::{CLASS_NAMES, ClassChart, ClassSeries};
+pub use distribution::{HistogramChart, MarkKind, RefLine, Sample, SampleMark};
+pub use diverging::{Change, DivergingChart};
+pub use dumbbell::{DumbbellChart, Ranged};
 pub use frame::{DEFAULT_SIZE, PALETTE};
 pub use interval::{BoxStats, IntervalChart, IntervalSeries, Orientation};
 pub use lorenz::{LorenzChart, LorenzSeries, gini, lorenz_points};
+pub use split::{BarPart, SplitBarChart};
 
 /// Errors from rendering a figure.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +97,14 @@ pub enum Chart {
     Probability(ProbabilityChart),
     /// Tornado chart of effects with intervals (sensitivity indices).
     Tornado(TornadoChart),
+    /// Water-quality classes per section and period on a categorical class axis.
+    Classes(ClassChart),
+    /// Signed bars split into parts, with their totals written at the ends.
+    SplitBars(SplitBarChart),
+    /// Winners and losers: signed changes as bars from zero in two colours.
+    Diverging(DivergingChart),
+    /// Baseline → alternative per category.
+    Dumbbell(DumbbellChart),
 }
 
 impl Chart {
@@ -96,10 +112,13 @@ impl Chart {
     pub fn preferred_size(&self) -> (u32, u32) {
         let h = match self {
             Chart::Interval(c) => c.preferred_height(),
-            Chart::Histogram(_) | Chart::Lorenz(_) => DEFAULT_SIZE.1,
+            Chart::Histogram(_) | Chart::Lorenz(_) | Chart::Classes(_) => DEFAULT_SIZE.1,
             Chart::PairedDiff(c) => c.preferred_height(),
             Chart::Probability(c) => c.preferred_height(),
             Chart::Tornado(c) => c.preferred_height(),
+            Chart::SplitBars(c) => c.preferred_height(),
+            Chart::Diverging(c) => c.preferred_height(),
+            Chart::Dumbbell(c) => c.preferred_height(),
         };
         (DEFAULT_SIZE.0, h)
     }
@@ -112,6 +131,10 @@ impl Chart {
             Chart::PairedDiff(c) => c.draw(root),
             Chart::Probability(c) => c.draw(root),
             Chart::Tornado(c) => c.draw(root),
+            Chart::Classes(c) => c.draw(root),
+            Chart::SplitBars(c) => c.draw(root),
+            Chart::Diverging(c) => c.draw(root),
+            Chart::Dumbbell(c) => c.draw(root),
         }
     }
 }

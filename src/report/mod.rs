@@ -9,8 +9,11 @@
 //! - [`comparison`] and [`sensitivity`]: the outputs of `compare` and `sensitivity`;
 //! - [`draws`]: `draws.csv`, every draw of every output.
 
+pub mod basin_figures;
 pub mod basins;
 pub mod binding;
+pub mod change_figures;
+pub mod compare_page;
 pub mod comparison;
 pub mod csv;
 pub mod draws;
@@ -212,8 +215,44 @@ fn region_meta(out: &Outcome) -> crate::model::RegionMeta {
         .unwrap_or_default()
 }
 
+/// The figures of a comparison, drawn once and shared by the plot files and the page.
+#[derive(Default)]
+struct CompareFigures(OnceLock<(Vec<Figure>, Vec<String>)>);
+
+impl CompareFigures {
+    fn get(&self, out: &Outcome) -> Result<&(Vec<Figure>, Vec<String>)> {
+        let c = comparison(out)?;
+        Ok(self.0.get_or_init(|| compare_page::compare_figures(out, c)))
+    }
+}
+
+/// `plots/*` of a comparison.
+struct ComparePlots(Arc<CompareFigures>);
+
+impl Exporter for ComparePlots {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let (figures, warnings) = self.0.get(out)?;
+        Ok(Exported {
+            files: figure_files(figures.iter().map(|f| (f.stem.as_str(), &f.rendered))),
+            warnings: warnings.clone(),
+        })
+    }
+}
+
+/// `report.html` of a comparison.
+struct ComparePage(Arc<CompareFigures>);
+
+impl Exporter for ComparePage {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let figures = &self.0.get(out)?.0;
+        let report = compare_page::build(out, comparison(out)?, figures, &out.warnings);
+        Ok(vec![OutputFile::new("report.html", html::render(&report))].into())
+    }
+}
+
 /// Every file `ecocomp compare` writes.
 pub fn compare_exporters() -> Exporters {
+    let figures = Arc::new(CompareFigures::default());
     Exporters {
         files: vec![
             file("comparison.csv", |o| {
@@ -223,6 +262,8 @@ pub fn compare_exporters() -> Exporters {
                 comparison::metrics_json(&o.scenario.meta.name, &region_meta(o), comparison(o)?)
                     .map(Some)
             }),
+            Box::new(ComparePlots(figures.clone())),
+            Box::new(ComparePage(figures)),
         ],
         last: vec![Box::new(Manifest(None))],
     }
