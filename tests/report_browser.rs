@@ -257,12 +257,17 @@ fn report_loads_in_headless_chromium() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let xinan = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/xinan.toml");
-    let pages: [(&str, Vec<&str>); 2] = [
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let (xinan, national) = (dir.join("xinan.toml"), dir.join("national.toml"));
+    let pages: [(&str, Vec<&str>); 3] = [
         ("national", vec!["run", "--quiet", "--draws", "300"]),
         (
             "xinan",
             vec!["run", xinan.to_str().unwrap(), "--quiet", "--draws", "300"],
+        ),
+        (
+            "compare",
+            vec!["compare", national.to_str().unwrap(), "--draws", "300"],
         ),
     ];
     for (name, args) in pages {

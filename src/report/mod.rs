@@ -282,7 +282,7 @@ struct Tornadoes;
 impl Exporter for Tornadoes {
     fn export(&self, out: &Outcome) -> Result<Exported> {
         let mut drawn = Vec::new();
-        for (stem, chart) in sensitivity::tornado_charts(indices(out)?) {
+        for (stem, chart) in sensitivity::tornado_charts(&out.scenario, indices(out)?) {
             let r = crate::plots::render(&chart, PlotFormat::Both)
                 .map_err(|e| Error::Runtime(format!("cannot draw {stem}: {e}")))?;
             drawn.push((stem, r));
