@@ -20,8 +20,11 @@ mod dumbbell;
 mod frame;
 mod interval;
 mod lorenz;
+mod scatter;
 mod split;
 pub mod text;
+mod tiles;
+mod waterfall;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -37,7 +40,10 @@ pub use dumbbell::{DumbbellChart, Ranged};
 pub use frame::{DEFAULT_SIZE, PALETTE};
 pub use interval::{BoxStats, IntervalChart, IntervalSeries, Orientation};
 pub use lorenz::{LorenzChart, LorenzSeries, gini, lorenz_points};
+pub use scatter::{ScatterChart, ScatterSeries};
 pub use split::{BarPart, SplitBarChart};
+pub use tiles::{PROVINCE_TILES, TileMapChart, tile_of};
+pub use waterfall::{Step, WaterfallChart};
 
 /// Errors from rendering a figure.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +111,12 @@ pub enum Chart {
     Diverging(DivergingChart),
     /// Baseline → alternative per category.
     Dumbbell(DumbbellChart),
+    /// How an amount is built, step by step.
+    Waterfall(WaterfallChart),
+    /// Points of several series, outliers labelled.
+    Scatter(ScatterChart),
+    /// China's provinces as a tile grid, coloured on a diverging scale.
+    TileMap(TileMapChart),
 }
 
 impl Chart {
@@ -112,7 +124,12 @@ impl Chart {
     pub fn preferred_size(&self) -> (u32, u32) {
         let h = match self {
             Chart::Interval(c) => c.preferred_height(),
-            Chart::Histogram(_) | Chart::Lorenz(_) | Chart::Classes(_) => DEFAULT_SIZE.1,
+            Chart::Histogram(_)
+            | Chart::Lorenz(_)
+            | Chart::Classes(_)
+            | Chart::Waterfall(_)
+            | Chart::Scatter(_) => DEFAULT_SIZE.1,
+            Chart::TileMap(_) => 1000,
             Chart::PairedDiff(c) => c.preferred_height(),
             Chart::Probability(c) => c.preferred_height(),
             Chart::Tornado(c) => c.preferred_height(),
@@ -135,6 +152,9 @@ impl Chart {
             Chart::SplitBars(c) => c.draw(root),
             Chart::Diverging(c) => c.draw(root),
             Chart::Dumbbell(c) => c.draw(root),
+            Chart::Waterfall(c) => c.draw(root),
+            Chart::Scatter(c) => c.draw(root),
+            Chart::TileMap(c) => c.draw(root),
         }
     }
 }

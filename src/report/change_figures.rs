@@ -114,6 +114,17 @@ pub fn dumbbell_chart(
     })
 }
 
+/// The change of every province on the tile map (`None` when the regions are not the
+/// provinces).
+pub fn change_map(d: &ChangeData) -> Option<Chart> {
+    super::region_figures::tile_map(
+        &d.meta.name,
+        d.diff,
+        format!("Change by province: {} against {}", d.name, d.base_name),
+        format!("change against {} ({})", d.base_name, d.unit),
+    )
+}
+
 /// The file stem of a per-formula figure: `stem` alone when one formula is compared with
 /// the baseline, `stem_<formula>` when several are.
 pub fn stem_for(stem: &str, formula: &str, others: usize) -> String {

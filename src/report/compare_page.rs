@@ -42,7 +42,7 @@ pub fn compare_figures(out: &Outcome, c: &Comparison) -> (Vec<Figure>, Vec<Strin
             alloc: &out.point.formulas[k].alloc,
             unit,
         };
-        let charts = [
+        let mut charts = vec![
             ("winners_losers", cf::WINNERS_NOTE, cf::winners_chart(&d)),
             (
                 "dumbbell",
@@ -50,6 +50,9 @@ pub fn compare_figures(out: &Outcome, c: &Comparison) -> (Vec<Figure>, Vec<Strin
                 cf::dumbbell_chart(&d, &ranged(base), &ranged(f)),
             ),
         ];
+        if let Some(map) = cf::change_map(&d) {
+            charts.push(("map_change", super::region_figures::TILE_NOTE, map));
+        }
         for (stem, note, chart) in charts {
             let stem = cf::stem_for(stem, &f.name, others.len());
             match plots::render(&chart, PlotFormat::Both) {
@@ -70,6 +73,7 @@ fn chart_title(chart: &plots::Chart) -> String {
     match chart {
         plots::Chart::Diverging(c) => c.title.clone(),
         plots::Chart::Dumbbell(c) => c.title.clone(),
+        plots::Chart::TileMap(c) => c.title.clone(),
         _ => String::new(),
     }
 }

@@ -39,6 +39,9 @@ impl Canvas {
             Chart::SplitBars(c) => c.title.clone(),
             Chart::Diverging(c) => c.title.clone(),
             Chart::Dumbbell(c) => c.title.clone(),
+            Chart::Waterfall(c) => c.title.clone(),
+            Chart::Scatter(c) => c.title.clone(),
+            Chart::TileMap(c) => c.title.clone(),
         };
         match plots::render(&chart, self.format) {
             Ok(rendered) => self.figures.push(Figure {
@@ -118,6 +121,9 @@ pub fn figures(out: &Outcome, mc: &McResults, format: PlotFormat) -> (Vec<Figure
             region_histograms(&cx, a, &out.keep, &mut canvas);
         }
         lorenz_curves(&cx, &mut canvas);
+        let top = top_regions(v, &out.point, out.baseline, &out.keep);
+        super::region_figures::waterfalls(v, &out.point, &top, &unit, &mut canvas);
+        super::region_figures::scatters(v, &out.point, &unit, &mut canvas);
         if let Some(a) = cx.acc.filter(|_| cx.res.formulas.len() > 1) {
             paired_differences(&cx, a, &mut canvas);
         }
@@ -140,6 +146,21 @@ pub fn figures(out: &Outcome, mc: &McResults, format: PlotFormat) -> (Vec<Figure
         }
     }
     (canvas.figures, canvas.warnings)
+}
+
+/// The regions drawn one by one: those kept for histograms (`--plot-regions`, or the
+/// largest), else the three largest by the baseline's point allocation.
+fn top_regions(v: &Vertical, res: &PointResults, baseline: usize, keep: &[usize]) -> Vec<usize> {
+    if !keep.is_empty() {
+        return keep.to_vec();
+    }
+    let Some(base) = res.formulas.get(baseline) else {
+        return Vec::new();
+    };
+    let mut order: Vec<usize> = (0..v.regions.data.n).collect();
+    order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
+    order.truncate(3);
+    order
 }
 
 /// What the figures of the vertical model read.
@@ -387,6 +408,10 @@ fn paired_differences(cx: &Inputs, a: &VerticalAcc, canvas: &mut Canvas) {
             cf::DUMBBELL_NOTE,
             cf::dumbbell_chart(&d, &base, &ranged(f)),
         );
+        if let Some(chart) = cf::change_map(&d) {
+            let stem = cf::stem_for("map_change", name, others.len());
+            canvas.draw(&stem, super::region_figures::TILE_NOTE, chart);
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod figures;
 pub mod html;
 pub mod json;
 pub mod page;
+pub mod region_figures;
 pub mod sensitivity;
 
 use crate::error::{Error, Result};
