@@ -324,11 +324,13 @@ fn gallery() -> Vec<(&'static str, Chart)> {
                         name: "baseline".into(),
                         values: alloc_a,
                         gini: None,
+                        weights: None,
                     },
                     LorenzSeries {
                         name: "按面积".into(),
                         values: alloc_b,
                         gini: None,
+                        weights: None,
                     },
                 ],
             }),
@@ -477,6 +479,7 @@ fn invalid_data_is_an_error_not_a_panic() {
             name: "x".into(),
             values: vec![-1.0, 2.0],
             gini: None,
+            weights: None,
         }],
     };
     assert!(render(&Chart::Lorenz(l), PlotFormat::Png).is_err());

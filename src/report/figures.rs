@@ -344,28 +344,67 @@ pub(super) fn share(p: f64) -> String {
     }
 }
 
-/// Lorenz curves of the point allocations.
+/// Lorenz curves of the point allocations: over regions, and weighted by population and
+/// by red-line area where every region has one (a region of 25 million people and one of
+/// 600,000 are not equal units of need).
 fn lorenz_curves(cx: &Inputs, canvas: &mut Canvas) {
-    let series = cx
-        .res
-        .formulas
-        .iter()
-        .map(|fp| plots::LorenzSeries {
-            name: fp.name.clone(),
-            values: fp.alloc.x.clone(),
-            gini: crate::metrics::inequality::gini(&fp.alloc.x, None).ok(),
-        })
-        .collect();
-    canvas.draw(
-        "lorenz",
-        "Regions sorted from the smallest to the largest point allocation: the curve shows the cumulative share of money against the cumulative share of regions. The diagonal is equal shares; a curve further below it, and a higher Gini in the legend, is a more concentrated allocation.",
-        Chart::Lorenz(plots::LorenzChart {
-            title: "Lorenz curves of the point allocation".into(),
-            x_label: "cumulative share of regions".into(),
-            y_label: "cumulative share of allocation".into(),
-            series,
-        }),
-    );
+    use crate::model::Column;
+    let data = &cx.v.regions.data;
+    let weighted = [
+        (
+            None,
+            "lorenz",
+            "regions",
+            "Regions sorted from the smallest to the largest point allocation: the curve shows the cumulative share of money against the cumulative share of regions, each region counted once. The diagonal is equal shares; a curve further below it, and a higher Gini in the legend, is a more concentrated allocation.",
+        ),
+        (
+            Some(Column::Population),
+            "lorenz_population",
+            "population",
+            "Regions sorted by allocation per person: the cumulative share of money against the cumulative share of the population. Below the diagonal, some people's regions get less per head than others'; the Gini is that of allocation per capita, weighted by population.",
+        ),
+        (
+            Some(Column::RedlineKm2),
+            "lorenz_redline",
+            "red-line area",
+            "Regions sorted by allocation per km² of ecological red line: the cumulative share of money against the cumulative share of the red-line area. A formula that pays for protected land keeps this curve close to the diagonal.",
+        ),
+    ];
+    for (column, stem, what, note) in weighted {
+        let weights = column.map(|c| data.col(c).to_vec());
+        if weights
+            .as_ref()
+            .is_some_and(|w| w.iter().any(|x| !(x.is_finite() && *x > 0.0)))
+        {
+            continue;
+        }
+        let series = cx
+            .res
+            .formulas
+            .iter()
+            .map(|fp| plots::LorenzSeries {
+                name: fp.name.clone(),
+                values: fp.alloc.x.clone(),
+                // Unweighted, the metrics module's Gini, so the figure and the tables agree;
+                // weighted, the curve's own.
+                gini: weights
+                    .is_none()
+                    .then(|| crate::metrics::inequality::gini(&fp.alloc.x, None).ok())
+                    .flatten(),
+                weights: weights.clone(),
+            })
+            .collect();
+        canvas.draw(
+            stem,
+            note,
+            Chart::Lorenz(plots::LorenzChart {
+                title: format!("Lorenz curves of the point allocation, over {what}"),
+                x_label: format!("cumulative share of {what}"),
+                y_label: "cumulative share of allocation".into(),
+                series,
+            }),
+        );
+    }
 }
 
 /// Winners and losers, and the dumbbell, of every other formula against the baseline.

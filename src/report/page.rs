@@ -259,6 +259,22 @@ fn regions_table(
     })
 }
 
+/// An agreement as a reader knows it, with the id that the CSV files use:
+/// "Round 1 (xinan_round1)".
+fn agreement_label(a: &crate::model::Agreement) -> String {
+    let own = a
+        .description
+        .split([':', ',', '：', '，'])
+        .next()
+        .unwrap_or("")
+        .trim();
+    if own.is_empty() {
+        a.name.clone()
+    } else {
+        format!("{own} ({})", a.name)
+    }
+}
+
 fn parties_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<Table> {
     if scn.agreements.is_empty() {
         return None;
@@ -270,7 +286,7 @@ fn parties_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<T
         let moved: f64 = (0..a.parties.len()).map(|p| s.round_receipts(p)).sum();
         for (p, party) in a.parties.iter().enumerate() {
             let point = s.round_net(p) + s.round_central(p);
-            let mut row = vec![a.name.clone(), party.clone(), m0(point, moved)];
+            let mut row = vec![agreement_label(a), party.clone(), m0(point, moved)];
             if let Some(acc) = mc.agreements.get(k).filter(|_| has) {
                 let q = acc.round[p].q.quantiles(&[0.05, 0.95]);
                 row.extend([
@@ -307,7 +323,7 @@ fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<
                 (0..nt).map(|t| acc.met[j * nt + t].p()).sum::<f64>() / nt.max(1) as f64
             });
             let mut row = vec![
-                a.name.clone(),
+                agreement_label(a),
                 sec.name.clone(),
                 format!(
                     "{} → {}",
