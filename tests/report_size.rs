@@ -61,3 +61,34 @@ fn reports_of_the_shipped_scenarios_are_under_1_5_mb() {
         assert!(*size < LIMIT, "{name}: report.html is {size} bytes");
     }
 }
+
+#[test]
+fn a_county_scale_report_stays_under_1_5_mb() {
+    // Thousands of regions make thousands of marks (such figures go into the page as PNG)
+    // and hundreds of regions on a floor or cap (the page lists the first of them).
+    let tmp = tempfile::tempdir().unwrap();
+    let scn = tmp.path().join("counties.toml");
+    let o = Command::cargo_bin("ecocomp")
+        .unwrap()
+        .args([
+            "synth",
+            "--regions",
+            "2800",
+            "--groups",
+            "10",
+            "--seed",
+            "1",
+            "--out",
+        ])
+        .arg(&scn)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let args = ["run", scn.to_str().unwrap(), "--quiet", "--draws", "100"];
+    let out = tmp.path().join("out");
+    let size = report_size(&args, &out);
+    assert!(size < LIMIT, "a 2,800-region report.html is {size} bytes");
+    // The list of regions on a floor or cap names the first ones and says how many more.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Not listed: "), "the long list is cut");
+}

@@ -31,6 +31,9 @@ pub struct ScatterChart {
 
 const CHART: &str = "scatter";
 
+/// Above this many points a series is drawn as small dots.
+const MANY_POINTS: usize = 300;
+
 /// The x and y extents of the points.
 type Extents = ((f64, f64), (f64, f64));
 
@@ -97,13 +100,21 @@ impl ScatterChart {
             .map_err(draw_err)?;
         for (j, s) in self.series.iter().enumerate() {
             let color = series_color(j);
-            chart
-                .draw_series(s.points.iter().map(|&p| {
-                    EmptyElement::at(p)
-                        + Circle::new((0, 0), 5, color.mix(0.8).filled())
-                        + Circle::new((0, 0), 5, BLACK.stroke_width(1))
-                }))
-                .map_err(draw_err)?;
+            // Thousands of counties: small dots without a rim, in few colours, so the cloud
+            // reads and the PNG compresses.
+            if s.points.len() > MANY_POINTS {
+                chart
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 2, color.filled())))
+                    .map_err(draw_err)?;
+            } else {
+                chart
+                    .draw_series(s.points.iter().map(|&p| {
+                        EmptyElement::at(p)
+                            + Circle::new((0, 0), 5, color.mix(0.8).filled())
+                            + Circle::new((0, 0), 5, BLACK.stroke_width(1))
+                    }))
+                    .map_err(draw_err)?;
+            }
             let labelled = s
                 .points
                 .iter()

@@ -7,6 +7,9 @@ use crate::model::Scenario;
 use crate::montecarlo::McResults;
 use crate::run::point::PointResults;
 
+/// Most regions listed per formula.
+const MAX_ROWS: usize = 40;
+
 /// Regions on a floor or a cap, per formula: at the point estimate, or in any draw.
 pub fn binding_table(scn: &Scenario, res: &PointResults, mc: Option<&McResults>) -> Option<Table> {
     let v = scn.vertical.as_ref()?;
@@ -19,9 +22,25 @@ pub fn binding_table(scn: &Scenario, res: &PointResults, mc: Option<&McResults>)
         header.extend(["P(floor)".to_string(), "P(cap)".to_string()]);
     }
     let mut rows = Vec::new();
+    let mut left_out = Vec::new();
     for (f, fp) in res.formulas.iter().enumerate() {
         let a = &fp.alloc;
-        for i in 0..n {
+        let p = |i: usize| acc.map_or(0.0, |acc| acc.floor[f * n + i].p() + acc.cap[f * n + i].p());
+        let bound = |i: usize| a.floor_binds[i] || a.cap_binds[i] || p(i) > 0.0;
+        // The regions most often bound first; a county-scale formula lists the first
+        // MAX_ROWS, and the CSV files have every region.
+        let mut order: Vec<usize> = (0..n).filter(|&i| bound(i)).collect();
+        order.sort_by(|&i, &j| {
+            let point = |k: usize| u8::from(a.floor_binds[k] || a.cap_binds[k]);
+            (point(j), p(j))
+                .partial_cmp(&(point(i), p(i)))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        if order.len() > MAX_ROWS {
+            left_out.push(format!("{} more of {}", order.len() - MAX_ROWS, fp.name));
+            order.truncate(MAX_ROWS);
+        }
+        for i in order {
             let (p_floor, p_cap) = acc.map_or((0.0, 0.0), |acc| {
                 (acc.floor[f * n + i].p(), acc.cap[f * n + i].p())
             });
@@ -47,11 +66,17 @@ pub fn binding_table(scn: &Scenario, res: &PointResults, mc: Option<&McResults>)
             rows.push(row);
         }
     }
-    let note = if rows.is_empty() {
+    let mut note = if rows.is_empty() {
         "No region is paid its floor or its cap, in any formula or draw.".to_string()
     } else {
         "A region on its hold-harmless floor gets the floor whatever the formula's weights say; one on its growth cap gets the cap. P(floor) and P(cap) are the shares of Monte Carlo draws in which that happens.".to_string()
     };
+    if !left_out.is_empty() {
+        note.push_str(&format!(
+            " Not listed: {} (regions.csv has p_floor and p_cap for every region, breakdown.csv the point estimate).",
+            left_out.join(", ")
+        ));
+    }
     Some(Table {
         title: "Regions paid their floor or cap".into(),
         note,

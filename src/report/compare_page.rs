@@ -4,7 +4,7 @@
 
 use super::change_figures as cf;
 use super::figures::Figure;
-use super::html::{Figure as PageFigure, Image, Report, Table};
+use super::html::{Figure as PageFigure, Report, Table};
 use super::page::{metric_label, readable_title, uncertain};
 use crate::metrics::allocation::Metric;
 use crate::numfmt::display;
@@ -193,11 +193,10 @@ pub fn build(out: &Outcome, c: &Comparison, figures: &[Figure], warnings: &[Stri
     let figures = figures
         .iter()
         .filter_map(|f| {
-            let svg = f.rendered.svg.clone()?;
             Some(PageFigure {
                 title: f.title.clone(),
                 note: f.note.clone(),
-                image: Image::Svg(svg),
+                image: super::page::page_image(&f.rendered)?,
                 files: vec![
                     format!("plots/{}.png", f.stem),
                     format!("plots/{}.svg", f.stem),

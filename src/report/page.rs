@@ -347,6 +347,21 @@ fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<
     })
 }
 
+/// Above this size an SVG figure (thousands of marks) goes into the page as its PNG.
+const MAX_INLINE_SVG: usize = 300_000;
+
+/// How a figure goes into the page: SVG where there is one, so its text stays text
+/// (searchable, sharp at any width); its PNG where the SVG would make the page heavy or
+/// the run drew no SVG.
+pub fn page_image(r: &crate::plots::Rendered) -> Option<Image> {
+    match (&r.png, &r.svg) {
+        (Some(png), Some(svg)) if svg.len() > MAX_INLINE_SVG => Some(Image::Png(png.clone())),
+        (_, Some(svg)) => Some(Image::Svg(svg.clone())),
+        (Some(png), None) => Some(Image::Png(png.clone())),
+        (None, None) => None,
+    }
+}
+
 /// The page's title: the scenario's description where it has one (what a reader
 /// recognises), its name otherwise.
 pub fn readable_title(scn: &Scenario) -> String {
@@ -415,12 +430,7 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
             if f.rendered.svg.is_some() {
                 files.push(format!("plots/{}.svg", f.stem));
             }
-            // SVG where there is one: its text stays text (searchable, sharp at any width).
-            let image = match (&f.rendered.png, &f.rendered.svg) {
-                (_, Some(svg)) => Image::Svg(svg.clone()),
-                (Some(png), None) => Image::Png(png.clone()),
-                (None, None) => return None,
-            };
+            let image = page_image(&f.rendered)?;
             Some(ReportFigure {
                 title: f.title.clone(),
                 note: f.note.clone(),
