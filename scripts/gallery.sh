@@ -28,7 +28,6 @@ cp "$tmp/national/plots/scatter_self_sufficiency.png" "$img/scatter_self_suffici
 cp "$tmp/xinan/plots/xinan_round1_sections.png" "$img/sections_p_index.png"
 cp "$tmp/chishui/plots/chishui_sections.png" "$img/sections_classes.png"
 cp "$tmp/xinan/plots/xinan_round1_net.png" "$img/basin_net.png"
-cp "$tmp/xinan/plots/xinan_round1_direction.png" "$img/basin_direction.png"
 first=$(ls "$tmp/sens/plots/"tornado_*.png | head -1)
 cp "$first" "$img/tornado.png"
 # ecocomp writes PNGs with fast compression (a county run draws many); the gallery is

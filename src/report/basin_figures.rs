@@ -1,6 +1,6 @@
 //! The figures of a basin agreement: its sections' assessments per period against their
-//! targets, each party's money per period split into horizontal and central funds, and
-//! the direction of payment.
+//! targets, and each party's money per period split into horizontal and central funds,
+//! labelled with how often it receives and pays over the draws.
 
 use super::figures::{Canvas, box_stats, share};
 use crate::horizontal::Settlement;
@@ -150,6 +150,7 @@ fn class_shares(kept: &[f64], nt: usize) -> Vec<[f64; 6]> {
 pub(super) fn party_net(
     a: &Agreement,
     s: &Settlement,
+    acc: &AgreementAcc,
     title: &str,
     unit: &str,
     canvas: &mut Canvas,
@@ -160,7 +161,16 @@ pub(super) fn party_net(
     let (mut horizontal, mut central) = (Vec::new(), Vec::new());
     for (p, party) in a.parties.iter().enumerate() {
         for t in 0..nt {
-            categories.push(format!("{party} · {}", a.periods[t]));
+            // The direction of payment over the draws rides on the label: a figure of its
+            // own spent a page of ink on one to three numbers.
+            let (gets, pays) = (acc.receives[p * nt + t].p(), acc.pays[p * nt + t].p());
+            let odds = match (gets > 0.0, pays > 0.0) {
+                (true, true) => format!(" · receives {}, pays {}", share(gets), share(pays)),
+                (true, false) => format!(" · receives {}", share(gets)),
+                (false, true) => format!(" · pays {}", share(pays)),
+                (false, false) => String::new(),
+            };
+            categories.push(format!("{party} · {}{odds}", a.periods[t]));
             horizontal.push(s.net[p * nt + t]);
             central.push(s.central[p * nt + t]);
         }
@@ -177,54 +187,12 @@ pub(super) fn party_net(
     }
     canvas.draw(
         &format!("{stem}_net"),
-        "Each party's money in each period at the point estimate: the horizontal transfer from the other parties (negative when it pays) and the central funds it receives, stacked, with the total at the end of the bar. Right of the zero line the party gains; left of it, it pays. The tables give the Monte Carlo distribution of the round's net.",
+        "Each party's money in each period at the point estimate: the horizontal transfer from the other parties (negative when it pays) and the central funds it receives, stacked, with the total at the end of the bar. Right of the zero line the party gains; left of it, it pays. The label gives the share of Monte Carlo draws in which the party receives money in that period and in which it pays. The tables give the distribution of the round's net.",
         Chart::SplitBars(plots::SplitBarChart {
             title: format!("{title}: money per party and period"),
             value_label: format!("money ({unit})"),
             categories,
             parts,
-        }),
-    );
-}
-
-/// An agreement's payment direction: the probability per period that each party receives,
-/// and that it pays.
-pub(super) fn payment_direction(
-    a: &Agreement,
-    acc: &AgreementAcc,
-    title: &str,
-    canvas: &mut Canvas,
-) {
-    let stem = super::figures::slug(&a.name);
-    let np = a.n_parties();
-    let nt = a.n_periods();
-    let mut receives = Vec::with_capacity(np);
-    let mut pays = Vec::with_capacity(np);
-    for p in 0..np {
-        let mean = |v: &[crate::stats::Probability]| {
-            (0..nt).map(|t| v[p * nt + t].p()).sum::<f64>() / nt.max(1) as f64
-        };
-        receives.push(mean(&acc.receives));
-        pays.push(mean(&acc.pays));
-    }
-    canvas.draw(
-        &format!("{stem}_direction"),
-        "For each party, the probability (averaged over the periods) that it receives money in a period and that it pays; the rest is the chance that nothing moves.",
-        Chart::Probability(plots::ProbabilityChart {
-            title: format!("{title}: payment direction"),
-            value_label: "probability per period".into(),
-            categories: a.parties.clone(),
-            series: vec![
-                plots::ProbabilitySeries {
-                    name: "receives".into(),
-                    values: receives,
-                },
-                plots::ProbabilitySeries {
-                    name: "pays".into(),
-                    values: pays,
-                },
-            ],
-            layout: plots::ProbabilityLayout::Stacked,
         }),
     );
 }

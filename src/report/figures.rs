@@ -141,8 +141,14 @@ pub fn figures(out: &Outcome, mc: &McResults, format: PlotFormat) -> (Vec<Figure
             use super::basin_figures as bf;
             let title = bf::agreement_title(scn, a);
             bf::section_assessments(a, acc, &title, &mut canvas);
-            bf::party_net(a, &out.point.settlements[k], &title, &unit, &mut canvas);
-            bf::payment_direction(a, acc, &title, &mut canvas);
+            bf::party_net(
+                a,
+                &out.point.settlements[k],
+                acc,
+                &title,
+                &unit,
+                &mut canvas,
+            );
         }
     }
     (canvas.figures, canvas.warnings)
