@@ -54,6 +54,7 @@ fn interval() -> Chart {
             .collect(),
         series,
         orientation: Orientation::Auto,
+        reference: Vec::new(),
     })
 }
 
@@ -69,6 +70,7 @@ fn lorenz() -> Chart {
                     .map(|i| 1.0 + ((i * (f + 3)) % 997) as f64)
                     .collect(),
                 gini: None,
+                weights: None,
             })
             .collect(),
     })

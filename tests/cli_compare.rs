@@ -54,6 +54,23 @@ fn compare_national_prints_the_table_and_writes_the_files() {
     assert!(gini["point"].as_f64().unwrap() > 0.0);
     assert_eq!(gini["draws"], 40);
     assert!(out.join("manifest.json").is_file());
+    // Figures and a page: winners and losers, the dumbbell, the metrics with intervals.
+    for stem in ["winners_losers", "dumbbell"] {
+        for ext in ["png", "svg"] {
+            assert!(
+                out.join(format!("plots/{stem}.{ext}")).is_file(),
+                "{stem}.{ext}"
+            );
+        }
+    }
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Winners and losers against baseline_2017"));
+    assert!(page.contains("90% interval") && page.contains("Theil T between groups"));
+    let svg = std::fs::read_to_string(out.join("plots/winners_losers.svg")).unwrap();
+    // Every one of the 31 provinces is a row.
+    for name in ["北京", "西藏", "新疆", "江苏"] {
+        assert!(svg.contains(&format!(">{name}</text>")), "{name}");
+    }
 }
 
 #[test]

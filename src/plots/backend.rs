@@ -2,16 +2,17 @@
 //!
 //! - [`PngCanvas`] wraps plotters' `BitMapBackend` (an RGB buffer in memory) and draws text
 //!   by rasterising the embedded font's outlines itself.
-//! - [`SvgCanvas`] writes SVG into a `String`. Text becomes glyph outlines: each glyph used
-//!   is defined once as a `<path>` in `<defs>` and placed with `<use>`, inside a group whose
-//!   `aria-label` holds the original string. No `<text>` element and no font reference is
-//!   written, so a browser without any CJK font still shows the glyphs, and the file stays
-//!   small (only the glyphs used, once each) where embedding the 3 MB font would not.
+//! - [`SvgCanvas`] writes SVG into a `String`. Text is real `<text>` (searchable, editable,
+//!   read by screen readers), set in the embedded font, which the document carries as a
+//!   `@font-face` data URI cut down to the characters it uses: a browser without any CJK
+//!   font still shows the glyphs, and the file stays small where the whole 3 MB font would
+//!   not.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use plotters::backend::BitMapBackend;
+use plotters_backend::text_anchor::HPos;
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
 };
@@ -161,7 +162,7 @@ pub(crate) struct SvgCanvas<'a> {
     target: &'a mut String,
     size: (u32, u32),
     body: String,
-    glyphs: BTreeSet<u16>,
+    chars: BTreeSet<char>,
 }
 
 impl<'a> SvgCanvas<'a> {
@@ -170,28 +171,22 @@ impl<'a> SvgCanvas<'a> {
             target,
             size,
             body: String::with_capacity(64 * 1024),
-            glyphs: BTreeSet::new(),
+            chars: BTreeSet::new(),
         }
     }
 
-    /// The complete SVG document: the drawing, then the glyph outlines it uses.
+    /// The complete SVG document: the font its text uses, then the drawing.
     fn document(&self) -> Result<String, super::PlotError> {
-        let font = text::font()?;
         let (w, h) = self.size;
-        let mut out = String::with_capacity(self.body.len() + self.glyphs.len() * 600 + 512);
+        let css = text::font_face_css(self.chars.iter().copied())?;
+        let mut out = String::with_capacity(self.body.len() + css.len() + 512);
         let _ = writeln!(
             out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
-             width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">"
         );
+        let _ = writeln!(out, "<style>{css}</style>");
         out.push_str(&self.body);
-        out.push_str("<defs>\n");
-        for &id in &self.glyphs {
-            if let Some(d) = text::glyph_path(font, ab_glyph::GlyphId(id)) {
-                let _ = writeln!(out, "<path id=\"g{id}\" d=\"{d}\"/>");
-            }
-        }
-        out.push_str("</defs>\n</svg>\n");
+        out.push_str("</svg>\n");
         Ok(out)
     }
 }
@@ -392,31 +387,31 @@ impl DrawingBackend for SvgCanvas<'_> {
         let font = text::font().map_err(font_error)?;
         let run = text::layout(font, s, style.size());
         let q = text::quarter_turns(&style.transform());
-        let (bx, by) = text::baseline_offset(&run, style.anchor());
-        let k = run.scale;
-        let _ = write!(
+        let anchor = style.anchor();
+        // The baseline sits where the layout puts it; the horizontal anchor is left to the
+        // viewer (`text-anchor`), so a label stays aligned even if its width differs a little.
+        let (_, by) = text::baseline_offset(&run, anchor);
+        let h = match anchor.h_pos {
+            HPos::Left => "start",
+            HPos::Center => "middle",
+            HPos::Right => "end",
+        };
+        // CSS sizes a font by its em; the layout by ascent + descent.
+        let em = ab_glyph::Font::units_per_em(font).unwrap_or(1000.0) * run.scale;
+        let rotate = if q == 0 {
+            String::new()
+        } else {
+            format!(" transform=\"rotate({} {x} {y})\"", u32::from(q) * 90)
+        };
+        self.chars.extend(s.chars());
+        let _ = writeln!(
             self.body,
-            "<g aria-label=\"{}\" {} transform=\"translate({x} {y}) rotate({}) translate({:.2} {:.2}) scale({k:.5} {:.5})\">",
-            xml_escape(s),
+            "<text x=\"{x}\" y=\"{:.2}\" font-family=\"{}, sans-serif\" font-size=\"{em:.2}\" text-anchor=\"{h}\" {}{rotate}>{}</text>",
+            f64::from(y) + f64::from(by),
+            text::FONT_FAMILY,
             paint("fill", color),
-            u32::from(q) * 90,
-            bx,
-            by,
-            -k
+            xml_escape(s)
         );
-        for &(id, gx) in &run.glyphs {
-            if text::glyph_path(font, id).is_none() {
-                continue;
-            }
-            self.glyphs.insert(id.0);
-            let _ = write!(
-                self.body,
-                "<use xlink:href=\"#g{}\" x=\"{:.0}\"/>",
-                id.0,
-                gx / k
-            );
-        }
-        self.body.push_str("</g>\n");
         Ok(())
     }
 }
@@ -427,7 +422,7 @@ mod tests {
     use plotters::prelude::*;
 
     #[test]
-    fn svg_text_is_paths_with_label() {
+    fn svg_text_is_real_text_in_an_embedded_subset_font() {
         let mut svg = String::new();
         {
             let area = SvgCanvas::new(&mut svg, (200, 100)).into_drawing_area();
@@ -436,11 +431,11 @@ mod tests {
                 .unwrap();
             area.present().unwrap();
         }
-        assert!(svg.contains("aria-label=\"安徽 &amp; 浙江\""));
-        assert!(!svg.contains("<text"), "no font-dependent text elements");
-        // Four distinct CJK glyphs plus '&' are defined once each; the space has no outline.
-        assert_eq!(svg.matches("<path id=\"g").count(), 5);
-        assert_eq!(svg.matches("<use ").count(), 5);
+        assert!(svg.contains(">安徽 &amp; 浙江</text>"), "{svg}");
+        assert_eq!(svg.matches("<text ").count(), 1);
+        assert!(svg.contains("@font-face") && svg.contains("data:font/ttf;base64,"));
+        // The embedded font is a subset, far smaller than the 3 MB font.
+        assert!(svg.len() < 150_000, "{} bytes", svg.len());
         assert!(svg.ends_with("</svg>\n"));
     }
 

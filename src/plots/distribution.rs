@@ -26,6 +26,23 @@ pub struct RefLine {
     pub label: String,
 }
 
+/// A value of one sample marked on the axis in that sample's colour: its point estimate
+/// (a solid line) or its median (a dashed line).
+#[derive(Debug, Clone)]
+pub struct SampleMark {
+    /// Index of the sample in [`HistogramChart::samples`].
+    pub sample: usize,
+    pub value: f64,
+    pub kind: MarkKind,
+}
+
+/// What a [`SampleMark`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Point,
+    Median,
+}
+
 /// Overlaid histograms with optional threshold lines.
 #[derive(Debug, Clone)]
 pub struct HistogramChart {
@@ -38,6 +55,8 @@ pub struct HistogramChart {
     /// Number of bins over the common range (at least 1).
     pub bins: usize,
     pub thresholds: Vec<RefLine>,
+    /// Point estimates and medians of the samples.
+    pub marks: Vec<SampleMark>,
 }
 
 const CHART: &str = "histogram";
@@ -74,9 +93,16 @@ impl HistogramChart {
         for t in &self.thresholds {
             check_finite(CHART, &format!("threshold '{}'", t.label), t.value)?;
         }
+        for m in &self.marks {
+            if m.sample >= self.samples.len() {
+                return Err(invalid(CHART, format!("a mark names sample {}", m.sample)));
+            }
+            check_finite(CHART, "a marked value", m.value)?;
+        }
         let all = self.samples.iter().flat_map(|s| s.values.iter().copied());
         let (lo, hi) = extent(all).ok_or_else(|| invalid(CHART, "no values"))?;
-        let t = extent(self.thresholds.iter().map(|t| t.value)).unwrap_or((lo, hi));
+        let lines = self.thresholds.iter().map(|t| t.value);
+        let t = extent(lines.chain(self.marks.iter().map(|m| m.value))).unwrap_or((lo, hi));
         Ok((lo.min(t.0), hi.max(t.1)))
     }
 
@@ -104,23 +130,17 @@ impl HistogramChart {
             .collect();
         let ymax = shares.iter().flatten().copied().fold(0.0, f64::max);
 
-        let mut legend: Vec<LegendEntry> = self
-            .samples
-            .iter()
-            .enumerate()
-            .map(|(j, s)| LegendEntry::new(s.name.clone(), series_color(j), Mark::Swatch))
-            .collect();
-        for t in &self.thresholds {
-            legend.push(LegendEntry::new(t.label.clone(), BLACK, Mark::Line));
-        }
-        let area = header(root, &self.title, &legend)?;
+        let area = header(root, &self.title, &self.legend())?;
 
         let (xlo, xhi, xt) = nice_ticks(
             lo.min(bin_lo),
             hi.max(bin_lo + width * self.bins as f64),
             10,
         );
-        let (_, yhi, yt) = nice_ticks(0.0, ymax * 1.05, 6);
+        // Bars are shares of draws: the axis never runs past 1, the largest possible share.
+        let (_, yhi, mut yt) = nice_ticks(0.0, (ymax * 1.05).min(1.0), 6);
+        let yhi = yhi.min(1.0);
+        yt.retain(|v| *v <= 1.0 + 1e-12);
         let (xs, ys) = (tick_step(&xt), tick_step(&yt));
         let ylabels: Vec<String> = yt.iter().map(|v| fmt_num(*v, ys)).collect();
         let yw = max_label_width(ylabels.iter().map(String::as_str), LABEL_PX)?;
@@ -165,6 +185,38 @@ impl HistogramChart {
                 )))
                 .map_err(draw_err)?;
         }
+        self.draw_lines(&mut chart, yhi)
+    }
+
+    /// The legend: samples, thresholds, and what the marks mean.
+    fn legend(&self) -> Vec<LegendEntry> {
+        let mut legend: Vec<LegendEntry> = self
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(j, s)| LegendEntry::new(s.name.clone(), series_color(j), Mark::Swatch))
+            .collect();
+        for t in &self.thresholds {
+            legend.push(LegendEntry::new(t.label.clone(), BLACK, Mark::Line));
+        }
+        let grey = RGBColor(0x55, 0x55, 0x55);
+        for (kind, label) in [
+            (MarkKind::Point, "point estimate (solid)"),
+            (MarkKind::Median, "median (dashed)"),
+        ] {
+            if self.marks.iter().any(|m| m.kind == kind) {
+                legend.push(LegendEntry::new(label, grey, Mark::Line));
+            }
+        }
+        legend
+    }
+
+    /// Threshold lines in black, and each sample's marks in its colour.
+    fn draw_lines<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<TickAxis, TickAxis>>,
+        yhi: f64,
+    ) -> Result<(), PlotError> {
         for t in &self.thresholds {
             chart
                 .draw_series(std::iter::once(PathElement::new(
@@ -173,8 +225,30 @@ impl HistogramChart {
                 )))
                 .map_err(draw_err)?;
         }
+        for m in &self.marks {
+            let style = series_color(m.sample).stroke_width(2);
+            let segments = match m.kind {
+                MarkKind::Point => vec![(0.0, yhi)],
+                MarkKind::Median => dashes(yhi, 12),
+            };
+            chart
+                .draw_series(
+                    segments
+                        .into_iter()
+                        .map(|(a, b)| PathElement::new(vec![(m.value, a), (m.value, b)], style)),
+                )
+                .map_err(draw_err)?;
+        }
         Ok(())
     }
+}
+
+/// The dashes of a dashed line from 0 to `top`: `n` dashes with gaps as long.
+fn dashes(top: f64, n: usize) -> Vec<(f64, f64)> {
+    let step = top / (2 * n) as f64;
+    (0..n)
+        .map(|i| (2.0 * i as f64 * step, (2.0 * i as f64 + 1.0) * step))
+        .collect()
 }
 
 /// The outline of a histogram's bars, `shares[i]` high over bin i (bins of `width` from
@@ -221,9 +295,22 @@ mod tests {
                 value: 1.0,
                 label: "limit".into(),
             }],
+            marks: vec![SampleMark {
+                sample: 0,
+                value: 1.5,
+                kind: MarkKind::Point,
+            }],
         };
         let (lo, hi) = c.validate().unwrap();
         assert_relative_eq!(lo, 0.2);
+        assert_relative_eq!(hi, 1.5);
+        c.marks[0].sample = 1;
+        assert!(
+            c.validate().is_err(),
+            "a mark of a sample that is not there"
+        );
+        c.marks.clear();
+        let (_, hi) = c.validate().unwrap();
         assert_relative_eq!(hi, 1.0);
         c.samples[0].values.push(f64::NAN);
         assert!(c.validate().is_err());

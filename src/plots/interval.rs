@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::PlotError;
-use super::axes::{CatSpec, at, cat_pos, category_chart, half_width, slot};
+use super::axes::{CatSpec, at, cat_pos, category_chart, half_width, slot, value_rule};
 use super::frame::{
     LABEL_PX, LegendEntry, Mark, check_finite, draw_err, extent, header, height_for_rows, invalid,
     series_color,
@@ -55,6 +55,9 @@ pub struct IntervalChart {
     pub categories: Vec<String>,
     pub series: Vec<IntervalSeries>,
     pub orientation: Orientation,
+    /// Lines across the chart at a value (a threshold, zero), drawn in black and named in
+    /// the legend.
+    pub reference: Vec<super::RefLine>,
 }
 
 const CHART: &str = "interval";
@@ -109,16 +112,20 @@ impl IntervalChart {
                 }
             }
         }
+        for r in &self.reference {
+            check_finite(CHART, &format!("line '{}'", r.label), r.value)?;
+        }
         let all = self.series.iter().flat_map(|s| s.items.iter().flatten());
-        extent(all.flat_map(|b| [b.p05, b.p95, b.point.unwrap_or(b.p50)]))
-            .ok_or_else(|| invalid(CHART, "no category has a value"))
+        let lines = self.reference.iter().map(|r| r.value);
+        extent(
+            all.flat_map(|b| [b.p05, b.p95, b.point.unwrap_or(b.p50)])
+                .chain(lines),
+        )
+        .ok_or_else(|| invalid(CHART, "no category has a value"))
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> Result<(), PlotError> {
-        let range = self.validate()?;
+    /// The legend: formulas, what the dot and box mean, and the reference lines.
+    fn legend(&self) -> Vec<LegendEntry> {
         let mut legend: Vec<LegendEntry> = self
             .series
             .iter()
@@ -130,14 +137,29 @@ impl IntervalChart {
             .iter()
             .any(|s| s.items.iter().flatten().any(|b| b.point.is_some()));
         if has_point {
-            legend.push(LegendEntry::new("point estimate", BLACK, Mark::Dot));
+            legend.push(LegendEntry::new(
+                "point estimate (dot, in the formula's colour)",
+                RGBColor(0x55, 0x55, 0x55),
+                Mark::Dot,
+            ));
+        }
+        for r in &self.reference {
+            legend.push(LegendEntry::new(r.label.clone(), BLACK, Mark::Line));
         }
         legend.push(LegendEntry::new(
             "box p25–p75, whiskers p05–p95, line median",
             RGBColor(0x55, 0x55, 0x55),
             Mark::Line,
         ));
-        let area = header(root, &self.title, &legend)?;
+        legend
+    }
+
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), PlotError> {
+        let range = self.validate()?;
+        let area = header(root, &self.title, &self.legend())?;
         let horizontal = self.horizontal();
         let spec = CatSpec {
             categories: &self.categories,
@@ -147,6 +169,9 @@ impl IntervalChart {
         };
         let mut chart = category_chart(&area, &spec)?;
         let n = self.categories.len();
+        for r in &self.reference {
+            value_rule(&mut chart, n, horizontal, r.value, BLACK.stroke_width(2))?;
+        }
         let k = self.series.len();
         let hw = half_width(k);
         let h = horizontal;
@@ -197,9 +222,11 @@ impl IntervalChart {
                 .map_err(draw_err)?;
             chart
                 .draw_series(points.into_iter().map(|p| {
+                    // The formula's own colour with a dark rim: two formulas' points
+                    // at nearby values stay told apart.
                     EmptyElement::at(p)
-                        + Circle::new((0, 0), 5, BLACK.filled())
-                        + Circle::new((0, 0), 5, WHITE.stroke_width(1))
+                        + Circle::new((0, 0), 5, color.filled())
+                        + Circle::new((0, 0), 5, BLACK.stroke_width(1))
                 }))
                 .map_err(draw_err)?;
         }
@@ -232,6 +259,7 @@ mod tests {
                 items: (0..n).map(|i| Some(stats(i as f64))).collect(),
             }],
             orientation: Orientation::Auto,
+            reference: Vec::new(),
         }
     }
 

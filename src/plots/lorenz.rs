@@ -19,6 +19,10 @@ pub struct LorenzSeries {
     /// Gini to print in the legend; computed from `values` when `None` (pass the metrics
     /// module's value to keep the figure and the tables identical).
     pub gini: Option<f64>,
+    /// Weights of the units (population, area), one per value: the curve then sorts units
+    /// by value per unit of weight and runs along the cumulative share of the weight.
+    /// `None` counts every unit once.
+    pub weights: Option<Vec<f64>>,
 }
 
 /// Lorenz chart.
@@ -63,6 +67,45 @@ pub fn lorenz_points(values: &[f64]) -> Result<Vec<(f64, f64)>, PlotError> {
     Ok(pts)
 }
 
+/// Points of the weighted Lorenz curve: units sorted by `value / weight`, x the cumulative
+/// share of the weight, y the cumulative share of the values. Weights must be positive.
+pub fn weighted_lorenz_points(
+    values: &[f64],
+    weights: &[f64],
+) -> Result<Vec<(f64, f64)>, PlotError> {
+    if weights.len() != values.len() {
+        return Err(invalid(CHART, "one weight per value"));
+    }
+    lorenz_points(values)?;
+    for &w in weights {
+        check_finite(CHART, "a weight", w)?;
+        if w <= 0.0 {
+            return Err(invalid(CHART, format!("weight {w} is not positive")));
+        }
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| (values[i] / weights[i]).total_cmp(&(values[j] / weights[j])));
+    let (total, wtotal): (f64, f64) = (values.iter().sum(), weights.iter().sum());
+    let mut pts = Vec::with_capacity(values.len() + 1);
+    pts.push((0.0, 0.0));
+    let (mut cum, mut wcum) = (0.0, 0.0);
+    for i in order {
+        cum += values[i];
+        wcum += weights[i];
+        pts.push((wcum / wtotal, cum / total));
+    }
+    Ok(pts)
+}
+
+/// One minus twice the area under a Lorenz curve (trapezoids).
+fn gini_of(pts: &[(f64, f64)]) -> f64 {
+    let area: f64 = pts
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+        .sum();
+    1.0 - 2.0 * area
+}
+
 /// Gini coefficient: one minus twice the area under the Lorenz curve (trapezoids), which for
 /// equal-weight units equals Σ_i Σ_j |x_i − x_j| / (2 n² μ).
 pub fn gini(values: &[f64]) -> Result<f64, PlotError> {
@@ -89,13 +132,16 @@ impl LorenzChart {
         let mut curves = Vec::with_capacity(self.series.len());
         let mut legend = Vec::with_capacity(self.series.len() + 1);
         for (j, s) in self.series.iter().enumerate() {
-            let pts = lorenz_points(&s.values)?;
+            let pts = match &s.weights {
+                Some(w) => weighted_lorenz_points(&s.values, w)?,
+                None => lorenz_points(&s.values)?,
+            };
             let g = match s.gini {
                 Some(g) => {
                     check_finite(CHART, "gini", g)?;
                     g
                 }
-                None => gini(&s.values)?,
+                None => gini_of(&pts),
             };
             legend.push(LegendEntry::new(
                 format!("{} (Gini {g:.3})", s.name),
@@ -164,6 +210,22 @@ impl LorenzChart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_curve_follows_value_per_weight() {
+        // Two units with equal money, one with three times the weight: per unit of weight
+        // the heavy one gets less, so it comes first and covers 3/4 of the x axis.
+        let pts = weighted_lorenz_points(&[5.0, 5.0], &[1.0, 3.0]).unwrap();
+        assert_eq!(pts, vec![(0.0, 0.0), (0.75, 0.5), (1.0, 1.0)]);
+        assert!((gini_of(&pts) - 0.25).abs() < 1e-12);
+        // Equal weights give the unweighted curve.
+        let v = [1.0, 4.0, 2.0];
+        assert_eq!(
+            weighted_lorenz_points(&v, &[2.0; 3]).unwrap(),
+            lorenz_points(&v).unwrap()
+        );
+        assert!(weighted_lorenz_points(&v, &[1.0, 0.0, 1.0]).is_err());
+    }
     use approx::assert_relative_eq;
 
     fn gini_pairs(v: &[f64]) -> f64 {

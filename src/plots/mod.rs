@@ -7,16 +7,24 @@
 //!
 //! Text is drawn with the font in `assets/fonts/` (WenQuanYi Micro Hei, Apache-2.0), compiled
 //! in, so region names such as 安徽 or 黑龙江 render on a machine without CJK fonts. In SVG
-//! the text is written as glyph outlines (see [`backend`]), so browsers need no font either.
+//! the text is real `<text>` in that font, embedded cut down to the characters used (see
+//! [`backend`]), so browsers need no font either and the text can be searched and edited.
 
 mod axes;
 mod backend;
 mod bars;
+mod classes;
 mod distribution;
+mod diverging;
+mod dumbbell;
 mod frame;
 mod interval;
 mod lorenz;
+mod scatter;
+mod split;
 pub mod text;
+mod tiles;
+mod waterfall;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -25,10 +33,17 @@ pub use bars::{
     DiffSeries, Interval, PairedDiffChart, ProbabilityChart, ProbabilityLayout, ProbabilitySeries,
     TornadoChart, TornadoItem,
 };
-pub use distribution::{HistogramChart, RefLine, Sample};
+pub use classes::{CLASS_NAMES, ClassChart, ClassSeries};
+pub use distribution::{HistogramChart, MarkKind, RefLine, Sample, SampleMark};
+pub use diverging::{Change, DivergingChart};
+pub use dumbbell::{DumbbellChart, Ranged};
 pub use frame::{DEFAULT_SIZE, PALETTE};
 pub use interval::{BoxStats, IntervalChart, IntervalSeries, Orientation};
 pub use lorenz::{LorenzChart, LorenzSeries, gini, lorenz_points};
+pub use scatter::{ScatterChart, ScatterSeries};
+pub use split::{BarPart, SplitBarChart};
+pub use tiles::{PROVINCE_TILES, TileMapChart, tile_of};
+pub use waterfall::{Step, WaterfallChart};
 
 /// Errors from rendering a figure.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +103,20 @@ pub enum Chart {
     Probability(ProbabilityChart),
     /// Tornado chart of effects with intervals (sensitivity indices).
     Tornado(TornadoChart),
+    /// Water-quality classes per section and period on a categorical class axis.
+    Classes(ClassChart),
+    /// Signed bars split into parts, with their totals written at the ends.
+    SplitBars(SplitBarChart),
+    /// Winners and losers: signed changes as bars from zero in two colours.
+    Diverging(DivergingChart),
+    /// Baseline → alternative per category.
+    Dumbbell(DumbbellChart),
+    /// How an amount is built, step by step.
+    Waterfall(WaterfallChart),
+    /// Points of several series, outliers labelled.
+    Scatter(ScatterChart),
+    /// China's provinces as a tile grid, coloured on a diverging scale.
+    TileMap(TileMapChart),
 }
 
 impl Chart {
@@ -95,10 +124,18 @@ impl Chart {
     pub fn preferred_size(&self) -> (u32, u32) {
         let h = match self {
             Chart::Interval(c) => c.preferred_height(),
-            Chart::Histogram(_) | Chart::Lorenz(_) => DEFAULT_SIZE.1,
+            Chart::Histogram(_)
+            | Chart::Lorenz(_)
+            | Chart::Classes(_)
+            | Chart::Waterfall(_)
+            | Chart::Scatter(_) => DEFAULT_SIZE.1,
+            Chart::TileMap(_) => 1000,
             Chart::PairedDiff(c) => c.preferred_height(),
             Chart::Probability(c) => c.preferred_height(),
             Chart::Tornado(c) => c.preferred_height(),
+            Chart::SplitBars(c) => c.preferred_height(),
+            Chart::Diverging(c) => c.preferred_height(),
+            Chart::Dumbbell(c) => c.preferred_height(),
         };
         (DEFAULT_SIZE.0, h)
     }
@@ -111,6 +148,13 @@ impl Chart {
             Chart::PairedDiff(c) => c.draw(root),
             Chart::Probability(c) => c.draw(root),
             Chart::Tornado(c) => c.draw(root),
+            Chart::Classes(c) => c.draw(root),
+            Chart::SplitBars(c) => c.draw(root),
+            Chart::Diverging(c) => c.draw(root),
+            Chart::Dumbbell(c) => c.draw(root),
+            Chart::Waterfall(c) => c.draw(root),
+            Chart::Scatter(c) => c.draw(root),
+            Chart::TileMap(c) => c.draw(root),
         }
     }
 }

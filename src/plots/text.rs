@@ -3,7 +3,8 @@
 //! Every figure draws its text with one font compiled into the binary (WenQuanYi Micro Hei,
 //! Apache-2.0, see `assets/fonts/README.md`), so Chinese region names render on a machine
 //! with no CJK system font. The same layout feeds both backends: the PNG backend rasterises
-//! the glyph outlines, the SVG backend writes them as paths. Plotters' own ab_glyph text path
+//! the glyph outlines, the SVG backend places `<text>` by it and embeds the font cut down to
+//! the characters used ([`subset_font`]). Plotters' own ab_glyph text path
 //! is not used for drawing because it puts the baseline at half the font size inside a box
 //! of 0.8 × size, which draws CJK glyphs above their layout box; the font is still registered
 //! with plotters ([`register_with_plotters`]) so any plotters code that measures text by
@@ -11,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use ab_glyph::{Font, FontRef, GlyphId, Outline, OutlineCurve, PxScale, point};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, point};
 use plotters_backend::FontTransform;
 use plotters_backend::text_anchor::{HPos, Pos, VPos};
 
@@ -27,9 +28,53 @@ pub fn font_bytes() -> &'static [u8] {
     FONT_BYTES
 }
 
-/// The family name under which the font is registered with plotters, and which chart code
-/// passes in its text styles.
+/// The family name under which the font is registered with plotters, which chart code
+/// passes in its text styles, and under which SVG figures and report.html declare it.
 pub const FONT_FAMILY: &str = "ecocomp-cjk";
+
+/// The embedded font cut down to `chars` (plus printable ASCII, so digits and labels added
+/// later by a viewer still render), as TrueType bytes. The whole font is 3 MB; a page or a
+/// figure uses a few hundred of its 21,000 glyphs, so embedding only those keeps a report
+/// small enough to mail.
+pub fn subset_font(chars: impl IntoIterator<Item = char>) -> Result<Vec<u8>, PlotError> {
+    let mut keep: std::collections::BTreeSet<char> = (' '..='~').collect();
+    keep.extend(chars.into_iter().filter(|c| !c.is_control()));
+    let reader = font_subset::FontReader::new(FONT_BYTES).map_err(|_| PlotError::Font)?;
+    let font = reader.read().map_err(|_| PlotError::Font)?;
+    let subset = font.subset(&keep).map_err(|_| PlotError::Font)?;
+    Ok(subset.to_opentype())
+}
+
+/// A CSS `@font-face` rule declaring [`FONT_FAMILY`] as the embedded font cut down to
+/// `chars`, as a data URI (no network request).
+pub fn font_face_css(chars: impl IntoIterator<Item = char>) -> Result<String, PlotError> {
+    Ok(format!(
+        "@font-face {{ font-family: '{FONT_FAMILY}'; src: url(data:font/ttf;base64,{}) format('truetype'); }}",
+        base64(&subset_font(chars)?)
+    ))
+}
+
+/// Standard base64 (RFC 4648) with padding, for data URIs.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
 
 /// The parsed embedded font, shared by all renders.
 pub(crate) fn font() -> Result<&'static FontRef<'static>, PlotError> {
@@ -165,71 +210,6 @@ pub(crate) fn rasterise(
     }
 }
 
-/// SVG path data of a glyph outline in font units (y up), or `None` for a blank glyph.
-pub(crate) fn glyph_path(font: &FontRef<'_>, id: GlyphId) -> Option<String> {
-    let Outline { curves, .. } = font.outline(id)?;
-    if curves.is_empty() {
-        return None;
-    }
-    let mut d = String::with_capacity(curves.len() * 12);
-    let mut current: Option<ab_glyph::Point> = None;
-    let move_to = |d: &mut String, p: ab_glyph::Point, current: &mut Option<ab_glyph::Point>| {
-        let same = current.is_some_and(|c| (c.x - p.x).abs() < 1e-3 && (c.y - p.y).abs() < 1e-3);
-        if !same {
-            if current.is_some() {
-                d.push('Z');
-            }
-            d.push('M');
-            push_pt(d, p);
-        }
-    };
-    for curve in &curves {
-        match *curve {
-            OutlineCurve::Line(p0, p1) => {
-                move_to(&mut d, p0, &mut current);
-                d.push('L');
-                push_pt(&mut d, p1);
-                current = Some(p1);
-            }
-            OutlineCurve::Quad(p0, p1, p2) => {
-                move_to(&mut d, p0, &mut current);
-                d.push('Q');
-                push_pt(&mut d, p1);
-                d.push(' ');
-                push_pt(&mut d, p2);
-                current = Some(p2);
-            }
-            OutlineCurve::Cubic(p0, p1, p2, p3) => {
-                move_to(&mut d, p0, &mut current);
-                d.push('C');
-                push_pt(&mut d, p1);
-                d.push(' ');
-                push_pt(&mut d, p2);
-                d.push(' ');
-                push_pt(&mut d, p3);
-                current = Some(p3);
-            }
-        }
-    }
-    d.push('Z');
-    Some(d)
-}
-
-fn push_pt(d: &mut String, p: ab_glyph::Point) {
-    use std::fmt::Write;
-    // Font units are integers for TrueType on-curve points; implied mid-points are halves.
-    let _ = write!(d, "{} {}", trim(p.x), trim(p.y));
-}
-
-fn trim(v: f32) -> String {
-    let r = (v * 10.0).round() / 10.0;
-    if (r - r.round()).abs() < 1e-6 {
-        format!("{}", r.round() as i64)
-    } else {
-        format!("{r:.1}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +241,25 @@ mod tests {
         assert!(has_glyph('A') && has_glyph('0') && has_glyph('%'));
         // A private-use character is not in the font: the missing-glyph case is detectable.
         assert!(!has_glyph('\u{E000}'));
+    }
+
+    #[test]
+    fn subset_keeps_the_asked_glyphs_and_is_small() {
+        let bytes = subset_font("黑龙江安徽".chars()).unwrap();
+        assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+        let sub = FontRef::try_from_slice(&bytes).unwrap();
+        for c in "黑龙江安徽Az09".chars() {
+            let id = sub.glyph_id(c);
+            assert_ne!(id, GlyphId(0), "{c} kept");
+            assert!(sub.outline(id).is_some(), "{c} has its outline");
+        }
+        // A character not asked for is left out.
+        assert_eq!(sub.glyph_id('新'), GlyphId(0));
+        assert!(
+            font_face_css("新".chars())
+                .unwrap()
+                .contains("data:font/ttf;base64,")
+        );
     }
 
     #[test]
@@ -308,14 +307,6 @@ mod tests {
             ry = ry.max(y);
         });
         assert!(rx <= 100 && ry > 50 + 40, "({rx}, {ry})");
-    }
-
-    #[test]
-    fn glyph_paths_exist_for_cjk_and_not_for_space() {
-        let f = font().unwrap();
-        let d = glyph_path(f, f.glyph_id('徽')).unwrap();
-        assert!(d.starts_with('M') && d.ends_with('Z') && d.len() > 100);
-        assert!(glyph_path(f, f.glyph_id(' ')).is_none());
     }
 
     #[test]

@@ -1,20 +1,15 @@
 //! The figures of a run, built from the result model and rendered as PNG and SVG with
 //! [`crate::plots`]. Pure: returns bytes; the pipeline writes them.
 
-use crate::model::{Agreement, Vertical};
+use crate::model::Vertical;
 use crate::montecarlo::McResults;
 use crate::montecarlo::allocations::VerticalAcc;
-use crate::montecarlo::settlements::AgreementAcc;
 use crate::plots::{self, Chart, PlotFormat, Rendered};
 use crate::run::pipeline::Outcome;
 use crate::run::point::PointResults;
 
 /// Most categories in a box plot: the top regions, then group aggregates.
 const MAX_BOX_REGIONS: usize = 25;
-/// Most regions in a paired-difference chart.
-const MAX_DIFF_REGIONS: usize = 30;
-/// z for a two-sided 90% normal interval.
-const Z90: f64 = 1.644_853_626_951_472_2;
 
 /// One rendered figure with its file stem, title and reading note.
 pub struct Figure {
@@ -25,14 +20,14 @@ pub struct Figure {
 }
 
 /// The figures drawn so far, and a warning for each figure that could not be drawn.
-struct Canvas {
+pub(super) struct Canvas {
     format: PlotFormat,
     figures: Vec<Figure>,
     warnings: Vec<String>,
 }
 
 impl Canvas {
-    fn draw(&mut self, stem: &str, note: &str, chart: Chart) {
+    pub(super) fn draw(&mut self, stem: &str, note: &str, chart: Chart) {
         let title = match &chart {
             Chart::Interval(c) => c.title.clone(),
             Chart::Histogram(c) => c.title.clone(),
@@ -40,6 +35,13 @@ impl Canvas {
             Chart::PairedDiff(c) => c.title.clone(),
             Chart::Probability(c) => c.title.clone(),
             Chart::Tornado(c) => c.title.clone(),
+            Chart::Classes(c) => c.title.clone(),
+            Chart::SplitBars(c) => c.title.clone(),
+            Chart::Diverging(c) => c.title.clone(),
+            Chart::Dumbbell(c) => c.title.clone(),
+            Chart::Waterfall(c) => c.title.clone(),
+            Chart::Scatter(c) => c.title.clone(),
+            Chart::TileMap(c) => c.title.clone(),
         };
         match plots::render(&chart, self.format) {
             Ok(rendered) => self.figures.push(Figure {
@@ -74,7 +76,7 @@ pub fn slug(s: &str) -> String {
     }
 }
 
-fn box_stats(
+pub(super) fn box_stats(
     acc: &crate::montecarlo::allocations::Acc,
     point: Option<f64>,
 ) -> Option<plots::BoxStats> {
@@ -114,10 +116,14 @@ pub fn figures(out: &Outcome, mc: &McResults, format: PlotFormat) -> (Vec<Figure
             unit: &unit,
         };
         allocation_boxes(&cx, &mut canvas);
+        group_boxes(&cx, &mut canvas);
         if let Some(a) = cx.acc {
             region_histograms(&cx, a, &out.keep, &mut canvas);
         }
         lorenz_curves(&cx, &mut canvas);
+        let top = top_regions(v, &out.point, out.baseline, &out.keep);
+        super::region_figures::waterfalls(v, &out.point, &top, &unit, &mut canvas);
+        super::region_figures::scatters(v, &out.point, &unit, &mut canvas);
         if let Some(a) = cx.acc.filter(|_| cx.res.formulas.len() > 1) {
             paired_differences(&cx, a, &mut canvas);
         }
@@ -131,13 +137,36 @@ pub fn figures(out: &Outcome, mc: &McResults, format: PlotFormat) -> (Vec<Figure
         }
     }
     if mc.draws > 0 {
-        for (a, acc) in scn.agreements.iter().zip(&mc.agreements) {
-            section_assessments(a, acc, &mut canvas);
-            party_net(a, acc, &unit, &mut canvas);
-            payment_direction(a, acc, &mut canvas);
+        for (k, (a, acc)) in scn.agreements.iter().zip(&mc.agreements).enumerate() {
+            use super::basin_figures as bf;
+            let title = bf::agreement_title(scn, a);
+            bf::section_assessments(a, acc, &title, &mut canvas);
+            bf::party_net(
+                a,
+                &out.point.settlements[k],
+                acc,
+                &title,
+                &unit,
+                &mut canvas,
+            );
         }
     }
     (canvas.figures, canvas.warnings)
+}
+
+/// The regions drawn one by one: those kept for histograms (`--plot-regions`, or the
+/// largest), else the three largest by the baseline's point allocation.
+fn top_regions(v: &Vertical, res: &PointResults, baseline: usize, keep: &[usize]) -> Vec<usize> {
+    if !keep.is_empty() {
+        return keep.to_vec();
+    }
+    let Some(base) = res.formulas.get(baseline) else {
+        return Vec::new();
+    };
+    let mut order: Vec<usize> = (0..v.regions.data.n).collect();
+    order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
+    order.truncate(3);
+    order
 }
 
 /// What the figures of the vertical model read.
@@ -150,8 +179,25 @@ struct Inputs<'a> {
     unit: &'a str,
 }
 
-/// Allocation distributions: the top regions by the baseline's point allocation, then
-/// group aggregates.
+/// A box of Monte Carlo quantiles around `point`, or the point alone without draws.
+fn box_or_point(
+    acc: Option<&crate::montecarlo::allocations::Acc>,
+    point: f64,
+) -> Option<plots::BoxStats> {
+    match acc {
+        Some(a) => box_stats(a, Some(point)),
+        None => Some(plots::BoxStats {
+            p05: point,
+            p25: point,
+            p50: point,
+            p75: point,
+            p95: point,
+            point: Some(point),
+        }),
+    }
+}
+
+/// Allocation distributions of the top regions by the baseline's point allocation.
 fn allocation_boxes(cx: &Inputs, canvas: &mut Canvas) {
     let (m, res, acc, unit) = (&cx.v.regions.meta, cx.res, cx.acc, cx.unit);
     let n = cx.v.regions.data.n;
@@ -159,78 +205,74 @@ fn allocation_boxes(cx: &Inputs, canvas: &mut Canvas) {
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
     let top: Vec<usize> = order.iter().copied().take(MAX_BOX_REGIONS.min(n)).collect();
-    let show_groups = n > MAX_BOX_REGIONS && m.groups.len() > 1 && m.groups.len() <= 20;
-    let mut categories: Vec<String> = top.iter().map(|&i| m.name[i].clone()).collect();
-    if show_groups {
-        categories.extend(m.groups.iter().map(|g| format!("Σ {g}")));
-    }
-    let g = m.groups.len();
+    let categories: Vec<String> = top.iter().map(|&i| m.name[i].clone()).collect();
     let series = res
         .formulas
         .iter()
         .enumerate()
-        .map(|(f, fp)| {
-            let mut items: Vec<Option<plots::BoxStats>> = top
+        .map(|(f, fp)| plots::IntervalSeries {
+            name: fp.name.clone(),
+            items: top
                 .iter()
-                .map(|&i| match acc {
-                    Some(a) => box_stats(&a.x[f * n + i], Some(fp.alloc.x[i])),
-                    None => Some(plots::BoxStats {
-                        p05: fp.alloc.x[i],
-                        p25: fp.alloc.x[i],
-                        p50: fp.alloc.x[i],
-                        p75: fp.alloc.x[i],
-                        p95: fp.alloc.x[i],
-                        point: Some(fp.alloc.x[i]),
-                    }),
-                })
-                .collect();
-            if show_groups {
-                for gi in 0..g {
-                    let point: f64 = (0..n)
-                        .filter(|&i| m.group_idx[i] as usize == gi)
-                        .map(|i| fp.alloc.x[i])
-                        .sum();
-                    items.push(match acc.and_then(|a| a.group_total.get(f * g + gi)) {
-                        Some(t) => box_stats(t, Some(point)),
-                        None => Some(plots::BoxStats {
-                            p05: point,
-                            p25: point,
-                            p50: point,
-                            p75: point,
-                            p95: point,
-                            point: Some(point),
-                        }),
-                    });
-                }
-            }
-            plots::IntervalSeries {
-                name: fp.name.clone(),
-                items,
-            }
+                .map(|&i| box_or_point(acc.map(|a| &a.x[f * n + i]), fp.alloc.x[i]))
+                .collect(),
         })
         .collect();
     let more = if n > top.len() {
-        format!(
-            " (top {} of {n} regions{})",
-            top.len(),
-            if show_groups {
-                ", then group totals"
-            } else {
-                ""
-            }
-        )
+        format!(" (top {} of {n} regions)", top.len())
     } else {
         String::new()
     };
     canvas.draw(
         "allocations",
-        "Each box spans the 25th–75th percentile of a region's allocation over the Monte Carlo draws, whiskers the 5th–95th; the line is the median and the dot the point estimate. Regions are ordered by the baseline formula's point allocation; Σ rows are group totals.",
+        "Each box spans the 25th–75th percentile of a region's allocation over the Monte Carlo draws, whiskers the 5th–95th; the line is the median and the dot, in the formula's colour, the point estimate. Regions are ordered by the baseline formula's point allocation. A dot without a box is a region whose allocation does not vary over the draws (for example one held at its cap). Group totals are in the next figure, on their own scale.",
         Chart::Interval(plots::IntervalChart {
             title: format!("Allocation by region{more}"),
             value_label: format!("allocation ({unit})"),
             categories,
             series,
             orientation: plots::Orientation::Auto,
+            reference: Vec::new(),
+        }),
+    );
+}
+
+/// Group totals on their own axis: beside the regions they would squeeze the regions into
+/// a sliver of the width.
+fn group_boxes(cx: &Inputs, canvas: &mut Canvas) {
+    let (m, res, acc, unit) = (&cx.v.regions.meta, cx.res, cx.acc, cx.unit);
+    let n = cx.v.regions.data.n;
+    let g = m.groups.len();
+    if !(2..=40).contains(&g) {
+        return;
+    }
+    let series = res
+        .formulas
+        .iter()
+        .enumerate()
+        .map(|(f, fp)| plots::IntervalSeries {
+            name: fp.name.clone(),
+            items: (0..g)
+                .map(|gi| {
+                    let point: f64 = (0..n)
+                        .filter(|&i| m.group_idx[i] as usize == gi)
+                        .map(|i| fp.alloc.x[i])
+                        .sum();
+                    box_or_point(acc.and_then(|a| a.group_total.get(f * g + gi)), point)
+                })
+                .collect(),
+        })
+        .collect();
+    canvas.draw(
+        "allocation_groups",
+        "The total allocation of each group of regions (the scenario's `group` column), with the same boxes, whiskers and dots as the regions' figure.",
+        Chart::Interval(plots::IntervalChart {
+            title: "Allocation by group".into(),
+            value_label: format!("group total ({unit})"),
+            categories: m.groups.clone(),
+            series,
+            orientation: plots::Orientation::Auto,
+            reference: Vec::new(),
         }),
     );
 }
@@ -238,20 +280,38 @@ fn allocation_boxes(cx: &Inputs, canvas: &mut Canvas) {
 /// Histograms of the kept regions' draws, formulas overlaid.
 fn region_histograms(cx: &Inputs, a: &VerticalAcc, keep: &[usize], canvas: &mut Canvas) {
     let (m, unit) = (&cx.v.regions.meta, cx.unit);
+    let n = cx.v.regions.data.n;
     for (k, &i) in keep.iter().enumerate() {
+        let mut marks = Vec::new();
         let samples = cx
             .res
             .formulas
             .iter()
             .enumerate()
-            .map(|(f, fp)| plots::Sample {
-                name: fp.name.clone(),
-                values: a.kept[f * keep.len() + k].values.clone(),
+            .map(|(f, fp)| {
+                let values = a.kept[f * keep.len() + k].values.clone();
+                marks.push(plots::SampleMark {
+                    sample: f,
+                    value: fp.alloc.x[i],
+                    kind: plots::MarkKind::Point,
+                });
+                let median = a.x[f * n + i].q.quantiles(&[0.5])[0];
+                if median.is_finite() {
+                    marks.push(plots::SampleMark {
+                        sample: f,
+                        value: median,
+                        kind: plots::MarkKind::Median,
+                    });
+                }
+                plots::Sample {
+                    name: format!("{}{}", fp.name, binding_note(a, f * n + i)),
+                    values,
+                }
             })
             .collect();
         canvas.draw(
             &format!("hist_{}", slug(&m.id[i])),
-            "The share of Monte Carlo draws (the first 2,000) in each allocation bin, one colour per formula. Overlap means the formulas give this region similar money; separated humps mean the choice of formula matters more than the uncertainty.",
+            "The share of Monte Carlo draws (the first 2,000) in each allocation bin, one colour per formula; the solid line is the formula's point estimate and the dashed line its median over all draws. Overlap means the formulas give this region similar money; separated humps mean the choice of formula matters more than the uncertainty. A single spike is a region held at its cap or floor, which the legend says with the share of draws.",
             Chart::Histogram(plots::HistogramChart {
                 title: format!("{}: allocation over draws", m.name[i]),
                 x_label: format!("allocation ({unit})"),
@@ -259,214 +319,214 @@ fn region_histograms(cx: &Inputs, a: &VerticalAcc, keep: &[usize], canvas: &mut 
                 samples,
                 bins: 40,
                 thresholds: Vec::new(),
+                marks,
             }),
         );
     }
 }
 
-/// Lorenz curves of the point allocations.
-fn lorenz_curves(cx: &Inputs, canvas: &mut Canvas) {
-    let series = cx
-        .res
-        .formulas
-        .iter()
-        .map(|fp| plots::LorenzSeries {
-            name: fp.name.clone(),
-            values: fp.alloc.x.clone(),
-            gini: crate::metrics::inequality::gini(&fp.alloc.x, None).ok(),
-        })
-        .collect();
-    canvas.draw(
-        "lorenz",
-        "Regions sorted from the smallest to the largest point allocation: the curve shows the cumulative share of money against the cumulative share of regions. The diagonal is equal shares; a curve further below it, and a higher Gini in the legend, is a more concentrated allocation.",
-        Chart::Lorenz(plots::LorenzChart {
-            title: "Lorenz curves of the point allocation".into(),
-            x_label: "cumulative share of regions".into(),
-            y_label: "cumulative share of allocation".into(),
-            series,
-        }),
-    );
+/// ", capped in 99.9% of draws" when a region sits on its cap or floor in some draws.
+fn binding_note(a: &VerticalAcc, k: usize) -> String {
+    let mut parts = Vec::new();
+    for (what, p) in [("capped", a.cap[k].p()), ("on its floor", a.floor[k].p())] {
+        if p > 0.0 {
+            parts.push(format!("{what} in {} of draws", share(p)));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
-/// Paired differences of every other formula against the baseline, for the regions they
-/// change most.
+/// A probability as a percentage that shows how close to 0 or 1 it is: 99.9%, not 100%.
+pub(super) fn share(p: f64) -> String {
+    let pct = 100.0 * p;
+    if pct > 99.0 && pct < 100.0 || pct > 0.0 && pct < 1.0 {
+        format!("{pct:.1}%")
+    } else {
+        format!("{pct:.0}%")
+    }
+}
+
+/// Lorenz curves of the point allocations: over regions, and weighted by population and
+/// by red-line area where every region has one (a region of 25 million people and one of
+/// 600,000 are not equal units of need).
+fn lorenz_curves(cx: &Inputs, canvas: &mut Canvas) {
+    use crate::model::Column;
+    let data = &cx.v.regions.data;
+    let weighted = [
+        (
+            None,
+            "lorenz",
+            "regions",
+            "Regions sorted from the smallest to the largest point allocation: the curve shows the cumulative share of money against the cumulative share of regions, each region counted once. The diagonal is equal shares; a curve further below it, and a higher Gini in the legend, is a more concentrated allocation.",
+        ),
+        (
+            Some(Column::Population),
+            "lorenz_population",
+            "population",
+            "Regions sorted by allocation per person: the cumulative share of money against the cumulative share of the population. Below the diagonal, some people's regions get less per head than others'; the Gini is that of allocation per capita, weighted by population.",
+        ),
+        (
+            Some(Column::RedlineKm2),
+            "lorenz_redline",
+            "red-line area",
+            "Regions sorted by allocation per km² of ecological red line: the cumulative share of money against the cumulative share of the red-line area. A formula that pays for protected land keeps this curve close to the diagonal.",
+        ),
+    ];
+    for (column, stem, what, note) in weighted {
+        let weights = column.map(|c| data.col(c).to_vec());
+        if weights
+            .as_ref()
+            .is_some_and(|w| w.iter().any(|x| !(x.is_finite() && *x > 0.0)))
+        {
+            continue;
+        }
+        let series = cx
+            .res
+            .formulas
+            .iter()
+            .map(|fp| plots::LorenzSeries {
+                name: fp.name.clone(),
+                values: fp.alloc.x.clone(),
+                // Unweighted, the metrics module's Gini, so the figure and the tables agree;
+                // weighted, the curve's own.
+                gini: weights
+                    .is_none()
+                    .then(|| crate::metrics::inequality::gini(&fp.alloc.x, None).ok())
+                    .flatten(),
+                weights: weights.clone(),
+            })
+            .collect();
+        canvas.draw(
+            stem,
+            note,
+            Chart::Lorenz(plots::LorenzChart {
+                title: format!("Lorenz curves of the point allocation, over {what}"),
+                x_label: format!("cumulative share of {what}"),
+                y_label: "cumulative share of allocation".into(),
+                series,
+            }),
+        );
+    }
+}
+
+/// Winners and losers, and the dumbbell, of every other formula against the baseline.
 fn paired_differences(cx: &Inputs, a: &VerticalAcc, canvas: &mut Canvas) {
-    let (m, res, baseline, unit) = (&cx.v.regions.meta, cx.res, cx.baseline, cx.unit);
+    use super::change_figures as cf;
+    let (res, baseline) = (cx.res, cx.baseline);
     let n = cx.v.regions.data.n;
     let others: Vec<usize> = (0..res.formulas.len()).filter(|&f| f != baseline).collect();
-    let mut regions: Vec<usize> = (0..n).collect();
-    let max_abs = |i: usize| {
-        others
-            .iter()
-            .map(|&f| a.diff[f * n + i].mean().abs())
-            .fold(0.0, f64::max)
+    let ranged = |f: usize| -> Vec<(f64, f64, f64)> {
+        (0..n)
+            .map(|i| {
+                let q = a.x[f * n + i].q.quantiles(&[0.05, 0.95]);
+                (res.formulas[f].alloc.x[i], q[0], q[1])
+            })
+            .collect()
     };
-    regions.sort_by(|&i, &j| max_abs(j).total_cmp(&max_abs(i)));
-    regions.truncate(MAX_DIFF_REGIONS);
-    let series = others
-        .iter()
-        .map(|&f| plots::DiffSeries {
-            name: format!("{} − {}", res.formulas[f].name, res.formulas[baseline].name),
-            items: regions
-                .iter()
-                .map(|&i| {
-                    let d = &a.diff[f * n + i];
-                    Some(plots::Interval {
-                        mean: d.mean(),
-                        lo: d.mean() - Z90 * d.sd(),
-                        hi: d.mean() + Z90 * d.sd(),
-                    })
-                })
-                .collect(),
-        })
-        .collect();
-    canvas.draw(
-        "paired_differences",
-        "For each region, the mean over draws of (formula − baseline) on the same sampled inputs, with a 90% interval of that paired difference (mean ± 1.645 sd, normal approximation). Bars right of zero are regions that gain from the change. The regions with the largest mean change are shown.",
-        Chart::PairedDiff(plots::PairedDiffChart {
-            title: format!(
-                "Change against {} (largest {} regions)",
-                res.formulas[baseline].name,
-                regions.len()
-            ),
-            value_label: format!("paired difference ({unit})"),
-            interval_label: "90% interval".into(),
-            categories: regions.iter().map(|&i| m.name[i].clone()).collect(),
-            series,
-        }),
-    );
+    let base = ranged(baseline);
+    for &f in &others {
+        let r = f * n..(f + 1) * n;
+        let diff: Vec<f64> = a.diff[r.clone()].iter().map(|d| d.mean()).collect();
+        let diff_sd: Vec<f64> = a.diff[r].iter().map(|d| d.sd()).collect();
+        let d = cf::ChangeData {
+            meta: &cx.v.regions.meta,
+            base_name: &res.formulas[baseline].name,
+            name: &res.formulas[f].name,
+            base_x: &res.formulas[baseline].alloc.x,
+            diff: &diff,
+            diff_sd: &diff_sd,
+            alloc: &res.formulas[f].alloc,
+            unit: cx.unit,
+        };
+        let name = &res.formulas[f].name;
+        canvas.draw(
+            &cf::stem_for("winners_losers", name, others.len()),
+            cf::WINNERS_NOTE,
+            cf::winners_chart(&d),
+        );
+        canvas.draw(
+            &cf::stem_for("dumbbell", name, others.len()),
+            cf::DUMBBELL_NOTE,
+            cf::dumbbell_chart(&d, &base, &ranged(f)),
+        );
+        if let Some(chart) = cf::change_map(&d) {
+            let stem = cf::stem_for("map_change", name, others.len());
+            canvas.draw(&stem, super::region_figures::TILE_NOTE, chart);
+        }
+    }
 }
 
-/// The budget: money moved by quality deductions and rewards in each draw.
+/// Quantiles (type 7) of kept draws, as a box without a point estimate.
+fn kept_box(values: &[f64]) -> Option<plots::BoxStats> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = p * (v.len() - 1) as f64;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        v[lo] + (h - h.floor()) * (v[hi] - v[lo])
+    };
+    Some(plots::BoxStats {
+        p05: q(0.05),
+        p25: q(0.25),
+        p50: q(0.5),
+        p75: q(0.75),
+        p95: q(0.95),
+        point: None,
+    })
+}
+
+/// The budget: money moved by quality deductions and rewards in each draw, per formula
+/// with a quality rule. Boxes, not overlaid histograms: the draws that move nothing would
+/// dominate a histogram and four overlapping fills turn to mud.
 fn budget_quality(cx: &Inputs, a: &VerticalAcc, canvas: &mut Canvas) {
-    let mut samples = Vec::new();
+    let mut categories = Vec::new();
+    let mut items = Vec::new();
+    let mut names = Vec::new();
+    let mut none = Vec::new();
     for (f, fp) in cx.res.formulas.iter().enumerate() {
-        if cx.v.formulas[f].quality.is_some() {
-            samples.push(plots::Sample {
-                name: format!("{}: deducted", fp.name),
-                values: a.kept_deducted[f].values.clone(),
-            });
-            samples.push(plots::Sample {
-                name: format!("{}: rewarded", fp.name),
-                values: a.kept_rewarded[f].values.clone(),
-            });
+        if cx.v.formulas[f].quality.is_none() {
+            continue;
+        }
+        names.push(fp.name.clone());
+        for (what, kept) in [
+            ("deducted", &a.kept_deducted[f]),
+            ("rewarded", &a.kept_rewarded[f]),
+        ] {
+            categories.push(format!("{}: {what}", fp.name));
+            items.push(kept_box(&kept.values));
+            let zero = kept.values.iter().filter(|x| **x == 0.0).count();
+            let share = zero as f64 / kept.values.len().max(1) as f64;
+            none.push(format!(
+                "{} {what} nothing in {} of draws",
+                fp.name,
+                self::share(share)
+            ));
         }
     }
     let unit = cx.unit;
     canvas.draw(
         "budget_quality",
-        "Money removed from regions by quality deductions and added by rewards in each draw (at the budget scale). In fixed mode the budget scale recycles it to the other regions.",
-        Chart::Histogram(plots::HistogramChart {
-            title: "Quality deductions and rewards over draws".into(),
-            x_label: format!("money moved ({unit})"),
-            y_label: "share of draws".into(),
-            samples,
-            bins: 40,
-            thresholds: Vec::new(),
-        }),
-    );
-}
-
-/// An agreement's section assessments over draws and periods, with their thresholds.
-fn section_assessments(a: &Agreement, acc: &AgreementAcc, canvas: &mut Canvas) {
-    let stem = slug(&a.name);
-    let samples: Vec<plots::Sample> = a
-        .sections
-        .iter()
-        .zip(&acc.kept_value)
-        .map(|(s, k)| plots::Sample {
-            name: s.name.clone(),
-            values: k.values.clone(),
-        })
-        .collect();
-    let thresholds = a
-        .sections
-        .iter()
-        .filter_map(|s| match &s.assessment {
-            crate::model::Assessment::PIndex { threshold, .. } => Some(plots::RefLine {
-                value: *threshold,
-                label: format!("{}: P threshold", s.name),
-            }),
-            crate::model::Assessment::Class { target } => Some(plots::RefLine {
-                value: f64::from(*target),
-                label: format!("{}: target class", s.name),
-            }),
-            crate::model::Assessment::ComplianceRate { .. } => None,
-        })
-        .take(4)
-        .collect();
-    canvas.draw(
-        &format!("{stem}_sections"),
-        "The distribution of each section's assessment over draws and periods: the compensation index P (met at or below the threshold), the water-quality class (1 = I … 6 = worse than V; met at or better than the target), or the compliant share of months.",
-        Chart::Histogram(plots::HistogramChart {
-            title: format!("{}: section assessments", a.name),
-            x_label: "assessment value".into(),
-            y_label: "share of draws".into(),
-            samples,
-            bins: 40,
-            thresholds,
-        }),
-    );
-}
-
-/// An agreement's net receipt per party over the round.
-fn party_net(a: &Agreement, acc: &AgreementAcc, unit: &str, canvas: &mut Canvas) {
-    let stem = slug(&a.name);
-    let items = a
-        .parties
-        .iter()
-        .enumerate()
-        .map(|(p, _)| box_stats(&acc.round[p], None))
-        .collect();
-    canvas.draw(
-        &format!("{stem}_net"),
-        "Each party's net receipt over the whole round (horizontal transfers plus central funds): boxes 25th–75th percentile, whiskers 5th–95th. Positive means the party receives.",
+        &format!(
+            "Money removed from regions by quality deductions and added by rewards in each draw (at the budget scale): boxes 25th–75th percentile over the draws, whiskers 5th–95th, line median. In fixed mode the budget scale recycles it to the other regions. {}.",
+            none.join("; ")
+        ),
         Chart::Interval(plots::IntervalChart {
-            title: format!("{}: net per party over the round", a.name),
-            value_label: format!("net receipt ({unit})"),
-            categories: a.parties.clone(),
+            title: format!("Quality deductions and rewards over draws: {}", names.join(", ")),
+            value_label: format!("money moved per draw ({unit})"),
+            categories,
             series: vec![plots::IntervalSeries {
-                name: "net over the round".into(),
+                name: "over draws".into(),
                 items,
             }],
             orientation: plots::Orientation::Horizontal,
-        }),
-    );
-}
-
-/// An agreement's payment direction: the probability per period that each party receives,
-/// and that it pays.
-fn payment_direction(a: &Agreement, acc: &AgreementAcc, canvas: &mut Canvas) {
-    let stem = slug(&a.name);
-    let np = a.n_parties();
-    let nt = a.n_periods();
-    let mut receives = Vec::with_capacity(np);
-    let mut pays = Vec::with_capacity(np);
-    for p in 0..np {
-        let mean = |v: &[crate::stats::Probability]| {
-            (0..nt).map(|t| v[p * nt + t].p()).sum::<f64>() / nt.max(1) as f64
-        };
-        receives.push(mean(&acc.receives));
-        pays.push(mean(&acc.pays));
-    }
-    canvas.draw(
-        &format!("{stem}_direction"),
-        "For each party, the probability (averaged over the periods) that it receives money in a period and that it pays; the rest is the chance that nothing moves.",
-        Chart::Probability(plots::ProbabilityChart {
-            title: format!("{}: payment direction", a.name),
-            value_label: "probability per period".into(),
-            categories: a.parties.clone(),
-            series: vec![
-                plots::ProbabilitySeries {
-                    name: "receives".into(),
-                    values: receives,
-                },
-                plots::ProbabilitySeries {
-                    name: "pays".into(),
-                    values: pays,
-                },
-            ],
-            layout: plots::ProbabilityLayout::Stacked,
+            reference: Vec::new(),
         }),
     );
 }

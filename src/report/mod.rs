@@ -10,8 +10,12 @@
 //! - [`draws`]: `draws.csv`, every draw of every output;
 //! - [`calibration`]: the outputs of `calibrate`.
 
+pub mod basin_figures;
 pub mod basins;
+pub mod binding;
 pub mod calibration;
+pub mod change_figures;
+pub mod compare_page;
 pub mod comparison;
 pub mod csv;
 pub mod draws;
@@ -19,6 +23,7 @@ pub mod figures;
 pub mod html;
 pub mod json;
 pub mod page;
+pub mod region_figures;
 pub mod sensitivity;
 
 use crate::error::{Error, Result};
@@ -221,8 +226,44 @@ fn region_meta(out: &Outcome) -> crate::model::RegionMeta {
         .unwrap_or_default()
 }
 
+/// The figures of a comparison, drawn once and shared by the plot files and the page.
+#[derive(Default)]
+struct CompareFigures(OnceLock<(Vec<Figure>, Vec<String>)>);
+
+impl CompareFigures {
+    fn get(&self, out: &Outcome) -> Result<&(Vec<Figure>, Vec<String>)> {
+        let c = comparison(out)?;
+        Ok(self.0.get_or_init(|| compare_page::compare_figures(out, c)))
+    }
+}
+
+/// `plots/*` of a comparison.
+struct ComparePlots(Arc<CompareFigures>);
+
+impl Exporter for ComparePlots {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let (figures, warnings) = self.0.get(out)?;
+        Ok(Exported {
+            files: figure_files(figures.iter().map(|f| (f.stem.as_str(), &f.rendered))),
+            warnings: warnings.clone(),
+        })
+    }
+}
+
+/// `report.html` of a comparison.
+struct ComparePage(Arc<CompareFigures>);
+
+impl Exporter for ComparePage {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let figures = &self.0.get(out)?.0;
+        let report = compare_page::build(out, comparison(out)?, figures, &out.warnings);
+        Ok(vec![OutputFile::new("report.html", html::render(&report))].into())
+    }
+}
+
 /// Every file `ecocomp compare` writes.
 pub fn compare_exporters() -> Exporters {
+    let figures = Arc::new(CompareFigures::default());
     Exporters {
         files: vec![
             file("comparison.csv", |o| {
@@ -232,6 +273,8 @@ pub fn compare_exporters() -> Exporters {
                 comparison::metrics_json(&o.scenario.meta.name, &region_meta(o), comparison(o)?)
                     .map(Some)
             }),
+            Box::new(ComparePlots(figures.clone())),
+            Box::new(ComparePage(figures)),
         ],
         last: vec![Box::new(Manifest(None))],
     }
@@ -250,7 +293,7 @@ struct Tornadoes;
 impl Exporter for Tornadoes {
     fn export(&self, out: &Outcome) -> Result<Exported> {
         let mut drawn = Vec::new();
-        for (stem, chart) in sensitivity::tornado_charts(indices(out)?) {
+        for (stem, chart) in sensitivity::tornado_charts(&out.scenario, indices(out)?) {
             let r = crate::plots::render(&chart, PlotFormat::Both)
                 .map_err(|e| Error::Runtime(format!("cannot draw {stem}: {e}")))?;
             drawn.push((stem, r));

@@ -24,6 +24,21 @@ fn m0(v: f64, scale: f64) -> String {
     ))
 }
 
+/// Whether any input of the scenario is uncertain: a distribution in place of a number, a
+/// noise model on a region column, or an uncertain term of an agreement.
+pub fn uncertain(scn: &Scenario) -> bool {
+    !scn.uncertain.is_empty()
+        || !scn.noise.is_empty()
+        || scn.agreements.iter().any(|a| !a.uncertain.is_empty())
+}
+
+/// Whether the tables show Monte Carlo columns: only when there were draws and they can
+/// differ; otherwise every draw is the point estimate and an interval such as
+/// [12000, 12000] would only suggest a certainty the model does not claim.
+fn drawn(scn: &Scenario, mc: &McResults) -> bool {
+    mc.draws > 0 && uncertain(scn)
+}
+
 fn pct(p: f64) -> String {
     format!("{:.1}%", 100.0 * p)
 }
@@ -35,19 +50,16 @@ fn formula_table(
     metrics: &PointMetrics,
 ) -> Option<Table> {
     scn.vertical.as_ref()?;
-    let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    let acc = mc.vertical.as_ref().filter(|_| drawn(scn, mc));
     let rho = &metrics.reference;
-    let mut header = vec![
-        "formula",
-        "total",
-        "unallocated",
-        "Gini (point)",
-        "Gini (MC mean)",
-        "Gini 90% interval",
-        "regions floored",
-        "regions capped",
-        "deducted (MC mean)",
-    ];
+    let mut header = vec!["formula", "total", "unallocated", "Gini (point)"];
+    if acc.is_some() {
+        header.extend(["Gini (MC mean)", "Gini 90% interval"]);
+    }
+    header.extend(["regions floored", "regions capped"]);
+    if acc.is_some() {
+        header.push("deducted (MC mean)");
+    }
     if !rho.is_empty() {
         header.push("rank corr. with reference");
     }
@@ -60,28 +72,31 @@ fn formula_table(
             let gini = crate::metrics::inequality::gini(&a.x, None)
                 .map(m)
                 .unwrap_or_default();
-            let (gm, gi, ded) = match acc {
-                Some(acc) if acc.gini[f].m.count() > 0 => {
-                    let q = acc.gini[f].q.quantiles(&[0.05, 0.95]);
-                    (
-                        m(acc.gini[f].m.mean()),
-                        format!("[{}, {}]", m(q[0]), m(q[1])),
-                        m(acc.deducted[f].m.mean()),
-                    )
-                }
-                _ => (String::new(), String::new(), String::new()),
-            };
             let mut row = vec![
                 fp.name.clone(),
                 m(a.total),
                 m0(a.unallocated(), a.total),
                 gini,
-                gm,
-                gi,
+            ];
+            let gini_mc = acc.filter(|acc| acc.gini[f].m.count() > 0).map(|acc| {
+                let q = acc.gini[f].q.quantiles(&[0.05, 0.95]);
+                (
+                    m(acc.gini[f].m.mean()),
+                    format!("[{}, {}]", m(q[0]), m(q[1])),
+                    m(acc.deducted[f].m.mean()),
+                )
+            });
+            if acc.is_some() {
+                let (gm, gi, _) = gini_mc.clone().unwrap_or_default();
+                row.extend([gm, gi]);
+            }
+            row.extend([
                 a.floor_binds.iter().filter(|b| **b).count().to_string(),
                 a.cap_binds.iter().filter(|b| **b).count().to_string(),
-                ded,
-            ];
+            ]);
+            if acc.is_some() {
+                row.push(gini_mc.map(|g| g.2).unwrap_or_default());
+            }
             if let Some((_, k, r)) = rho.get(f) {
                 row.push(r.map_or_else(String::new, |r| format!("{} (n = {k})", m(r))));
             }
@@ -130,7 +145,7 @@ fn comparison_table(
     let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
     let rule = crate::run::compare::change_rule(&res.formulas.get(baseline)?.alloc.x);
     let mut header: Vec<String> = vec!["formula".into()];
-    header.extend(shown.iter().map(|m| m.name().to_string()));
+    header.extend(shown.iter().map(|m| metric_label(*m).to_string()));
     header.extend([
         "winners vs baseline".to_string(),
         "losers vs baseline".to_string(),
@@ -172,6 +187,33 @@ fn comparison_table(
     })
 }
 
+/// A metric's column header for people; `metrics.json` keeps the field names.
+pub fn metric_label(k: crate::metrics::allocation::Metric) -> &'static str {
+    use crate::metrics::allocation::Metric;
+    match k {
+        Metric::Gini => "Gini",
+        Metric::GiniPopulation => "Gini per capita (population-weighted)",
+        Metric::GiniArea => "Gini per km² (area-weighted)",
+        Metric::Theil => "Theil T",
+        Metric::TheilBetween => "Theil T between groups",
+        Metric::TheilWithin => "Theil T within groups",
+        Metric::Cv => "coefficient of variation",
+        Metric::Top10Share => "top 10% share",
+        Metric::PerRedlineKm2 => "per km² of red line",
+        Metric::GiniPerRedline => "Gini per km² of red line",
+        Metric::PerCapita => "per capita",
+        Metric::RankCoverage => "rank corr. with red-line coverage",
+        Metric::RankFiscalGap => "rank corr. with fiscal gap",
+        Metric::RankImportance => "rank corr. with importance",
+        Metric::Suits => "Suits index (progressivity)",
+        Metric::Deducted => "total deducted",
+        Metric::FloorPaid => "total paid through floors",
+        Metric::Capped => "regions capped",
+        Metric::Total => "total allocated",
+        Metric::Unallocated => "unallocated",
+    }
+}
+
 fn regions_table(
     scn: &Scenario,
     res: &PointResults,
@@ -180,7 +222,7 @@ fn regions_table(
 ) -> Option<Table> {
     let v = scn.vertical.as_ref()?;
     let n = v.regions.data.n;
-    let acc = mc.vertical.as_ref().filter(|_| mc.draws > 0);
+    let acc = mc.vertical.as_ref().filter(|_| drawn(scn, mc));
     let base = res.formulas.get(baseline)?;
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&i, &j| base.alloc.x[j].total_cmp(&base.alloc.x[i]));
@@ -217,28 +259,41 @@ fn regions_table(
     })
 }
 
+/// An agreement as a reader knows it, with the id that the CSV files use:
+/// "Round 1 (xinan_round1)".
+fn agreement_label(a: &crate::model::Agreement) -> String {
+    let own = a
+        .description
+        .split([':', ',', '：', '，'])
+        .next()
+        .unwrap_or("")
+        .trim();
+    if own.is_empty() {
+        a.name.clone()
+    } else {
+        format!("{own} ({})", a.name)
+    }
+}
+
 fn parties_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<Table> {
     if scn.agreements.is_empty() {
         return None;
     }
-    let has = mc.draws > 0;
+    let has = drawn(scn, mc);
     let mut rows = Vec::new();
     for (k, a) in scn.agreements.iter().enumerate() {
         let s = &res.settlements[k];
         let moved: f64 = (0..a.parties.len()).map(|p| s.round_receipts(p)).sum();
         for (p, party) in a.parties.iter().enumerate() {
             let point = s.round_net(p) + s.round_central(p);
-            let mut row = vec![a.name.clone(), party.clone(), m0(point, moved)];
-            match mc.agreements.get(k).filter(|_| has) {
-                Some(acc) => {
-                    let q = acc.round[p].q.quantiles(&[0.05, 0.95]);
-                    row.extend([
-                        m0(acc.round[p].m.mean(), moved),
-                        format!("[{}, {}]", m0(q[0], moved), m0(q[1], moved)),
-                        pct(acc.round_receives[p].p()),
-                    ]);
-                }
-                None => row.extend([String::new(), String::new(), String::new()]),
+            let mut row = vec![agreement_label(a), party.clone(), m0(point, moved)];
+            if let Some(acc) = mc.agreements.get(k).filter(|_| has) {
+                let q = acc.round[p].q.quantiles(&[0.05, 0.95]);
+                row.extend([
+                    m0(acc.round[p].m.mean(), moved),
+                    format!("[{}, {}]", m0(q[0], moved), m0(q[1], moved)),
+                    pct(acc.round_receives[p].p()),
+                ]);
             }
             rows.push(row);
         }
@@ -246,7 +301,10 @@ fn parties_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<T
     Some(Table {
         title: "Basin agreements: net per party over the round".into(),
         note: "Net receipt = horizontal transfers received minus paid, plus central funds. Horizontal transfers sum to zero over the parties of an agreement.".into(),
-        header: ["agreement", "party", "point", "MC mean", "90% interval", "P(receives)"].map(String::from).to_vec(),
+        header: ["agreement", "party", "point", "MC mean", "90% interval", "P(receives)"][..if has { 6 } else { 3 }]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
         rows,
     })
 }
@@ -261,11 +319,11 @@ fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<
         let nt = a.n_periods();
         for (j, sec) in a.sections.iter().enumerate() {
             let met_point = (0..nt).filter(|&t| s.met[s.st(j, t)]).count();
-            let p_met = mc.agreements.get(k).filter(|_| mc.draws > 0).map(|acc| {
+            let p_met = mc.agreements.get(k).filter(|_| drawn(scn, mc)).map(|acc| {
                 (0..nt).map(|t| acc.met[j * nt + t].p()).sum::<f64>() / nt.max(1) as f64
             });
-            rows.push(vec![
-                a.name.clone(),
+            let mut row = vec![
+                agreement_label(a),
                 sec.name.clone(),
                 format!(
                     "{} → {}",
@@ -273,22 +331,53 @@ fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<
                 ),
                 sec.assessment.kind().to_string(),
                 format!("{met_point} of {nt}"),
-                p_met.map(pct).unwrap_or_default(),
-            ]);
+            ];
+            row.extend(p_met.map(pct));
+            rows.push(row);
         }
     }
     Some(Table {
         title: "Monitoring sections".into(),
         note: "Periods met at the point estimate, and the probability that the section is met in a period (averaged over periods) under the Monte Carlo draws.".into(),
-        header: ["agreement", "section", "upstream → downstream", "assessment", "met (point)", "P(met)"].map(String::from).to_vec(),
+        header: ["agreement", "section", "upstream → downstream", "assessment", "met (point)", "P(met)"][..if drawn(scn, mc) { 6 } else { 5 }]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
         rows,
     })
 }
 
-/// Build the report model of a run. Figures are embedded as PNG (SVG files sit beside it).
+/// Above this size an SVG figure (thousands of marks) goes into the page as its PNG.
+const MAX_INLINE_SVG: usize = 300_000;
+
+/// How a figure goes into the page: SVG where there is one, so its text stays text
+/// (searchable, sharp at any width); its PNG where the SVG would make the page heavy or
+/// the run drew no SVG.
+pub fn page_image(r: &crate::plots::Rendered) -> Option<Image> {
+    match (&r.png, &r.svg) {
+        (Some(png), Some(svg)) if svg.len() > MAX_INLINE_SVG => Some(Image::Png(png.clone())),
+        (_, Some(svg)) => Some(Image::Svg(svg.clone())),
+        (Some(png), None) => Some(Image::Png(png.clone())),
+        (None, None) => None,
+    }
+}
+
+/// The page's title: the scenario's description where it has one (what a reader
+/// recognises), its name otherwise.
+pub fn readable_title(scn: &Scenario) -> String {
+    let what = if scn.meta.description.is_empty() {
+        &scn.meta.name
+    } else {
+        &scn.meta.description
+    };
+    format!("ecocomp — {what}")
+}
+
+/// Build the report model of a run. Figures are embedded as SVG, or as PNG when the run drew
+/// no SVG.
 pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[String]) -> Report {
     let (scn, res, info, baseline) = (&out.scenario, &out.point, &out.info, out.baseline);
-    let settings = vec![
+    let mut settings = vec![
         (
             "scenario".to_string(),
             format!("{} ({})", scn.meta.name, scn.path.display()),
@@ -311,10 +400,20 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
                 .unwrap_or_default(),
         ),
     ];
+    // A setting the scenario does not have (a basin scenario's baseline formula, a
+    // missing year) is left out rather than shown empty.
+    settings.retain(|(_, v)| !v.is_empty());
+    let mut notices = Vec::new();
+    if info.draws == 0 {
+        notices.push("This run had no Monte Carlo draws (--draws 0): every table shows the point estimate only.".to_string());
+    } else if !uncertain(scn) {
+        notices.push("Nothing in this scenario is uncertain: no input is a distribution, no region column has a noise model and no agreement term is uncertain. Every draw gives the point estimate, so the tables show point values only, without Monte Carlo means or intervals, and the figures' boxes and histograms collapse to the point.".to_string());
+    }
     let tables = [
         formula_table(scn, res, mc, &out.metrics),
         comparison_table(scn, res, mc, &out.metrics, baseline),
         regions_table(scn, res, mc, baseline),
+        super::binding::binding_table(scn, res, Some(mc).filter(|mc| drawn(scn, mc))),
         parties_table(scn, res, mc),
         sections_table(scn, res, mc),
     ]
@@ -331,11 +430,7 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
             if f.rendered.svg.is_some() {
                 files.push(format!("plots/{}.svg", f.stem));
             }
-            let image = match (&f.rendered.png, &f.rendered.svg) {
-                (Some(png), _) => Image::Png(png.clone()),
-                (None, Some(svg)) => Image::Svg(svg.clone()),
-                (None, None) => return None,
-            };
+            let image = page_image(&f.rendered)?;
             Some(ReportFigure {
                 title: f.title.clone(),
                 note: f.note.clone(),
@@ -345,8 +440,10 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
         })
         .collect();
     Report {
-        title: format!("ecocomp — {}", scn.meta.name),
-        description: scn.meta.description.clone(),
+        title: readable_title(scn),
+        // The description is the title; the lead names the file's scenario.
+        description: format!("Scenario “{}”.", scn.meta.name),
+        notices,
         sources: scn.meta.sources.clone(),
         assumptions: scn.meta.assumptions.clone(),
         settings,

@@ -2,6 +2,7 @@
 //! and the console table.
 
 use crate::error::{Error, Result};
+use crate::model::Scenario;
 use crate::numfmt::{display, snap_zero};
 use crate::plots::{Chart, TornadoChart, TornadoItem};
 use crate::sensitivity::analysis::{Indices, SensitivityRun};
@@ -56,9 +57,77 @@ fn file_stem(name: &str) -> String {
         .collect()
 }
 
+/// A parameter's name for people: `formula[1].redline.share` reads "redline_reform:
+/// red-line pool share" (the formula's name, then its field in words where it is a known
+/// one, the field path otherwise), `budget.total` reads "budget total".
+pub fn input_label(scn: &Scenario, path: &str) -> String {
+    const FIELDS: [(&str, &str); 15] = [
+        ("key.c0", "base coefficient c0"),
+        ("key.eco_weight", "eco-spending weight a"),
+        ("key.redline_uplift", "red-line uplift β"),
+        ("redline.share", "red-line pool share"),
+        ("redline.gamma", "red-line weight exponent γ"),
+        ("redline.threshold", "red-line coverage threshold"),
+        ("protected_areas.share", "protected-area pool share"),
+        ("rangers.unit_rate", "ranger unit rate"),
+        ("reverse_linkage.lambda", "reverse-linkage rate λ"),
+        ("reverse_linkage.max_cut", "largest reverse-linkage cut"),
+        ("cap.growth", "growth cap"),
+        ("floor.h", "hold-harmless floor share h"),
+        ("quality.deduction", "quality deduction rate"),
+        ("quality.reward", "quality reward rate"),
+        ("quality.thresholds", "quality grade thresholds"),
+    ];
+    if path == "budget.total" {
+        return "budget total".to_string();
+    }
+    let Some(rest) = path.strip_prefix("formula[") else {
+        return path.to_string();
+    };
+    let Some((k, field)) = rest.split_once("].") else {
+        return path.to_string();
+    };
+    let name = k
+        .parse::<usize>()
+        .ok()
+        .and_then(|k| scn.vertical.as_ref()?.formulas.get(k))
+        .map_or_else(|| format!("formula {k}"), |f| f.name.clone());
+    let field = FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or(field, |(_, words)| words);
+    format!("{name}: {field}")
+}
+
+/// An output's name for people, with its unit: `alloc:xinjiang` reads "allocation of 新疆
+/// (亿元)".
+pub fn output_label(scn: &Scenario, output: &str) -> String {
+    let unit = if scn.meta.currency.is_empty() {
+        "money"
+    } else {
+        scn.meta.currency.as_str()
+    };
+    if let Some(id) = output.strip_prefix("alloc:") {
+        let name = scn
+            .vertical
+            .as_ref()
+            .and_then(|v| {
+                let m = &v.regions.meta;
+                m.id.iter().position(|x| x == id).map(|i| m.name[i].clone())
+            })
+            .unwrap_or_else(|| id.to_string());
+        return format!("allocation of {name} ({unit})");
+    }
+    match output {
+        "gini" => "Gini of the allocation".to_string(),
+        "total_deducted" => format!("total deducted ({unit})"),
+        _ => output.to_string(),
+    }
+}
+
 /// One tornado chart per output (file stem, chart): Morris μ*, or the total Sobol index
-/// with its bootstrap interval.
-pub fn tornado_charts(r: &SensitivityRun) -> Vec<(String, Chart)> {
+/// with its bootstrap interval, with the parameters and the output named for people.
+pub fn tornado_charts(scn: &Scenario, r: &SensitivityRun) -> Vec<(String, Chart)> {
     r.outputs
         .iter()
         .enumerate()
@@ -70,29 +139,36 @@ pub fn tornado_charts(r: &SensitivityRun) -> Vec<(String, Chart)> {
                 .enumerate()
                 .map(|(i, input)| match &r.indices {
                     Indices::Morris(m) => TornadoItem {
-                        label: input.clone(),
+                        label: input_label(scn, input),
                         value: m.index(i, o).map_or(0.0, |x| x.mu_star),
                         interval: None,
                     },
                     Indices::Sobol(s) => {
                         let x = s.index(i, o).copied().unwrap_or_default();
                         TornadoItem {
-                            label: input.clone(),
+                            label: input_label(scn, input),
                             value: x.st,
                             interval: Some((x.st_low, x.st_high)),
                         }
                     }
                 })
                 .collect();
+            let what = output_label(scn, output);
             let (title, value_label) = match r.indices {
-                Indices::Morris(_) => ("Morris μ*", "mean absolute elementary effect μ*"),
-                Indices::Sobol(_) => ("Sobol total index", "total Sobol index (90% interval)"),
+                Indices::Morris(_) => (
+                    "Morris μ*",
+                    format!("mean absolute elementary effect μ*, in the unit of the {what}"),
+                ),
+                Indices::Sobol(_) => (
+                    "Sobol total index",
+                    "total Sobol index: share of the output's variance (90% interval)".to_string(),
+                ),
             };
             (
                 format!("tornado_{}", file_stem(output)),
                 Chart::Tornado(TornadoChart {
-                    title: format!("{title}: {output} ({})", r.formula),
-                    value_label: value_label.to_string(),
+                    title: format!("{title}: {what}, formula {}", r.formula),
+                    value_label,
                     items,
                 }),
             )
@@ -143,4 +219,32 @@ pub fn table(r: &SensitivityRun) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::{input_label, output_label};
+
+    #[test]
+    fn parameters_and_outputs_read_as_words_with_units() {
+        let scn = crate::scenario::shipped_with("national.toml", "");
+        assert_eq!(
+            input_label(&scn, "formula[1].redline.share"),
+            "redline_reform: red-line pool share"
+        );
+        assert_eq!(input_label(&scn, "budget.total"), "budget total");
+        // An unknown field keeps its path after the formula's name.
+        assert_eq!(
+            input_label(&scn, "formula[0].odd.field"),
+            "baseline_2017: odd.field"
+        );
+        assert_eq!(
+            output_label(&scn, "alloc:xinjiang"),
+            "allocation of 新疆 (亿元)"
+        );
+        assert_eq!(
+            output_label(&scn, "total_deducted"),
+            "total deducted (亿元)"
+        );
+    }
 }

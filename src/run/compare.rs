@@ -64,6 +64,12 @@ pub struct FormulaComparison {
     pub diff_mean: Vec<f64>,
     pub diff_se: Vec<f64>,
     pub p_gain: Vec<f64>,
+    /// Per region: the 5th and 95th percentiles of the allocation over draws, and the
+    /// standard deviation of the paired difference (the spread of the change itself, for
+    /// its 90% interval in figures). Without draws: the point twice, and 0.
+    pub x_p05: Vec<f64>,
+    pub x_p95: Vec<f64>,
+    pub diff_sd: Vec<f64>,
     /// Winners and losers by `diff_mean` and `diff_se` under [`Comparison::rule`], per
     /// group of the scenario.
     pub winners: WinnersLosers,
@@ -185,6 +191,7 @@ pub fn compare(
         let point = scratch.compute(&v.formulas[f], &v.regions.data, groups, &fp.alloc);
         let point_x = fp.alloc.x.clone();
         let point_diff: Vec<f64> = point_x.iter().zip(&base_x).map(|(a, b)| a - b).collect();
+        let spread = spread(acc, f * n..(f + 1) * n, &point_x);
         let (dist, mean_x, diff_mean, diff_se, p_gain) = match acc {
             Some(a) => {
                 let dist = a.metrics[f * k..(f + 1) * k]
@@ -232,6 +239,9 @@ pub fn compare(
             diff_mean,
             diff_se,
             p_gain,
+            x_p05: spread.0,
+            x_p95: spread.1,
+            diff_sd: spread.2,
             winners,
         });
     }
@@ -242,6 +252,30 @@ pub fn compare(
         rule,
         formulas,
     })
+}
+
+/// Per region of one formula (`r`, its slice of the accumulators): the allocation's 5th
+/// and 95th percentiles and the paired difference's standard deviation; without draws the
+/// point allocation twice and 0.
+fn spread(
+    acc: Option<&crate::montecarlo::allocations::VerticalAcc>,
+    r: std::ops::Range<usize>,
+    point_x: &[f64],
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    match acc {
+        Some(a) => {
+            let q: Vec<Vec<f64>> = a.x[r.clone()]
+                .iter()
+                .map(|x| x.q.quantiles(&[0.05, 0.95]))
+                .collect();
+            (
+                q.iter().map(|q| q[0]).collect(),
+                q.iter().map(|q| q[1]).collect(),
+                a.diff[r].iter().map(|d| d.sd()).collect(),
+            )
+        }
+        None => (point_x.to_vec(), point_x.to_vec(), vec![0.0; point_x.len()]),
+    }
 }
 
 #[cfg(test)]

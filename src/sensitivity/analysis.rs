@@ -458,7 +458,7 @@ mod tests {
         let a = m.outputs.iter().position(|o| o == "alloc:a").unwrap();
         assert!(m.constant[a] && s1.constant[a]);
         assert!(!s1.constant[g]);
-        let charts = crate::report::sensitivity::tornado_charts(&m);
+        let charts = crate::report::sensitivity::tornado_charts(&scn, &m);
         assert_eq!(charts.len(), m.constant.iter().filter(|c| !**c).count());
         assert!(charts.iter().all(|(stem, _)| stem != "tornado_alloc_a"));
     }
