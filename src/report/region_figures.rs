@@ -9,9 +9,15 @@ use crate::plots::{self, Chart};
 use crate::run::point::PointResults;
 
 /// The steps of region `i`'s allocation under one formula, in the order breakdown.csv
-/// computes them: the claims, their sum S, the quality rate and the reverse-linkage cut,
-/// S′, then the budget scale or the floor or cap that sets the final amount.
-pub fn waterfall_steps(a: &crate::vertical::Allocation, i: usize) -> Vec<plots::Step> {
+/// computes them: the claims (each per-unit component, pool and agreement reward among
+/// them), their sum S, the quality rate and the reverse-linkage cut, S′, then the budget
+/// scale or the floor or cap that sets the amount, and, with two tiers (`entitlement`),
+/// what the province's method changed.
+pub fn waterfall_steps(
+    a: &crate::vertical::Allocation,
+    i: usize,
+    entitlement: Option<&[f64]>,
+) -> Vec<plots::Step> {
     let step = |label: &str, value: f64, subtotal: bool| plots::Step {
         label: label.to_string(),
         value,
@@ -26,11 +32,17 @@ pub fn waterfall_steps(a: &crate::vertical::Allocation, i: usize) -> Vec<plots::
         step("red line RL", a.rl[i], false),
         step("guidance G", a.guidance[i], false),
         step("rangers F", a.rangers[i], false),
+    ];
+    for (name, v) in a.classified_names.iter().zip(&a.classified) {
+        steps.push(step(name, v[i], false));
+    }
+    steps.extend([
         step("claim S", s, true),
         step("quality q", quality, false),
         step("reverse-linkage cut", cut, false),
         step("claim S′", a.claim[i], true),
-    ];
+    ]);
+    let central = entitlement.map_or(a.x[i], |e| e[i]);
     let last = if a.cap_binds[i] {
         "growth cap"
     } else if a.floor_binds[i] {
@@ -38,7 +50,11 @@ pub fn waterfall_steps(a: &crate::vertical::Allocation, i: usize) -> Vec<plots::
     } else {
         "budget scale"
     };
-    steps.push(step(last, a.x[i] - a.claim[i], false));
+    steps.push(step(last, central - a.claim[i], false));
+    if entitlement.is_some() {
+        steps.push(step("entitlement", central, true));
+        steps.push(step("province's method", a.x[i] - central, false));
+    }
     steps.push(step("allocation", a.x[i], true));
     // Components a formula does not have are left out rather than drawn as empty steps.
     steps.retain(|st| st.subtotal || st.value != 0.0 || st.label == last);
@@ -62,7 +78,7 @@ pub(super) fn waterfalls(
                 Chart::Waterfall(plots::WaterfallChart {
                     title: format!("{}: how the {} allocation is built", m.name[i], fp.name),
                     value_label: format!("amount ({unit})"),
-                    steps: waterfall_steps(&fp.alloc, i),
+                    steps: waterfall_steps(&fp.alloc, i, fp.entitlement.as_deref()),
                 }),
             );
         }
@@ -173,33 +189,42 @@ mod tests {
 
     #[test]
     fn waterfall_steps_add_up_to_each_subtotal_and_the_allocation() {
-        let scn = crate::scenario::shipped_with("national.toml", "");
-        let res = crate::run::point::point(&scn).unwrap();
         let mut capped = 0;
-        for fp in &res.formulas {
-            let a = &fp.alloc;
-            for i in 0..a.x.len() {
-                let steps = waterfall_steps(a, i);
-                let mut total = 0.0;
-                for st in &steps {
-                    if st.subtotal {
-                        let tol = 1e-9 * st.value.abs().max(1.0);
-                        assert!(
-                            (total - st.value).abs() <= tol,
-                            "{}: {total} vs {}",
-                            st.label,
-                            st.value
-                        );
-                    } else {
-                        total += st.value;
+        let mut classified = 0;
+        for name in ["national.toml", "county_two_tier.toml"] {
+            let scn = crate::scenario::shipped_with(name, "");
+            let res = crate::run::point::point(&scn).unwrap();
+            for fp in &res.formulas {
+                let a = &fp.alloc;
+                for i in 0..a.x.len() {
+                    let steps = waterfall_steps(a, i, fp.entitlement.as_deref());
+                    classified +=
+                        usize::from(steps.iter().any(|s| s.label.starts_with("per_unit_")));
+                    let mut total = 0.0;
+                    for st in &steps {
+                        if st.subtotal {
+                            let tol = 1e-9 * st.value.abs().max(1.0);
+                            assert!(
+                                (total - st.value).abs() <= tol,
+                                "{}: {total} vs {}",
+                                st.label,
+                                st.value
+                            );
+                        } else {
+                            total += st.value;
+                        }
                     }
+                    let last = steps.last().unwrap();
+                    assert_eq!(last.label, "allocation");
+                    assert!((last.value - a.x[i]).abs() <= 1e-12 * a.x[i].abs().max(1.0));
+                    capped += usize::from(steps.iter().any(|s| s.label == "growth cap"));
                 }
-                let last = steps.last().unwrap();
-                assert_eq!(last.label, "allocation");
-                assert!((last.value - a.x[i]).abs() <= 1e-12 * a.x[i].abs().max(1.0));
-                capped += usize::from(steps.iter().any(|s| s.label == "growth cap"));
             }
         }
         assert!(capped > 0, "the national reform caps some regions");
+        assert!(
+            classified > 0,
+            "the county scenario's per-unit components are steps"
+        );
     }
 }
