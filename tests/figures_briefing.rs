@@ -87,3 +87,39 @@ fn section_classes_are_categories_and_histogram_shares_stay_below_one() {
         assert!(top <= 1.0, "{name}: the share axis runs to {top}");
     }
 }
+
+/// Counties grouped by province: the change map is drawn by province, summed over its
+/// counties, and a two-tier county's waterfall shows what the province's method changed.
+#[test]
+fn county_scenarios_map_by_province_and_show_the_provinces_method() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run(Some(&scenario("county_two_tier.toml")), &out);
+    let map = std::fs::read_to_string(out.join("plots/map_change.svg")).unwrap();
+    assert!(
+        map.contains("summed over its regions"),
+        "{}",
+        &map[..200.min(map.len())]
+    );
+    for p in ["青海", "四川", "甘肃"] {
+        assert!(map.contains(p), "the map lacks {p}");
+    }
+    // Qinghai's county 玛沁县 (qh01) is passed down by the province's own method.
+    let out2 = tmp.path().join("out2");
+    let o = Command::cargo_bin("ecocomp")
+        .unwrap()
+        .arg("run")
+        .arg(scenario("county_two_tier.toml"))
+        .args(["--quiet", "--draws", "50", "--plot-format", "svg"])
+        .args(["--plot-regions", "qh01", "--out"])
+        .arg(&out2)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out2.join("plots/waterfall_qh01_central.svg")).unwrap();
+    assert!(
+        svg.contains("province&apos;s method") || svg.contains("province's method"),
+        "the waterfall lacks the province's step"
+    );
+    assert!(svg.contains("per_unit_grassland_ban"));
+}

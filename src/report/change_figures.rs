@@ -114,15 +114,41 @@ pub fn dumbbell_chart(
     })
 }
 
-/// The change of every province on the tile map (`None` when the regions are not the
-/// provinces).
+/// The change of every province on the tile map: per region when the regions are the
+/// provinces, else summed over each group when the groups are provinces (counties grouped
+/// by their province); `None` otherwise.
 pub fn change_map(d: &ChangeData) -> Option<Chart> {
-    super::region_figures::tile_map(
+    let label = format!("change against {} ({})", d.base_name, d.unit);
+    if let Some(c) = super::region_figures::tile_map(
         &d.meta.name,
         d.diff,
         format!("Change by province: {} against {}", d.name, d.base_name),
-        format!("change against {} ({})", d.base_name, d.unit),
-    )
+        label.clone(),
+    ) {
+        return Some(c);
+    }
+    let groups = &d.meta.groups;
+    let placed = groups
+        .iter()
+        .filter(|g| plots::tile_of(g).is_some())
+        .count();
+    if placed == 0 || placed * 10 < groups.len() * 9 {
+        return None;
+    }
+    let mut sums = vec![0.0; groups.len()];
+    for (i, &g) in d.meta.group_idx.iter().enumerate() {
+        if let (Some(s), Some(v)) = (sums.get_mut(g as usize), d.diff.get(i)) {
+            *s += v;
+        }
+    }
+    Some(Chart::TileMap(plots::TileMapChart {
+        title: format!(
+            "Change by province, summed over its regions: {} against {}",
+            d.name, d.base_name
+        ),
+        value_label: label,
+        values: groups.iter().cloned().zip(sums).collect(),
+    }))
 }
 
 /// The file stem of a per-formula figure: `stem` alone when one formula is compared with
