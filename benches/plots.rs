@@ -71,6 +71,7 @@ fn lorenz() -> Chart {
                     .collect(),
                 gini: None,
                 weights: None,
+                order_by: None,
             })
             .collect(),
     })

@@ -325,12 +325,14 @@ fn gallery() -> Vec<(&'static str, Chart)> {
                         values: alloc_a,
                         gini: None,
                         weights: None,
+                        order_by: None,
                     },
                     LorenzSeries {
                         name: "按面积".into(),
                         values: alloc_b,
                         gini: None,
                         weights: None,
+                        order_by: None,
                     },
                 ],
             }),
@@ -480,6 +482,7 @@ fn invalid_data_is_an_error_not_a_panic() {
             values: vec![-1.0, 2.0],
             gini: None,
             weights: None,
+            order_by: None,
         }],
     };
     assert!(render(&Chart::Lorenz(l), PlotFormat::Png).is_err());

@@ -23,6 +23,11 @@ pub struct LorenzSeries {
     /// by value per unit of weight and runs along the cumulative share of the weight.
     /// `None` counts every unit once.
     pub weights: Option<Vec<f64>>,
+    /// A ranking key per value (for example the fiscal gap): the units are taken in the
+    /// order of the key instead of their value, which makes a concentration curve (it may
+    /// cross the diagonal) and its concentration index in the legend. `None`: a Lorenz
+    /// curve.
+    pub order_by: Option<Vec<f64>>,
 }
 
 /// Lorenz chart.
@@ -97,6 +102,34 @@ pub fn weighted_lorenz_points(
     Ok(pts)
 }
 
+/// Points of the concentration curve: units in the order of `keys` (ties by value), x the
+/// cumulative share of units, y the cumulative share of the values.
+pub fn concentration_points(values: &[f64], keys: &[f64]) -> Result<Vec<(f64, f64)>, PlotError> {
+    if keys.len() != values.len() {
+        return Err(invalid(CHART, "one ranking key per value"));
+    }
+    lorenz_points(values)?;
+    for &k in keys {
+        check_finite(CHART, "a ranking key", k)?;
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| {
+        keys[i]
+            .total_cmp(&keys[j])
+            .then(values[i].total_cmp(&values[j]))
+    });
+    let total: f64 = values.iter().sum();
+    let n = values.len() as f64;
+    let mut pts = Vec::with_capacity(values.len() + 1);
+    pts.push((0.0, 0.0));
+    let mut cum = 0.0;
+    for (k, i) in order.into_iter().enumerate() {
+        cum += values[i];
+        pts.push(((k + 1) as f64 / n, cum / total));
+    }
+    Ok(pts)
+}
+
 /// One minus twice the area under a Lorenz curve (trapezoids).
 fn gini_of(pts: &[(f64, f64)]) -> f64 {
     let area: f64 = pts
@@ -132,9 +165,15 @@ impl LorenzChart {
         let mut curves = Vec::with_capacity(self.series.len());
         let mut legend = Vec::with_capacity(self.series.len() + 1);
         for (j, s) in self.series.iter().enumerate() {
-            let pts = match &s.weights {
-                Some(w) => weighted_lorenz_points(&s.values, w)?,
-                None => lorenz_points(&s.values)?,
+            let pts = match (&s.order_by, &s.weights) {
+                (Some(k), _) => concentration_points(&s.values, k)?,
+                (None, Some(w)) => weighted_lorenz_points(&s.values, w)?,
+                (None, None) => lorenz_points(&s.values)?,
+            };
+            let index = if s.order_by.is_some() {
+                "concentration"
+            } else {
+                "Gini"
             };
             let g = match s.gini {
                 Some(g) => {
@@ -144,7 +183,7 @@ impl LorenzChart {
                 None => gini_of(&pts),
             };
             legend.push(LegendEntry::new(
-                format!("{} (Gini {g:.3})", s.name),
+                format!("{} ({index} {g:.3})", s.name),
                 series_color(j),
                 Mark::Line,
             ));
@@ -266,5 +305,30 @@ mod tests {
         assert!(lorenz_points(&[1.0, -1.0]).is_err());
         assert!(lorenz_points(&[0.0, 0.0]).is_err());
         assert!(lorenz_points(&[1.0, f64::NAN]).is_err());
+    }
+
+    #[test]
+    fn a_concentration_curve_follows_the_ranking_key() {
+        // Values 1, 2, 3 ranked by keys 3, 1, 2: taken as 2, 3, 1.
+        let pts = concentration_points(&[1.0, 2.0, 3.0], &[3.0, 1.0, 2.0]).unwrap();
+        let want = [
+            (0.0, 0.0),
+            (1.0 / 3.0, 2.0 / 6.0),
+            (2.0 / 3.0, 5.0 / 6.0),
+            (1.0, 1.0),
+        ];
+        assert_eq!(pts.len(), want.len());
+        for (p, w) in pts.iter().zip(want) {
+            assert!(
+                (p.0 - w.0).abs() < 1e-12 && (p.1 - w.1).abs() < 1e-12,
+                "{pts:?}"
+            );
+        }
+        // Ranked by the values themselves it is the Lorenz curve.
+        assert_eq!(
+            concentration_points(&[3.0, 1.0, 2.0], &[3.0, 1.0, 2.0]).unwrap(),
+            lorenz_points(&[3.0, 1.0, 2.0]).unwrap()
+        );
+        assert!(concentration_points(&[1.0], &[]).is_err());
     }
 }

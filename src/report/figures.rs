@@ -398,6 +398,7 @@ fn lorenz_curves(cx: &Inputs, canvas: &mut Canvas) {
                     .then(|| crate::metrics::inequality::gini(&fp.alloc.x, None).ok())
                     .flatten(),
                 weights: weights.clone(),
+                order_by: None,
             })
             .collect();
         canvas.draw(
@@ -411,6 +412,43 @@ fn lorenz_curves(cx: &Inputs, canvas: &mut Canvas) {
             }),
         );
     }
+    gap_concentration(cx, canvas);
+}
+
+/// The concentration curve of each point allocation with regions ranked by fiscal gap
+/// (`E − R`, the smallest first): a curve below the diagonal gives more to the regions
+/// with the larger gaps, as a gap-filling transfer should.
+fn gap_concentration(cx: &Inputs, canvas: &mut Canvas) {
+    use crate::model::Column;
+    let data = &cx.v.regions.data;
+    let gap: Vec<f64> = data
+        .col(Column::StdExpenditure)
+        .iter()
+        .zip(data.col(Column::StdRevenue))
+        .map(|(e, r)| e - r)
+        .collect();
+    let series = cx
+        .res
+        .formulas
+        .iter()
+        .map(|fp| plots::LorenzSeries {
+            name: fp.name.clone(),
+            values: fp.alloc.x.clone(),
+            gini: None,
+            weights: None,
+            order_by: Some(gap.clone()),
+        })
+        .collect();
+    canvas.draw(
+        "concentration_gap",
+        "Regions ranked by fiscal gap (standard expenditure less standard revenue), the smallest gap first: the cumulative share of money against the cumulative share of regions. Below the diagonal, regions with larger gaps get more than an equal share; the concentration index in the legend (one minus twice the area under the curve) is positive when money goes to the larger gaps, negative when it goes to the smaller ones.",
+        Chart::Lorenz(plots::LorenzChart {
+            title: "Concentration of the point allocation, regions ranked by fiscal gap".into(),
+            x_label: "cumulative share of regions, smallest fiscal gap first".into(),
+            y_label: "cumulative share of allocation".into(),
+            series,
+        }),
+    );
 }
 
 /// Winners and losers, and the dumbbell, of every other formula against the baseline.
