@@ -114,6 +114,37 @@ pub fn dumbbell_chart(
     })
 }
 
+/// The note that explains the group-totals dumbbell.
+pub const GROUP_DUMBBELL_NOTE: &str = "Each group's total (province or macro-region, as the regions file groups them) under the baseline formula (blue dot) and under the other formula (orange dot), joined by a grey line, with the 90% interval of the total over the draws beside each dot. Group totals are drawn apart from the regions so that their larger scale does not squeeze the regions' panel.";
+
+/// The baseline's and one formula's group totals, `(point, p05, p95)` per group, as a
+/// dumbbell of its own.
+pub fn group_dumbbell_chart(
+    base_name: &str,
+    name: &str,
+    unit: &str,
+    groups: &[String],
+    base: &[(f64, f64, f64)],
+    other: &[(f64, f64, f64)],
+) -> Chart {
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&i, &j| base[j].0.total_cmp(&base[i].0));
+    let ranged = |v: (f64, f64, f64)| plots::Ranged {
+        value: v.0,
+        lo: v.1,
+        hi: v.2,
+    };
+    Chart::Dumbbell(plots::DumbbellChart {
+        title: format!("{base_name} → {name}: group totals"),
+        value_label: format!("total allocation ({unit})"),
+        from_name: base_name.to_string(),
+        to_name: name.to_string(),
+        categories: order.iter().map(|&g| groups[g].clone()).collect(),
+        from: order.iter().map(|&g| ranged(base[g])).collect(),
+        to: order.iter().map(|&g| ranged(other[g])).collect(),
+    })
+}
+
 /// The change of every province on the tile map: per region when the regions are the
 /// provinces, else summed over each group when the groups are provinces (counties grouped
 /// by their province); `None` otherwise.

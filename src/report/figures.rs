@@ -495,7 +495,43 @@ fn paired_differences(cx: &Inputs, a: &VerticalAcc, canvas: &mut Canvas) {
             let stem = cf::stem_for("map_change", name, others.len());
             canvas.draw(&stem, super::region_figures::TILE_NOTE, chart);
         }
+        if let Some((gb, go)) = group_ranges(cx, a, baseline).zip(group_ranges(cx, a, f)) {
+            canvas.draw(
+                &cf::stem_for("dumbbell_groups", name, others.len()),
+                cf::GROUP_DUMBBELL_NOTE,
+                cf::group_dumbbell_chart(
+                    &res.formulas[baseline].name,
+                    name,
+                    cx.unit,
+                    &cx.v.regions.meta.groups,
+                    &gb,
+                    &go,
+                ),
+            );
+        }
     }
+}
+
+/// Formula `f`'s total per group, `(point, p05, p95)` over the draws; `None` with fewer
+/// than two groups or no group totals kept.
+fn group_ranges(cx: &Inputs, a: &VerticalAcc, f: usize) -> Option<Vec<(f64, f64, f64)>> {
+    let meta = &cx.v.regions.meta;
+    let ng = meta.groups.len();
+    if ng < 2 || a.group_total.len() < (f + 1) * ng {
+        return None;
+    }
+    let mut point = vec![0.0; ng];
+    for (i, &g) in meta.group_idx.iter().enumerate() {
+        point[g as usize] += cx.res.formulas[f].alloc.x[i];
+    }
+    Some(
+        (0..ng)
+            .map(|g| {
+                let q = a.group_total[f * ng + g].q.quantiles(&[0.05, 0.95]);
+                (point[g], q[0], q[1])
+            })
+            .collect(),
+    )
 }
 
 /// Quantiles (type 7) of kept draws, as a box without a point estimate.
