@@ -70,15 +70,34 @@ impl DivergingChart {
         ))
     }
 
-    /// The label written at a row's end: "+3.1 (+12%) · cap".
+    /// The label written at a row's end: "+3.1 (+12%; 90% +5…+19%) · cap": the change in
+    /// money and in percent of the baseline's amount, with the percent interval (the money
+    /// interval scaled by the same base) when the draws give one.
     fn value_text(c: &Change) -> String {
         let mut s = crate::numfmt::display_signed(c.change);
         if let Some(r) = c.relative.filter(|r| r.is_finite()) {
             s.push_str(&format!(
-                " ({}{:.0}%)",
+                " ({}{:.0}%",
                 if r > 0.0 { "+" } else { "" },
                 100.0 * r
             ));
+            // relative = change / base, so the base's reciprocal is relative / change.
+            if c.change != 0.0 {
+                let k = 100.0 * r / c.change;
+                let (a, b) = ((c.lo * k).min(c.hi * k), (c.lo * k).max(c.hi * k));
+                if a.is_finite() && b.is_finite() && b > a {
+                    // A bound that rounds to zero reads "0", not "-0".
+                    let pct = |x: f64| {
+                        if x.abs() < 0.5 {
+                            "0".to_string()
+                        } else {
+                            format!("{x:+.0}")
+                        }
+                    };
+                    s.push_str(&format!("; 90% {}…{}%", pct(a), pct(b)));
+                }
+            }
+            s.push(')');
         }
         if !c.tag.is_empty() {
             s.push_str(" · ");
@@ -167,8 +186,18 @@ mod tests {
         let mut c = change(-13.9);
         c.relative = Some(-0.76);
         c.tag = "cap".into();
-        assert_eq!(DivergingChart::value_text(&c), "-13.9 (-76%) · cap");
-        assert_eq!(DivergingChart::value_text(&change(2.0)), "+2 (+10%)");
+        assert_eq!(
+            DivergingChart::value_text(&c),
+            "-13.9 (-76%; 90% -81…-71%) · cap"
+        );
+        assert_eq!(
+            DivergingChart::value_text(&change(2.0)),
+            "+2 (+10%; 90% +5…+15%)"
+        );
+        // Without an interval (no draws) only the point change is given.
+        let mut c = change(2.0);
+        (c.lo, c.hi) = (2.0, 2.0);
+        assert_eq!(DivergingChart::value_text(&c), "+2 (+10%)");
     }
 
     #[test]
