@@ -66,7 +66,10 @@ pub fn input_label(scn: &Scenario, path: &str) -> String {
         ("key.eco_weight", "eco-spending weight a"),
         ("key.redline_uplift", "red-line uplift β"),
         ("redline.share", "red-line pool share"),
-        ("redline.gamma", "red-line weight exponent γ"),
+        (
+            "redline.gamma",
+            "red-line weight slope γ above the threshold",
+        ),
         ("redline.threshold", "red-line coverage threshold"),
         ("protected_areas.share", "protected-area pool share"),
         ("rangers.unit_rate", "ranger unit rate"),
