@@ -55,6 +55,19 @@ fn writes_the_fit_and_the_calibrated_scenario() {
         text.contains(&format!("qinghai_tibet = {fitted}")),
         "{fitted}"
     );
+    // The figure has the 45° line and both fits; the page shows the tables and the figure.
+    let svg = std::fs::read_to_string(out.join("plots/fit.svg")).unwrap();
+    assert!(svg.contains("fitted against reference_allocation"));
+    assert!(svg.contains("out of sample (26-fold)"));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for want in [
+        "Coefficients",
+        "out of sample",
+        "importance.qinghai_tibet",
+        "plots/fit.png",
+    ] {
+        assert!(page.contains(want), "report.html lacks {want}");
+    }
     let csv = std::fs::read_to_string(out.join("fit.csv")).unwrap();
     assert!(csv.starts_with("id,name,group,target,fitted,residual,fold_prediction\n"));
     assert_eq!(csv.lines().count(), 32);

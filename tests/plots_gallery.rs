@@ -268,6 +268,7 @@ fn gallery() -> Vec<(&'static str, Chart)> {
                         })
                         .collect(),
                 }],
+                diagonal: true,
             }),
         ),
         (

@@ -27,6 +27,9 @@ pub struct ScatterChart {
     pub x_label: String,
     pub y_label: String,
     pub series: Vec<ScatterSeries>,
+    /// Draw the line y = x (for fitted against observed values, where points on it are
+    /// fitted exactly), and give both axes the same range.
+    pub diagonal: bool,
 }
 
 const CHART: &str = "scatter";
@@ -64,7 +67,11 @@ impl ScatterChart {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), PlotError> {
-        let ((x0, x1), (y0, y1)) = self.validate()?;
+        let ((mut x0, mut x1), (mut y0, mut y1)) = self.validate()?;
+        if self.diagonal {
+            let (lo, hi) = (x0.min(y0).min(0.0), x1.max(y1));
+            (x0, x1, y0, y1) = (lo, hi, lo, hi);
+        }
         let legend: Vec<LegendEntry> = self
             .series
             .iter()
@@ -98,6 +105,15 @@ impl ScatterChart {
             .y_desc(self.y_label.as_str())
             .draw()
             .map_err(draw_err)?;
+        if self.diagonal {
+            let (a, b) = (xlo.max(ylo), xhi.min(yhi));
+            chart
+                .draw_series(LineSeries::new(
+                    [(a, a), (b, b)],
+                    RGBColor(0x88, 0x88, 0x88).stroke_width(2),
+                ))
+                .map_err(draw_err)?;
+        }
         for (j, s) in self.series.iter().enumerate() {
             let color = series_color(j);
             // Thousands of counties: small dots without a rim, in few colours, so the cloud
@@ -146,6 +162,7 @@ mod tests {
                 points: vec![(0.1, 2.0), (0.3, 5.0)],
                 labels: vec![String::new(), "top".into()],
             }],
+            diagonal: false,
         };
         assert_eq!(c.validate().unwrap(), ((0.1, 0.3), (2.0, 5.0)));
         c.series[0].labels.pop();

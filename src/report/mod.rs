@@ -310,8 +310,60 @@ fn fitted(out: &Outcome) -> Result<&crate::run::calibration::CalibrationRun> {
         .ok_or_else(|| Error::Runtime("the run has no calibration to write".into()))
 }
 
+/// The fit figure of a calibration, drawn once and shared by the plot files and the page.
+#[derive(Default)]
+struct FitFigure(OnceLock<(Option<Figure>, Vec<String>)>);
+
+impl FitFigure {
+    fn get(&self, out: &Outcome) -> Result<&(Option<Figure>, Vec<String>)> {
+        let c = fitted(out)?;
+        Ok(self.0.get_or_init(|| {
+            let Some(chart) = calibration::fit_chart(&out.scenario, c) else {
+                return (None, Vec::new());
+            };
+            match crate::plots::render(&chart, PlotFormat::Both) {
+                Ok(rendered) => (
+                    Some(Figure {
+                        stem: "fit".into(),
+                        title: format!("{} fitted against {}", c.formula, c.target),
+                        note: calibration::FIT_NOTE.into(),
+                        rendered,
+                    }),
+                    Vec::new(),
+                ),
+                Err(e) => (None, vec![format!("figure fit was not drawn: {e}")]),
+            }
+        }))
+    }
+}
+
+/// `plots/fit.*` of a calibration.
+struct FitPlots(Arc<FitFigure>);
+
+impl Exporter for FitPlots {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let (figure, warnings) = self.0.get(out)?;
+        Ok(Exported {
+            files: figure_files(figure.iter().map(|f| (f.stem.as_str(), &f.rendered))),
+            warnings: warnings.clone(),
+        })
+    }
+}
+
+/// `report.html` of a calibration.
+struct FitPage(Arc<FitFigure>);
+
+impl Exporter for FitPage {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let figure = self.0.get(out)?.0.as_ref();
+        let report = calibration::page(out, fitted(out)?, figure);
+        Ok(vec![OutputFile::new("report.html", html::render(&report))].into())
+    }
+}
+
 /// Every file `ecocomp calibrate` writes.
 pub fn calibrate_exporters() -> Exporters {
+    let figure = Arc::new(FitFigure::default());
     Exporters {
         files: vec![
             file("calibrated.toml", |o| {
@@ -323,6 +375,8 @@ pub fn calibrate_exporters() -> Exporters {
             file("calibration.json", |o| {
                 calibration::calibration_json(&o.scenario, fitted(o)?).map(Some)
             }),
+            Box::new(FitPlots(figure.clone())),
+            Box::new(FitPage(figure)),
         ],
         last: vec![Box::new(Manifest(None))],
     }

@@ -178,6 +178,7 @@ pub(super) fn scatters(v: &Vertical, res: &PointResults, unit: &str, canvas: &mu
                 x_label: x_label.into(),
                 y_label: format!("allocation per 10,000 km² ({unit})"),
                 series,
+                diagonal: false,
             }),
         );
     }
