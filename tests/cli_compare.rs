@@ -123,10 +123,10 @@ fn sensitivity_runs_morris_and_sobol_with_charts() {
             .arg(&out)
             .assert()
             .success()
-            .stdout(predicate::str::contains("formula[1].key.redline_uplift"));
+            .stdout(predicate::str::contains("reform.key.redline_uplift"));
         let csv = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
         assert!(csv.starts_with("method,input,output,mu_star,sigma,s1"));
-        assert!(csv.contains(&format!("{method},formula[1].key.redline_uplift,gini,")));
+        assert!(csv.contains(&format!("{method},reform.key.redline_uplift,gini,")));
         assert!(out.join("plots/tornado_gini.png").is_file());
         assert!(out.join("plots/tornado_gini.svg").is_file());
     }

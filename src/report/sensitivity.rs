@@ -57,7 +57,8 @@ fn file_stem(name: &str) -> String {
         .collect()
 }
 
-/// A parameter's name for people: `formula[1].redline.share` reads "redline_reform:
+/// A parameter's name for people: `redline_reform.redline.share` (or the file's
+/// `formula[1].redline.share`) reads "redline_reform:
 /// red-line pool share" (the formula's name, then its field in words where it is a known
 /// one, the field path otherwise), `budget.total` reads "budget total".
 pub fn input_label(scn: &Scenario, path: &str) -> String {
@@ -84,17 +85,32 @@ pub fn input_label(scn: &Scenario, path: &str) -> String {
     if path == "budget.total" {
         return "budget total".to_string();
     }
-    let Some(rest) = path.strip_prefix("formula[") else {
-        return path.to_string();
+    // `<formula>.<field>` (as sensitivity names inputs), or the scenario file's
+    // `formula[k].<field>`.
+    let by_name = scn.vertical.as_ref().and_then(|v| {
+        v.formulas.iter().find_map(|f| {
+            path.strip_prefix(f.name.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+                .map(|field| (f.name.clone(), field))
+        })
+    });
+    let (name, field) = match by_name {
+        Some(nf) => nf,
+        None => {
+            let Some(rest) = path.strip_prefix("formula[") else {
+                return path.to_string();
+            };
+            let Some((k, field)) = rest.split_once("].") else {
+                return path.to_string();
+            };
+            let name = k
+                .parse::<usize>()
+                .ok()
+                .and_then(|k| scn.vertical.as_ref()?.formulas.get(k))
+                .map_or_else(|| format!("formula {k}"), |f| f.name.clone());
+            (name, field)
+        }
     };
-    let Some((k, field)) = rest.split_once("].") else {
-        return path.to_string();
-    };
-    let name = k
-        .parse::<usize>()
-        .ok()
-        .and_then(|k| scn.vertical.as_ref()?.formulas.get(k))
-        .map_or_else(|| format!("formula {k}"), |f| f.name.clone());
     let field = FIELDS
         .iter()
         .find(|(f, _)| *f == field)
@@ -234,6 +250,10 @@ mod label_tests {
         assert_eq!(
             input_label(&scn, "formula[1].redline.share"),
             "redline_reform: red-line pool share"
+        );
+        assert_eq!(
+            input_label(&scn, "redline_reform.key.redline_uplift"),
+            "redline_reform: red-line uplift β"
         );
         assert_eq!(input_label(&scn, "budget.total"), "budget total");
         // An unknown field keeps its path after the formula's name.

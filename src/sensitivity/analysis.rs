@@ -214,11 +214,23 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
     let constant = constant_outputs(&indices, &model(&central), m);
     Ok(SensitivityRun {
         formula: s.formula.clone(),
-        inputs: params.iter().map(|u| u.path.clone()).collect(),
+        inputs: params.iter().map(|u| named_path(v, &u.path)).collect(),
         outputs,
         constant,
         indices,
     })
+}
+
+/// A parameter's path with the formula's name in place of its position:
+/// `formula[1].redline.share` is `redline_reform.redline.share`, the path `calibrate` takes
+/// after the formula's name. Paths outside a formula (`budget.total`) stay as they are.
+fn named_path(v: &Vertical, path: &str) -> String {
+    let named = path.strip_prefix("formula[").and_then(|rest| {
+        let (k, field) = rest.split_once("].")?;
+        let f = v.formulas.get(k.parse::<usize>().ok()?)?;
+        Some(format!("{}.{field}", f.name))
+    });
+    named.unwrap_or_else(|| path.to_string())
 }
 
 /// The vertical model of `scn`, the index of the formula analysed, and its inputs: the
@@ -438,7 +450,7 @@ mod tests {
     fn both_methods_run_on_the_example_and_are_thread_independent() {
         let scn = crate::scenario::shipped_with("example.toml", "");
         let m = run(&scn, &settings(Method::Morris, 10, 1)).unwrap();
-        assert_eq!(m.inputs, ["formula[1].key.redline_uplift"]);
+        assert_eq!(m.inputs, ["reform.key.redline_uplift"]);
         assert!(m.outputs.contains(&"gini".to_string()));
         let s1 = run(&scn, &settings(Method::Sobol, 128, 1)).unwrap();
         let s3 = run(&scn, &settings(Method::Sobol, 128, 3)).unwrap();
