@@ -25,17 +25,6 @@ pub fn resolve(f: &Formula, meta: &RegionMeta, path: &str) -> Result<FormulaPara
             .iter()
             .position(|&(t, _)| meta.tag_names.get(t as usize).is_some_and(|n| n == tag))
     };
-    let sized = |size: PoolSize, field: &str, param: FormulaParam| match (size, field) {
-        (PoolSize::Share(_), "share") | (PoolSize::Amount(_), "amount") => Ok(param),
-        _ => Err(format!(
-            "the pool is given as {}, not `{field}`",
-            if matches!(size, PoolSize::Share(_)) {
-                "a share"
-            } else {
-                "an amount"
-            }
-        )),
-    };
     use FormulaParam as P;
     match parts.as_slice() {
         ["key", field] => match (&f.key, *field) {
@@ -76,11 +65,8 @@ pub fn resolve(f: &Formula, meta: &RegionMeta, path: &str) -> Result<FormulaPara
             (Some(_), "threshold") => Ok(P::RlThreshold),
             _ => Err(unknown(path)),
         },
-        ["rangers", "unit_rate"] => f
-            .rangers
-            .map(|_| P::RangerRate)
-            .ok_or(())
-            .or_else(|_| missing("[formula.rangers]")),
+        ["rangers", "unit_rate"] if f.rangers.is_some() => Ok(P::RangerRate),
+        ["rangers", "unit_rate"] => missing("[formula.rangers]"),
         ["quality", kind @ ("reward" | "deduction"), grade] => {
             let Some(g) = GRADES.iter().position(|x| x == grade) else {
                 return Err(unknown(path));
@@ -97,17 +83,10 @@ pub fn resolve(f: &Formula, meta: &RegionMeta, path: &str) -> Result<FormulaPara
             (Some(_), "max_cut") => Ok(P::MaxCut),
             _ => Err(unknown(path)),
         },
-        ["floor", "h"] => f
-            .floor
-            .as_ref()
-            .map(|_| P::FloorH)
-            .ok_or(())
-            .or_else(|_| missing("[formula.floor]")),
-        ["cap", "growth"] => f
-            .cap
-            .map(|_| P::CapGrowth)
-            .ok_or(())
-            .or_else(|_| missing("[formula.cap]")),
+        ["floor", "h"] if f.floor.is_some() => Ok(P::FloorH),
+        ["floor", "h"] => missing("[formula.floor]"),
+        ["cap", "growth"] if f.cap.is_some() => Ok(P::CapGrowth),
+        ["cap", "growth"] => missing("[formula.cap]"),
         [
             array @ ("per_unit" | "pool" | "agreement_reward" | "provincial"),
             name,
@@ -134,12 +113,7 @@ fn named(
             .map(P::PerUnitRate)
             .ok_or_else(|| format!("formula '{}' has no per-unit component '{name}'", f.name)),
         ("pool", "share" | "amount") => match f.pools.iter().position(|p| p.name == name) {
-            Some(k) => match (f.pools[k].size, field) {
-                (PoolSize::Share(_), "share") | (PoolSize::Amount(_), "amount") => {
-                    Ok(P::PoolSize(k))
-                }
-                _ => Err(format!("pool '{name}' is not given as `{field}`")),
-            },
+            Some(k) => sized(f.pools[k].size, field, P::PoolSize(k)),
             None => Err(format!("formula '{}' has no pool '{name}'", f.name)),
         },
         ("agreement_reward", "amount") => f
@@ -156,6 +130,16 @@ fn named(
             )),
         },
         _ => Err(unknown(path)),
+    }
+}
+
+/// `param` when a pool given as `size` is addressed by the matching `field` (`share` or
+/// `amount`).
+fn sized(size: PoolSize, field: &str, param: FormulaParam) -> Result<FormulaParam, String> {
+    match (size, field) {
+        (PoolSize::Share(_), "share") | (PoolSize::Amount(_), "amount") => Ok(param),
+        (PoolSize::Share(_), _) => Err(format!("the pool is given as a share, not `{field}`")),
+        (PoolSize::Amount(_), _) => Err(format!("the pool is given as an amount, not `{field}`")),
     }
 }
 
