@@ -78,6 +78,7 @@ fn bench_runs(c: &mut Criterion) {
             keep_regions: Vec::new(),
             save_draws: false,
             cancel: Default::default(),
+            shard: None,
         };
         let id = BenchmarkId::new(name, format!("{threads}t"));
         group.bench_function(id, |b| {

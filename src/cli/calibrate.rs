@@ -66,7 +66,15 @@ pub fn calibrate(args: CalibrateArgs, argv: &[String]) -> anyhow::Result<()> {
         folds: args.folds,
         starts: args.starts,
     });
-    let (outcome, dir) = execute_job(scn, job, out, &report::calibrate_exporters(), argv, true)?;
+    let (outcome, dir) = execute_job(
+        scn,
+        job,
+        out,
+        &report::calibrate_exporters(),
+        argv,
+        true,
+        ecocomp::run::pipeline::Shards::Whole,
+    )?;
     if let Some(c) = &outcome.calibration {
         summary(c, &outcome.scenario);
     }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use ecocomp::error::Error;
 use ecocomp::model::Scenario;
 use ecocomp::run::pipeline::{
-    CompareJob, Exporters, Job, McOptions, Quiet, Request, RunJob, execute,
+    CompareJob, Exporters, Job, McOptions, Quiet, Request, RunJob, Shards, execute,
 };
 use ecocomp::sensitivity::analysis::{Method, SensitivitySettings};
 use ecocomp::{report, scenario};
@@ -34,7 +34,7 @@ fn threads_or_all(t: Option<usize>) -> usize {
 }
 
 impl McArgs {
-    fn options(&self) -> McOptions {
+    pub(super) fn options(&self) -> McOptions {
         McOptions {
             draws: self.draws,
             seed: self.seed,
@@ -57,12 +57,14 @@ pub(super) fn execute_job(
     exporters: &Exporters,
     argv: &[String],
     progress: bool,
+    shards: Shards,
 ) -> anyhow::Result<(ecocomp::run::pipeline::Outcome, PathBuf)> {
     let cancel = super::interrupt::install();
     let console = Console::new(progress);
     let scn_warnings = scn.warnings.len();
     let req = Request {
         scenario: scn,
+        shards,
         job,
         out: Some(out),
         command_line: argv.to_vec(),
@@ -78,6 +80,9 @@ pub(super) fn execute_job(
 pub fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     let clock = std::time::Instant::now();
     let scn = load(args.scenario.as_deref())?;
+    if let Some(shard) = args.shard {
+        return super::shards::run_shard(scn, args, shard, argv);
+    }
     let out = default_out(&scn, &args.out, "");
     let job = Job::Run(RunJob {
         mc: args.mc.options(),
@@ -88,7 +93,7 @@ pub fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
     });
     let plots = (!args.no_plots).then(|| args.plot_format.into());
     let exporters = report::run_exporters(plots);
-    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, !args.quiet)?;
+    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, !args.quiet, Shards::Whole)?;
     if !args.quiet {
         print_run_tables(&outcome, (!args.all).then_some(args.top));
     }
@@ -109,6 +114,7 @@ pub fn validate(path: &Path, list: bool) -> anyhow::Result<()> {
     // reports it here.
     let req = Request {
         scenario: scn,
+        shards: Default::default(),
         job: Job::Validate,
         out: None,
         command_line: Vec::new(),
@@ -149,7 +155,7 @@ pub fn compare(args: CompareArgs, argv: &[String]) -> anyhow::Result<()> {
         baseline: args.baseline.clone(),
     });
     let exporters = report::compare_exporters();
-    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, true)?;
+    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, true, Shards::Whole)?;
     if let Some(cmp) = &outcome.comparison {
         let meta = outcome
             .scenario
@@ -192,9 +198,12 @@ pub fn sensitivity(args: SensitivityArgs, argv: &[String]) -> anyhow::Result<()>
         regions: args.regions.clone(),
     };
     let (samples, name) = (settings.samples, method.name());
+    if let Some(shard) = args.shard {
+        return super::shards::sensitivity_shard(scn, settings, &args.out, shard, argv);
+    }
     let exporters = report::sensitivity_exporters();
     let job = Job::Sensitivity(settings);
-    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, false)?;
+    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, false, Shards::Whole)?;
     if let Some(r) = &outcome.sensitivity {
         print_out(&report::sensitivity::table(r));
     }

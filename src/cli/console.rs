@@ -229,6 +229,7 @@ mod tests {
             .join(file);
         let req = Request {
             scenario: ecocomp::scenario::load(&path).unwrap(),
+            shards: Default::default(),
             job: Job::Run(RunJob {
                 mc: McOptions {
                     draws: Some(draws),

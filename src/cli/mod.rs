@@ -7,6 +7,7 @@ mod commands;
 mod console;
 mod inspect;
 mod interrupt;
+mod shards;
 
 use clap::{Parser, Subcommand};
 use ecocomp::Error;
@@ -46,6 +47,9 @@ pub enum Command {
     Sensitivity(SensitivityArgs),
     /// Fit a formula's free coefficients to an observed allocation, with cross-validation.
     Calibrate(calibrate::CalibrateArgs),
+    /// Combine the states of every shard of a run (`run --shard K/N`) or a sensitivity
+    /// analysis into exactly the outputs of a single run.
+    Merge(shards::MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `ecocomp man > ecocomp.1`.
@@ -130,6 +134,10 @@ pub struct RunArgs {
     /// Run even when the estimated time for --draws exceeds one hour.
     #[arg(long)]
     pub force: bool,
+    /// Compute only shard K of N (0-based) of the run's draws and write its state to
+    /// `<out>/state/`; `ecocomp merge` completes the run. For batch systems: one task per K.
+    #[arg(long, value_name = "K/N", value_parser = shards::parse_shard)]
+    pub shard: Option<ecocomp::montecarlo::Shard>,
 }
 
 /// `--plot-format`.
@@ -192,6 +200,10 @@ pub struct SensitivityArgs {
     /// Output folder [default: output/<scenario name>-sensitivity].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Evaluate only shard K of N (0-based) of the design's points and write its state to
+    /// `<out>/state/`; `ecocomp merge` completes the analysis.
+    #[arg(long, value_name = "K/N", value_parser = shards::parse_shard)]
+    pub shard: Option<ecocomp::montecarlo::Shard>,
 }
 
 /// `--method` of `sensitivity`.
@@ -239,6 +251,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
         Command::Compare(c) => commands::compare(c, &args),
         Command::Sensitivity(s) => commands::sensitivity(s, &args),
         Command::Calibrate(c) => calibrate::calibrate(c, &args),
+        Command::Merge(m) => shards::merge(m, &args),
     };
     match result {
         Ok(()) => 0,

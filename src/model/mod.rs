@@ -28,5 +28,6 @@ pub use formula::{
 pub use formula_param::{FormulaParam, Target};
 pub use region::{Column, RegionData, RegionMeta, Regions};
 pub use scenario::{
-    CalibrateSpec, Meta, MonteCarloSettings, NoiseSpec, Scenario, UncertainParam, Vertical,
+    CalibrateSpec, Meta, MonteCarloSettings, NoiseSpec, Scenario, SourceFile, UncertainParam,
+    Vertical,
 };

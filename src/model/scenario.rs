@@ -85,6 +85,19 @@ pub struct Scenario {
     /// `[calibrate]`, the defaults of `ecocomp calibrate`.
     pub calibrate: CalibrateSpec,
     pub warnings: Vec<String>,
+    /// Every file the scenario was built from, the scenario file first, so that a shard's
+    /// state can rebuild exactly this scenario wherever it is merged.
+    pub inputs: std::sync::Arc<Vec<SourceFile>>,
+}
+
+/// One file read while loading a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceFile {
+    /// The path as the scenario names it (the scenario file's own path for the first).
+    pub name: std::path::PathBuf,
+    /// Where it was read, as shown in messages.
+    pub shown: std::path::PathBuf,
+    pub bytes: Vec<u8>,
 }
 
 /// What `ecocomp calibrate` fits when the command line does not say (docs/model.md §6).
@@ -99,6 +112,21 @@ pub struct CalibrateSpec {
 }
 
 impl Scenario {
+    /// SHA-256 of every input file, names and bytes: equal only for the same scenario and
+    /// the same data.
+    pub fn inputs_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for f in self.inputs.iter() {
+            let name = f.name.to_string_lossy();
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            h.update((f.bytes.len() as u64).to_le_bytes());
+            h.update(&f.bytes);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Put a file, row, column and value on an error raised where they were not known:
     /// [`Error::ClaimOverflow`] becomes an [`Error::Invalid`] problem at the region's largest
     /// input, or at the formula when every input of the region is ordinary (then its

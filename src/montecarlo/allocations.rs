@@ -20,7 +20,7 @@ use crate::vertical::tiers::{GroupFlow, TierScratch, pass_down};
 use crate::vertical::{Allocation, Workspace, allocate};
 
 /// Moments and quantiles of one output.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Acc {
     pub m: Moments,
     pub q: Quantiles,
@@ -46,7 +46,7 @@ impl Acc {
 
 /// Accumulators of the vertical model, for one block of draws or for the whole run.
 /// Region-level vectors are indexed `formula * n + region`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VerticalAcc {
     pub n: usize,
     pub x: Vec<Acc>,

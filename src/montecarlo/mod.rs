@@ -15,12 +15,15 @@ pub mod allocations;
 pub mod saved;
 pub mod settlements;
 mod summary;
+pub mod tree;
 
 use crate::error::{Error, Result};
 use crate::model::Scenario;
 use crate::sampling::noise::{NoiseKind, NoiseModel, Sigma};
 use allocations::{VerticalAcc, VerticalModel};
+use serde::{Deserialize, Serialize};
 use settlements::{AgreementAcc, AgreementModel};
+use tree::{BlockTree, Mergeable};
 
 /// Most blocks handed out but not yet merged: two per thread, at most this many. It bounds
 /// memory only; results do not depend on it.
@@ -51,7 +54,7 @@ pub const KEEP_DRAWS: usize = 2000;
 
 /// The first [`KEEP_DRAWS`] values of an output, in draw order. Blocks are merged in block
 /// order, so the kept values are draws 0, 1, 2, … whatever the thread count.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Kept {
     pub values: Vec<f64>,
 }
@@ -85,6 +88,25 @@ pub struct Settings {
     /// Checked between blocks of draws: a cancelled run stops with
     /// [`Error::Interrupted`].
     pub cancel: crate::Cancel,
+    /// Run only this shard's blocks ([`run_state`]); `None` runs them all.
+    pub shard: Option<Shard>,
+}
+
+/// Shard `k` of `n` (0-based): the `k`-th of `n` contiguous, near-equal ranges of the
+/// run's blocks. Blocks, not draws, are split, so that each block is the same draws with
+/// the same arithmetic whichever shard runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl Shard {
+    /// The shard's blocks out of `blocks`.
+    pub fn blocks(&self, blocks: u64) -> std::ops::Range<u64> {
+        let at = |k: u64| (u128::from(k) * u128::from(blocks) / u128::from(self.n.max(1))) as u64;
+        at(self.k)..at(self.k + 1)
+    }
 }
 
 /// Monte Carlo results of a scenario.
@@ -115,15 +137,16 @@ pub fn exact_limit(outputs: usize) -> usize {
     (EXACT_VALUES_BUDGET / outputs.max(1)).min(crate::stats::quantiles::DEFAULT_EXACT_LIMIT)
 }
 
-/// The accumulators of one block of draws, or of the whole run.
-struct RunAcc {
-    vertical: Option<VerticalAcc>,
-    agreements: Vec<AgreementAcc>,
+/// The accumulators of one block of draws, of a run of blocks, or of the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunAcc {
+    pub vertical: Option<VerticalAcc>,
+    pub agreements: Vec<AgreementAcc>,
 }
 
-impl RunAcc {
-    /// Merge the next block's accumulator (blocks are merged in block order).
-    fn merge_block(&mut self, part: &RunAcc) {
+impl Mergeable for RunAcc {
+    /// Append the accumulator of the blocks right after this one's.
+    fn merge(&mut self, part: &RunAcc) {
         if let (Some(a), Some(b)) = (self.vertical.as_mut(), part.vertical.as_ref()) {
             a.merge(b);
         }
@@ -295,39 +318,99 @@ fn run_draws(
     opts: RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<McResults> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.threads.max(1))
-        .build()
-        .map_err(|e| {
-            Error::Runtime(format!(
-                "cannot start {} worker threads: {e}",
-                settings.threads
-            ))
-        })?;
     let run = Run::new(scn, settings, opts)?;
-    let (mut total, done) = run.blocks(&pool, progress)?;
-    if let Some(total) = total.vertical.as_mut() {
-        let sketches: Vec<&[crate::stats::Quantiles]> =
-            done.iter().map(|w| &w.sketches[..]).collect();
-        pool.install(|| total.merge_sketches(&sketches));
-    }
-    let saved = if settings.save_draws {
-        Some(saved::save_draws(
+    let pool = thread_pool(settings.threads)?;
+    let state = run.state(&pool, progress)?;
+    let mut results = run.finish(&pool, state)?;
+    if settings.save_draws {
+        results.saved = Some(saved::save_draws(
             scn,
             settings,
             run.model.as_ref(),
             &run.agreements,
-        )?)
-    } else {
-        None
-    };
-    Ok(McResults {
-        draws: settings.draws,
-        exact_limit: run.limit,
-        vertical: total.vertical,
-        agreements: total.agreements,
-        saved,
-    })
+        )?);
+    }
+    Ok(results)
+}
+
+fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start {threads} worker threads: {e}")))
+}
+
+/// The mergeable state of a run over a contiguous range of its blocks: what a shard
+/// writes, and what `merge` combines (docs/model.md §7). Everything in it merges exactly:
+/// the block tree repeats the single run's merges ([`tree`]), and sketches are integer
+/// counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McState {
+    /// Draws of the whole run, and draws per block.
+    pub draws: u64,
+    pub block: u64,
+    /// The blocks this state covers.
+    pub blocks: std::ops::Range<u64>,
+    pub exact_limit: usize,
+    pub tree: BlockTree<RunAcc>,
+    /// Per worker, its sketches of the region amounts (sketch mode only).
+    pub sketches: Vec<Vec<crate::stats::Quantiles>>,
+}
+
+impl McState {
+    /// Append the state of the blocks right after this one's.
+    pub fn append(&mut self, later: McState) -> std::result::Result<(), String> {
+        if (later.draws, later.block, later.exact_limit)
+            != (self.draws, self.block, self.exact_limit)
+        {
+            return Err("the states are of runs with different draws or blocks".into());
+        }
+        if later.blocks.start != self.blocks.end {
+            return Err(format!(
+                "blocks {}..{} do not follow blocks {}..{}",
+                later.blocks.start, later.blocks.end, self.blocks.start, self.blocks.end
+            ));
+        }
+        self.tree.append(later.tree)?;
+        self.sketches.extend(later.sketches);
+        self.blocks.end = later.blocks.end;
+        Ok(())
+    }
+}
+
+/// Run the blocks of `settings.shard` (all of them when `None`) and return their mergeable
+/// state; [`finish`] turns the state of every block into the run's results.
+pub fn run_state(
+    scn: &Scenario,
+    settings: &Settings,
+    opts: RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<McState> {
+    let run = Run::new(scn, settings, opts).map_err(|e| scn.locate(e))?;
+    let pool = thread_pool(settings.threads)?;
+    run.state(&pool, progress).map_err(|e| scn.locate(e))
+}
+
+/// The draws of `settings.shard` (all draws when `None`), `first..end`.
+pub fn draw_range(
+    scn: &Scenario,
+    settings: &Settings,
+    opts: RunOptions,
+) -> Result<std::ops::Range<u64>> {
+    let run = Run::new(scn, settings, opts)?;
+    let b = run.block_range();
+    Ok((b.start * run.block).min(settings.draws)..(b.end * run.block).min(settings.draws))
+}
+
+/// The results of a run from the state of all its blocks (for example, merged shards).
+pub fn finish(
+    scn: &Scenario,
+    settings: &Settings,
+    opts: RunOptions,
+    state: McState,
+) -> Result<McResults> {
+    let run = Run::new(scn, settings, opts)?;
+    run.finish(&thread_pool(settings.threads)?, state)
 }
 
 /// What one run keeps fixed: the models drawn from, and how the draws are cut into blocks.
@@ -406,6 +489,69 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// Blocks of the whole run.
+    fn all_blocks(&self) -> u64 {
+        self.settings.draws.div_ceil(self.block)
+    }
+
+    /// The blocks this run computes: its shard's, or all.
+    fn block_range(&self) -> std::ops::Range<u64> {
+        let all = self.all_blocks();
+        self.settings.shard.map_or(0..all, |s| s.blocks(all))
+    }
+
+    /// Run this run's blocks and return their state.
+    fn state(&self, pool: &rayon::ThreadPool, progress: &mut dyn FnMut(u64)) -> Result<McState> {
+        let blocks = self.block_range();
+        let (tree, done) = self.blocks(pool, blocks.clone(), progress)?;
+        Ok(McState {
+            draws: self.settings.draws,
+            block: self.block,
+            blocks,
+            exact_limit: self.limit,
+            tree,
+            sketches: done
+                .into_iter()
+                .map(|w| w.sketches)
+                .filter(|s| !s.is_empty())
+                .collect(),
+        })
+    }
+
+    /// The run's results from the state of every block.
+    fn finish(&self, pool: &rayon::ThreadPool, state: McState) -> Result<McResults> {
+        let all = 0..self.all_blocks();
+        if state.blocks != all || (state.draws, state.block) != (self.settings.draws, self.block) {
+            return Err(Error::Runtime(format!(
+                "the state covers blocks {}..{} of {} draws in blocks of {}, not the run's {}..{} of {} in blocks of {}",
+                state.blocks.start,
+                state.blocks.end,
+                state.draws,
+                state.block,
+                all.start,
+                all.end,
+                self.settings.draws,
+                self.block
+            )));
+        }
+        let mut total = self.new_acc(self.limit);
+        if let Some(t) = state.tree.finish() {
+            total.merge(&t);
+        }
+        if let Some(total) = total.vertical.as_mut() {
+            let sketches: Vec<&[crate::stats::Quantiles]> =
+                state.sketches.iter().map(|w| &w[..]).collect();
+            pool.install(|| total.merge_sketches(&sketches));
+        }
+        Ok(McResults {
+            draws: self.settings.draws,
+            exact_limit: self.limit,
+            vertical: total.vertical,
+            agreements: total.agreements,
+            saved: None,
+        })
+    }
+
     /// Empty accumulators of the run's outputs, exact up to `limit` values.
     fn new_acc(&self, limit: usize) -> RunAcc {
         RunAcc {
@@ -459,9 +605,10 @@ impl<'a> Run<'a> {
         Ok(acc)
     }
 
-    /// Run every block on `pool`, merging the blocks' accumulators into the run's totals
-    /// strictly in block order; `progress` is called from the calling thread with the draws
-    /// merged so far. Returns the totals and the workers of the threads that did not fail.
+    /// Run the blocks `range` on `pool`, merging the blocks' accumulators into the block
+    /// tree strictly in block order; `progress` is called from the calling thread with the
+    /// draws of the range merged so far. Returns the tree and the workers of the threads
+    /// that did not fail.
     ///
     /// Each pool thread takes the next block, runs it with its own worker (kept across
     /// blocks, with its own sketches), and hands the result to the schedule. Whichever
@@ -470,25 +617,32 @@ impl<'a> Run<'a> {
     fn blocks(
         &self,
         pool: &rayon::ThreadPool,
+        range: std::ops::Range<u64>,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<(RunAcc, Vec<allocations::Worker>)> {
+    ) -> Result<(BlockTree<RunAcc>, Vec<allocations::Worker>)> {
         let settings = self.settings;
         let block = self.block;
-        let total = std::sync::Mutex::new(self.new_acc(self.limit));
-        let blocks = settings.draws.div_ceil(block);
-        let sched = Schedule::new(blocks, self.window, settings.cancel.clone());
+        let total = std::sync::Mutex::new(BlockTree::default());
+        let first = (range.start * block).min(settings.draws);
+        let sched = Schedule::new(
+            range.end.saturating_sub(range.start),
+            self.window,
+            settings.cancel.clone(),
+        );
         let done: Vec<Option<allocations::Worker>> = std::thread::scope(|s| {
             let workers = s.spawn(|| {
                 let done = pool.broadcast(|_| {
                     let mut w = self.model.as_ref().map(|m| self.new_worker(m));
                     while let Some(b) = sched.take() {
-                        match self.run_block(b, w.as_mut()) {
+                        match self.run_block(range.start + b, w.as_mut()) {
                             Ok(acc) => sched.finish(b, acc, |k, acc| {
-                                total
+                                let k = range.start + k;
+                                // Blocks arrive in order, each once: the push cannot fail.
+                                let _ = total
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
-                                    .merge_block(&acc);
-                                ((k + 1) * block).min(settings.draws)
+                                    .push_block(k, acc);
+                                ((k + 1) * block).min(settings.draws) - first
                             }),
                             Err(e) => {
                                 // The worker may hold half a block: it is not used again.

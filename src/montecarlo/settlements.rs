@@ -18,7 +18,7 @@ use crate::stats::Probability;
 
 /// Accumulators for one agreement. Party-level vectors are indexed `party * periods +
 /// period`; section-level ones `section * periods + period`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgreementAcc {
     /// Net receipt (horizontal + central) per party × period.
     pub net: Vec<Acc>,

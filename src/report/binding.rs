@@ -98,6 +98,7 @@ mod tests {
     fn lists_exactly_the_regions_on_a_floor_or_cap() {
         let req = Request {
             scenario: crate::scenario::shipped_with("national.toml", ""),
+            shards: Default::default(),
             job: Job::Run(RunJob {
                 mc: McOptions {
                     draws: Some(0),

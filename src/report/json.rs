@@ -129,6 +129,13 @@ pub fn manifest_json(scn: &Scenario, info: &RunInfo, plot_seconds: f64) -> Resul
         "wall_time_seconds": info.wall_seconds,
         "compute_seconds": info.compute_seconds,
         "plot_seconds": plot_seconds,
+        "shard": info.shard.map(|s| json!({ "k": s.k, "n": s.n })),
+        "merged_from": info.merged.iter().map(|r| json!({
+            "k": r.k,
+            "state_file": r.file.display().to_string(),
+            "sha256": r.sha256,
+            "draw_files": r.draw_files,
+        })).collect::<Vec<_>>(),
     }))
 }
 

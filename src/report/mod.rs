@@ -151,6 +151,33 @@ impl Exporter for Manifest {
     }
 }
 
+/// What a shard of `run` or `sensitivity` writes: its state file and the manifest, and no
+/// tables (`merge` writes those, from every shard's state).
+pub fn shard_exporters() -> Exporters {
+    Exporters {
+        files: vec![Box::new(ShardState)],
+        last: vec![Box::new(Manifest(None))],
+    }
+}
+
+struct ShardState;
+
+impl Exporter for ShardState {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let Some((header, body)) = &out.state else {
+            return Err(Error::Runtime(
+                "the shard computed no state to write".into(),
+            ));
+        };
+        let bytes = crate::run::shards::encode(header, body)?;
+        Ok(vec![OutputFile::new(
+            crate::run::shards::file_name(header.shard),
+            bytes,
+        )]
+        .into())
+    }
+}
+
 /// Every file `ecocomp run` writes, in order; figures in `plots` (none when `None`).
 pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
     let figures = Arc::new(RunFigures {

@@ -466,6 +466,7 @@ mod tests {
     fn tables_count_winners_as_compare_does_and_show_six_digits() {
         let req = Request {
             scenario: crate::scenario::shipped_with("example.toml", TWIN),
+            shards: Default::default(),
             job: Job::Run(RunJob {
                 mc: McOptions {
                     draws: Some(20),

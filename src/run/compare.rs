@@ -298,6 +298,7 @@ mod tests {
             keep_regions: Vec::new(),
             save_draws: false,
             cancel: Default::default(),
+            shard: None,
         }
     }
 

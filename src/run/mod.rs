@@ -8,5 +8,6 @@ pub mod compare;
 pub mod pilot;
 pub mod pipeline;
 pub mod point;
+pub mod shards;
 pub mod staging;
 pub mod warnings;

@@ -21,6 +21,7 @@ pub fn estimate_seconds(scn: &Scenario, settings: &Settings) -> Result<f64> {
             draws: pilot,
             keep_regions: Vec::new(),
             save_draws: false,
+            shard: None,
             ..settings.clone()
         };
         let clock = std::time::Instant::now();

@@ -17,11 +17,12 @@
 
 use super::compare::{Comparison, compare, select};
 use super::point::{PointMetrics, PointResults, point, point_metrics};
+use super::shards::{Body, Header, JobSpec, Merged, Payload, ShardRecord};
 use super::staging::Staging;
 use crate::cancel::Cancel;
 use crate::error::{Error, Problem, Result};
 use crate::model::Scenario;
-use crate::montecarlo::{McResults, Settings};
+use crate::montecarlo::{McResults, RunOptions, Settings, Shard};
 use crate::sensitivity::analysis::{SensitivityRun, SensitivitySettings};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
@@ -52,6 +53,7 @@ impl McOptions {
             keep_regions: Vec::new(),
             save_draws: false,
             cancel: cancel.clone(),
+            shard: None,
         }
     }
 }
@@ -90,11 +92,24 @@ pub enum Job {
     Calibrate(super::calibration::CalibrateJob),
 }
 
+/// Whether a request computes a whole run, one shard of it, or finishes it from the
+/// merged state of its shards (docs/model.md §7). Only `run` and `sensitivity` shard.
+#[derive(Debug, Clone, Default)]
+pub enum Shards {
+    #[default]
+    Whole,
+    /// Compute shard K of N and write its state only.
+    Write(Shard),
+    /// Finish the run from the merged state of all its shards.
+    Merge(Box<Merged>),
+}
+
 /// One command to carry out.
 #[derive(Debug, Clone)]
 pub struct Request {
     pub scenario: Scenario,
     pub job: Job,
+    pub shards: Shards,
     /// The output folder (`None`: write nothing, as for `validate`).
     pub out: Option<PathBuf>,
     /// The command line, recorded in the manifest.
@@ -114,6 +129,10 @@ pub struct RunInfo {
     pub wall_seconds: f64,
     /// Seconds spent computing (point estimate, Monte Carlo, metrics).
     pub compute_seconds: f64,
+    /// The shard this run computed, if it is one.
+    pub shard: Option<Shard>,
+    /// The shards this run was merged from, in shard order.
+    pub merged: Vec<ShardRecord>,
 }
 
 impl Default for RunInfo {
@@ -126,6 +145,8 @@ impl Default for RunInfo {
             started: SystemTime::UNIX_EPOCH,
             wall_seconds: 0.0,
             compute_seconds: 0.0,
+            shard: None,
+            merged: Vec::new(),
         }
     }
 }
@@ -147,6 +168,8 @@ pub struct Outcome {
     pub comparison: Option<Comparison>,
     pub sensitivity: Option<SensitivityRun>,
     pub calibration: Option<super::calibration::CalibrationRun>,
+    /// A shard's state, to be written as its only result.
+    pub state: Option<(Header, Body)>,
     pub info: RunInfo,
     /// The scenario's warnings, then those of the exporters that ran so far.
     pub warnings: Vec<String>,
@@ -235,6 +258,7 @@ pub fn execute(
     let Request {
         scenario,
         job,
+        shards,
         out,
         command_line,
     } = req;
@@ -247,12 +271,19 @@ pub fn execute(
         }
         Job::Validate | Job::Sensitivity(_) | Job::Calibrate(_) => (scenario, 0),
     };
+    if !matches!(shards, Shards::Whole) && !matches!(job, Job::Run(_) | Job::Sensitivity(_)) {
+        return Err(usage(
+            "--shard",
+            "",
+            "only run and sensitivity can be sharded",
+        ));
+    }
     // Step 2: stage first, so that a bad output path fails before any computation.
     let staging = out.as_deref().map(Staging::new).transpose()?;
     let _registered = Registered(hooks);
     hooks.staging(staging.as_ref().map(Staging::path));
     // Steps 3–5.
-    let mut outcome = compute(scenario, &job, baseline, hooks, cancel)?;
+    let mut outcome = compute(scenario, &job, shards, baseline, hooks, cancel)?;
     outcome.info.command_line = command_line;
     outcome.info.started = started;
     outcome.info.compute_seconds = clock.elapsed().as_secs_f64();
@@ -288,6 +319,7 @@ fn write(staging: &Staging, done: &Exported) -> Result<()> {
 fn compute(
     scenario: Scenario,
     job: &Job,
+    shards: Shards,
     baseline: usize,
     hooks: &dyn Hooks,
     cancel: &Cancel,
@@ -303,12 +335,13 @@ fn compute(
         comparison: None,
         sensitivity: None,
         calibration: None,
+        state: None,
         info: RunInfo::default(),
         scenario,
     };
     match job {
         Job::Validate => {}
-        Job::Run(r) => run_draws(&mut outcome, r, hooks, cancel)?,
+        Job::Run(r) => run_draws(&mut outcome, r, shards, hooks, cancel)?,
         Job::Compare(c) => {
             let settings = c.mc.settings(&outcome.scenario, baseline, cancel);
             let total = settings.draws;
@@ -320,11 +353,7 @@ fn compute(
         }
         Job::Sensitivity(s) => {
             cancel.check()?;
-            let r = crate::sensitivity::analysis::run(&outcome.scenario, s)?;
-            outcome.info.seed = s.seed;
-            outcome.info.draws = s.samples as u64;
-            outcome.info.threads = s.threads;
-            outcome.sensitivity = Some(r);
+            sensitivity(&mut outcome, s, shards)?;
         }
         Job::Calibrate(c) => {
             let r = super::calibration::run(&outcome.scenario, c, cancel, &mut |done, total| {
@@ -350,15 +379,56 @@ fn info_of(s: &Settings) -> RunInfo {
     }
 }
 
-/// `run`'s Monte Carlo step: the kept regions, the size and time checks, the draws.
-fn run_draws(out: &mut Outcome, r: &RunJob, hooks: &dyn Hooks, cancel: &Cancel) -> Result<()> {
+/// `run`'s Monte Carlo step: the kept regions, the size and time checks, the draws; or
+/// a shard's draws and state; or the merge of every shard's state.
+fn run_draws(
+    out: &mut Outcome,
+    r: &RunJob,
+    shards: Shards,
+    hooks: &dyn Hooks,
+    cancel: &Cancel,
+) -> Result<()> {
     let scn = &out.scenario;
     out.keep = keep_regions(scn, &out.point, &r.plot_regions, out.baseline)?;
-    let settings = Settings {
+    let mut settings = Settings {
         keep_regions: out.keep.clone(),
         save_draws: r.save_draws,
         ..r.mc.settings(scn, out.baseline, cancel)
     };
+    out.info = info_of(&settings);
+    let opts = RunOptions::default();
+    match shards {
+        Shards::Whole => {}
+        Shards::Write(shard) => {
+            settings.shard = Some(shard);
+            settings.save_draws = false;
+            out.info.shard = Some(shard);
+            let range = crate::montecarlo::draw_range(scn, &settings, opts)?;
+            if !r.force {
+                let whole = Settings {
+                    draws: range.end - range.start,
+                    shard: None,
+                    ..settings.clone()
+                };
+                super::pilot::check_run_time(scn, &whole)?;
+            }
+            let total = range.end - range.start;
+            let state = crate::montecarlo::run_state(scn, &settings, opts, &mut |d| {
+                hooks.progress(d, total)
+            })?;
+            let header = header(scn, settings.seed, settings.draws, shard, run_spec(r));
+            out.state = Some((header, body(scn, Payload::Run(state))));
+            return Ok(());
+        }
+        Shards::Merge(m) => {
+            let Payload::Run(state) = m.payload else {
+                return Err(Error::Runtime("the shards are not of a run".into()));
+            };
+            out.info.merged = m.shards;
+            out.mc = Some(crate::montecarlo::finish(scn, &settings, opts, state)?);
+            return Ok(());
+        }
+    }
     if settings.save_draws {
         crate::montecarlo::saved::check_size(scn, settings.draws)?;
     }
@@ -367,9 +437,71 @@ fn run_draws(out: &mut Outcome, r: &RunJob, hooks: &dyn Hooks, cancel: &Cancel) 
     }
     let total = settings.draws;
     let mc = crate::montecarlo::run(scn, &settings, &mut |d| hooks.progress(d, total))?;
-    out.info = info_of(&settings);
     out.mc = Some(mc);
     Ok(())
+}
+
+/// `sensitivity`'s analysis, a shard's evaluations, or the merge of every shard's.
+fn sensitivity(out: &mut Outcome, s: &SensitivitySettings, shards: Shards) -> Result<()> {
+    use crate::sensitivity::analysis::{evaluate_shard, finish_shards, run};
+    out.info.seed = s.seed;
+    out.info.draws = s.samples as u64;
+    out.info.threads = s.threads;
+    let scn = &out.scenario;
+    match shards {
+        Shards::Whole => out.sensitivity = Some(run(scn, s)?),
+        Shards::Write(shard) => {
+            let ev = evaluate_shard(scn, s, shard.k, shard.n)?;
+            let spec = JobSpec::Sensitivity {
+                formula: s.formula.clone(),
+                method: s.method.name().to_string(),
+                regions: s.regions.clone(),
+            };
+            let header = header(scn, s.seed, s.samples as u64, shard, spec);
+            out.info.shard = Some(shard);
+            out.state = Some((header, body(scn, Payload::Sensitivity(ev))));
+        }
+        Shards::Merge(m) => {
+            let Payload::Sensitivity(ev) = m.payload else {
+                return Err(Error::Runtime(
+                    "the shards are not of a sensitivity analysis".into(),
+                ));
+            };
+            out.info.merged = m.shards;
+            out.sensitivity = Some(finish_shards(scn, s, ev)?);
+        }
+    }
+    Ok(())
+}
+
+/// The settings of a run that its shards must share.
+pub fn run_spec(r: &RunJob) -> JobSpec {
+    JobSpec::Run {
+        baseline: r.baseline.clone(),
+        plot_regions: r.plot_regions.clone(),
+        save_draws: r.save_draws,
+        draws_format: "csv".into(),
+    }
+}
+
+fn header(scn: &Scenario, seed: u64, draws: u64, shard: Shard, job: JobSpec) -> Header {
+    Header {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_sha256: scn.inputs_sha256(),
+        scenario_name: scn.meta.name.clone(),
+        seed,
+        draws,
+        shard,
+        job,
+    }
+}
+
+fn body(scn: &Scenario, payload: Payload) -> Body {
+    Body {
+        inputs: scn.inputs.as_ref().clone(),
+        payload,
+        draw_files: Vec::new(),
+    }
 }
 
 /// A usage problem with a command-line option.

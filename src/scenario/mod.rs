@@ -22,7 +22,7 @@ pub mod validate;
 pub mod write;
 
 use crate::error::{Error, Problem, Result};
-use crate::model::{Meta, Scenario, UncertainParam, Vertical};
+use crate::model::{Meta, Scenario, SourceFile, UncertainParam, Vertical};
 use ctx::Ctx;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -93,6 +93,52 @@ type ResolveFn<'a> = &'a dyn Fn(&Path) -> PathBuf;
 /// Parse and validate scenario bytes. `read` loads files referenced relative to the
 /// scenario; `resolve` turns such a reference into the path shown in messages.
 pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -> Result<Scenario> {
+    let inputs = std::cell::RefCell::new(vec![SourceFile {
+        name: path.to_path_buf(),
+        shown: path.to_path_buf(),
+        bytes: bytes.to_vec(),
+    }]);
+    let recording = |rel: &Path| {
+        let got = read(rel);
+        if let Ok(b) = &got {
+            inputs.borrow_mut().push(SourceFile {
+                name: rel.to_path_buf(),
+                shown: resolve(rel),
+                bytes: b.clone(),
+            });
+        }
+        got
+    };
+    let mut scn = load_unrecorded(path, bytes, &recording, resolve)?;
+    scn.inputs = std::sync::Arc::new(inputs.into_inner());
+    Ok(scn)
+}
+
+/// Rebuild a scenario from the files it was built from ([`Scenario::inputs`]), without
+/// reading anything from disk.
+pub fn load_inputs(inputs: &[SourceFile]) -> Result<Scenario> {
+    let Some((first, rest)) = inputs.split_first() else {
+        return Err(Error::Runtime("no scenario file among the inputs".into()));
+    };
+    let find = |rel: &Path| rest.iter().find(|f| f.name == rel);
+    let read = |rel: &Path| {
+        find(rel).map(|f| f.bytes.clone()).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not among the recorded inputs",
+            )
+        })
+    };
+    let resolve = |rel: &Path| find(rel).map_or_else(|| rel.to_path_buf(), |f| f.shown.clone());
+    load_bytes(&first.name, &first.bytes, &read, &resolve)
+}
+
+fn load_unrecorded(
+    path: &Path,
+    bytes: &[u8],
+    read: ReadFn,
+    resolve: ResolveFn,
+) -> Result<Scenario> {
     let (text, raw) = parse(path, bytes)?;
     let mut ctx = Ctx::new(path, text);
     let meta = scenario_meta(&raw, &mut ctx);
@@ -137,6 +183,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], read: ReadFn, resolve: ResolveFn) -
         montecarlo,
         calibrate,
         warnings: ctx.warnings,
+        inputs: Default::default(),
     })
 }
 

@@ -21,7 +21,8 @@ use crate::model::{Scenario, UncertainParam, Vertical};
 use crate::sampling::dist::pert_shape;
 use crate::sampling::special::{beta_cdf, truncated_std_normal};
 use crate::sensitivity::{
-    Input, MorrisConfig, MorrisResult, SobolConfig, SobolResult, morris, sobol,
+    Execution, Input, MorrisConfig, MorrisResult, SobolConfig, SobolResult, evaluate,
+    morris_design, morris_from, sobol_design, sobol_from,
 };
 use crate::vertical::{Allocation, Workspace, allocate};
 use std::sync::OnceLock;
@@ -158,6 +159,147 @@ fn invalid(flag: &str, value: &str, msg: impl Into<String>) -> Error {
 
 /// Run a Morris or Sobol analysis of one formula of `scn`.
 pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
+    with_model(scn, s, |setup, model| {
+        let points = design(&setup.inputs, s)?;
+        let k = setup.inputs.len();
+        let (f, m) = setup
+            .pool
+            .install(|| evaluate(model, &points, k, Execution::Parallel))
+            .map_err(|e| sens_err(s, e))?;
+        setup.finish(s, model, f, m)
+    })
+}
+
+/// The outputs of one shard's share of the design's points: a contiguous range of them,
+/// computed exactly as [`run`] computes them ([`finish_shards`] completes the analysis).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Evaluations {
+    /// Points of the whole design, and the range evaluated.
+    pub points: usize,
+    pub rows: std::ops::Range<usize>,
+    /// Outputs per point (0 when the range is empty), and `rows.len() × m` values.
+    pub m: usize,
+    pub f: Vec<f64>,
+}
+
+impl Evaluations {
+    /// Append the evaluations of the points right after these.
+    pub fn append(&mut self, later: Evaluations) -> std::result::Result<(), String> {
+        if later.points != self.points || later.rows.start != self.rows.end {
+            return Err(format!(
+                "points {}..{} of {} do not follow points {}..{} of {}",
+                later.rows.start,
+                later.rows.end,
+                later.points,
+                self.rows.start,
+                self.rows.end,
+                self.points
+            ));
+        }
+        if self.m == 0 {
+            self.m = later.m;
+        } else if later.m != 0 && later.m != self.m {
+            return Err(format!("{} outputs per point, not {}", later.m, self.m));
+        }
+        self.f.extend(later.f);
+        self.rows.end = later.rows.end;
+        Ok(())
+    }
+}
+
+/// Evaluate shard `k` of `n` of the design of [`run`].
+pub fn evaluate_shard(
+    scn: &Scenario,
+    s: &SensitivitySettings,
+    k: u64,
+    n: u64,
+) -> Result<Evaluations> {
+    with_model(scn, s, |setup, model| {
+        let points = design(&setup.inputs, s)?;
+        let dims = setup.inputs.len();
+        let total = points.len() / dims.max(1);
+        let at = |j: u64| (u128::from(j) * total as u128 / u128::from(n.max(1))) as usize;
+        let rows = at(k)..at(k + 1);
+        if rows.is_empty() {
+            return Ok(Evaluations {
+                points: total,
+                rows,
+                m: 0,
+                f: Vec::new(),
+            });
+        }
+        let mine = &points[rows.start * dims..rows.end * dims];
+        let (f, m) = setup
+            .pool
+            .install(|| evaluate(model, mine, dims, Execution::Parallel))
+            .map_err(|e| sens_err(s, e))?;
+        Ok(Evaluations {
+            points: total,
+            rows,
+            m,
+            f,
+        })
+    })
+}
+
+/// Complete [`run`] from the evaluations of every point of its design.
+pub fn finish_shards(
+    scn: &Scenario,
+    s: &SensitivitySettings,
+    ev: Evaluations,
+) -> Result<SensitivityRun> {
+    if ev.rows != (0..ev.points) {
+        return Err(Error::Runtime(format!(
+            "the evaluations cover points {}..{} of {}",
+            ev.rows.start, ev.rows.end, ev.points
+        )));
+    }
+    with_model(scn, s, |setup, model| setup.finish(s, model, ev.f, ev.m))
+}
+
+/// What [`with_model`] hands its body besides the model.
+struct Setup<'a> {
+    v: &'a Vertical,
+    params: Vec<&'a UncertainParam>,
+    inputs: Vec<Input>,
+    outputs: Vec<String>,
+    pool: rayon::ThreadPool,
+}
+
+impl Setup<'_> {
+    /// The indices from every point's outputs, and which outputs never varied.
+    fn finish(
+        &self,
+        s: &SensitivitySettings,
+        model: &(dyn Fn(&[f64]) -> Vec<f64> + Sync),
+        f: Vec<f64>,
+        m: usize,
+    ) -> Result<SensitivityRun> {
+        let indices = self.pool.install(|| indices_from(&self.inputs, s, f, m))?;
+        let central: Vec<f64> = self.params.iter().map(|u| u.dist.central()).collect();
+        let constant = constant_outputs(&indices, &model(&central), self.outputs.len());
+        Ok(SensitivityRun {
+            formula: s.formula.clone(),
+            inputs: self
+                .params
+                .iter()
+                .map(|u| named_path(self.v, &u.path))
+                .collect(),
+            outputs: self.outputs.clone(),
+            constant,
+            indices,
+        })
+    }
+}
+
+/// Build the analysis of `s` over `scn` (inputs, outputs and the model that maps input
+/// values to outputs) and run `body` with it; an allocation that fails at any point the
+/// body evaluates is reported as the error.
+fn with_model<R>(
+    scn: &Scenario,
+    s: &SensitivitySettings,
+    body: impl FnOnce(&Setup, &(dyn Fn(&[f64]) -> Vec<f64> + Sync)) -> Result<R>,
+) -> Result<R> {
     let (v, fi, params) = formula_inputs(scn, s)?;
     let formula = &v.formulas[fi];
     let data = &v.regions.data;
@@ -203,22 +345,25 @@ pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
         out.push(crate::vertical::flows::budget_flows(&a).deducted);
         out
     };
-    let indices = indices_of(&inputs, &model, s)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.threads.max(1))
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start {} worker threads: {e}", s.threads)))?;
+    let setup = Setup {
+        v,
+        params,
+        inputs,
+        outputs,
+        pool,
+    };
+    let result = body(&setup, &model);
     if let Some(msg) = failure.get() {
         return Err(Error::Runtime(format!(
             "sensitivity of formula '{}': the allocation failed {msg}",
             s.formula
         )));
     }
-    let central: Vec<f64> = params.iter().map(|u| u.dist.central()).collect();
-    let constant = constant_outputs(&indices, &model(&central), m);
-    Ok(SensitivityRun {
-        formula: s.formula.clone(),
-        inputs: params.iter().map(|u| named_path(v, &u.path)).collect(),
-        outputs,
-        constant,
-        indices,
-    })
+    result
 }
 
 /// A parameter's path with the formula's name in place of its position:
@@ -309,44 +454,50 @@ fn reported_regions(
 
 /// The indices of the settings' method for `model` over `inputs`, evaluated on a pool of
 /// the settings' thread count.
-fn indices_of<F>(inputs: &[Input], model: &F, s: &SensitivitySettings) -> Result<Indices>
-where
-    F: Fn(&[f64]) -> Vec<f64> + Sync,
-{
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.threads.max(1))
-        .build()
-        .map_err(|e| Error::Runtime(format!("cannot start {} worker threads: {e}", s.threads)))?;
-    let sens_err = |e: crate::sensitivity::SensitivityError| {
-        invalid("--samples", &s.samples.to_string(), e.to_string())
-    };
-    pool.install(|| match s.method {
-        Method::Morris => morris(
-            inputs,
-            model,
-            &MorrisConfig {
-                trajectories: s.samples,
-                levels: MORRIS_LEVELS,
-                seed: s.seed,
-                ..MorrisConfig::default()
-            },
-        )
-        .map(Indices::Morris)
-        .map_err(sens_err),
-        Method::Sobol => sobol(
-            inputs,
-            model,
-            &SobolConfig {
-                base_samples: s.samples,
-                bootstrap: SOBOL_BOOTSTRAP,
-                confidence: SOBOL_CONFIDENCE,
-                seed: s.seed,
-                ..SobolConfig::default()
-            },
-        )
-        .map(Indices::Sobol)
-        .map_err(sens_err),
-    })
+fn sens_err(s: &SensitivitySettings, e: crate::sensitivity::SensitivityError) -> Error {
+    invalid("--samples", &s.samples.to_string(), e.to_string())
+}
+
+fn morris_config(s: &SensitivitySettings) -> MorrisConfig {
+    MorrisConfig {
+        trajectories: s.samples,
+        levels: MORRIS_LEVELS,
+        seed: s.seed,
+        ..MorrisConfig::default()
+    }
+}
+
+fn sobol_config(s: &SensitivitySettings) -> SobolConfig {
+    SobolConfig {
+        base_samples: s.samples,
+        bootstrap: SOBOL_BOOTSTRAP,
+        confidence: SOBOL_CONFIDENCE,
+        seed: s.seed,
+        ..SobolConfig::default()
+    }
+}
+
+/// The points of the method's design.
+fn design(inputs: &[Input], s: &SensitivitySettings) -> Result<Vec<f64>> {
+    match s.method {
+        Method::Morris => morris_design(inputs, &morris_config(s)),
+        Method::Sobol => sobol_design(inputs, &sobol_config(s)),
+    }
+    .map_err(|e| sens_err(s, e))
+}
+
+/// The method's indices from the outputs `f` (`m` per point) of its whole design.
+fn indices_from(
+    inputs: &[Input],
+    s: &SensitivitySettings,
+    f: Vec<f64>,
+    m: usize,
+) -> Result<Indices> {
+    match s.method {
+        Method::Morris => morris_from(inputs, &morris_config(s), &f, m).map(Indices::Morris),
+        Method::Sobol => sobol_from(inputs, &sobol_config(s), f, m).map(Indices::Sobol),
+    }
+    .map_err(|e| sens_err(s, e))
 }
 
 /// Per output (`m` of them), whether it did not vary over the design: a Sobol variance

@@ -21,8 +21,8 @@ pub mod analysis;
 mod morris;
 mod sobol;
 
-pub use morris::{MorrisConfig, MorrisIndex, MorrisResult, morris};
-pub use sobol::{SobolConfig, SobolIndex, SobolResult, sobol};
+pub use morris::{MorrisConfig, MorrisIndex, MorrisResult, morris, morris_design, morris_from};
+pub use sobol::{SobolConfig, SobolIndex, SobolResult, sobol, sobol_design, sobol_from};
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -131,14 +131,14 @@ fn open_unit(rng: &mut Xoshiro256PlusPlus) -> f64 {
 
 /// Evaluates `model` at each row of `points` (row-major, `k` columns, already mapped to
 /// input values). Returns the outputs row-major (`rows × m`) and `m`.
-fn evaluate<F>(
+pub fn evaluate<F>(
     model: &F,
     points: &[f64],
     k: usize,
     execution: Execution,
 ) -> Result<(Vec<f64>, usize), SensitivityError>
 where
-    F: Fn(&[f64]) -> Vec<f64> + Sync,
+    F: Fn(&[f64]) -> Vec<f64> + Sync + ?Sized,
 {
     let results: Vec<Vec<f64>> = match execution {
         Execution::Sequential => points.chunks_exact(k).map(model).collect(),

@@ -87,6 +87,46 @@ pub fn morris<F>(
 where
     F: Fn(&[f64]) -> Vec<f64> + Sync,
 {
+    let points = morris_design(inputs, config)?;
+    let (f, m) = evaluate(model, &points, inputs.len(), config.execution)?;
+    morris_from(inputs, config, &f, m)
+}
+
+/// The points of the screening, `inputs.len()` values each, in the order their outputs
+/// are expected by [`morris_from`]: a deterministic function of the inputs and the seed.
+pub fn morris_design(
+    inputs: &[Input],
+    config: &MorrisConfig,
+) -> Result<Vec<f64>, SensitivityError> {
+    check(inputs, config)?;
+    Ok(design(inputs, config).0)
+}
+
+/// The indices from the outputs `f` (`m` per point) of every point of [`morris_design`].
+pub fn morris_from(
+    inputs: &[Input],
+    config: &MorrisConfig,
+    f: &[f64],
+    m: usize,
+) -> Result<MorrisResult, SensitivityError> {
+    check(inputs, config)?;
+    let (k, r, p) = (inputs.len(), config.trajectories, config.levels);
+    if m == 0 || f.len() != r * (k + 1) * m {
+        return Err(SensitivityError::NoOutputs);
+    }
+    let delta = (p / 2) as f64 / p as f64;
+    let (_, moves) = design(inputs, config);
+    let indices = summarise(f, m, &moves, k, delta);
+    Ok(MorrisResult {
+        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
+        outputs: m,
+        trajectories: r,
+        evaluations: r * (k + 1),
+        indices,
+    })
+}
+
+fn check(inputs: &[Input], config: &MorrisConfig) -> Result<(), SensitivityError> {
     let k = inputs.len();
     if k == 0 {
         return Err(SensitivityError::NoInputs);
@@ -107,17 +147,7 @@ where
             "the number of Morris levels must be even and at least 2",
         ));
     }
-    let delta = (p / 2) as f64 / p as f64;
-    let (points, moves) = design(inputs, config);
-    let (f, m) = evaluate(model, &points, k, config.execution)?;
-    let indices = summarise(&f, m, &moves, k, delta);
-    Ok(MorrisResult {
-        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
-        outputs: m,
-        trajectories: r,
-        evaluations: r * (k + 1),
-        indices,
-    })
+    Ok(())
 }
 
 /// The design of a screening: per trajectory, its `k + 1` points, and the moves between

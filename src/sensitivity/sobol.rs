@@ -96,6 +96,49 @@ pub fn sobol<F>(
 where
     F: Fn(&[f64]) -> Vec<f64> + Sync,
 {
+    let points = sobol_design(inputs, config)?;
+    let (f, m) = evaluate(model, &points, inputs.len(), config.execution)?;
+    sobol_from(inputs, config, f, m)
+}
+
+/// The points of the analysis, `inputs.len()` values each, in the order their outputs are
+/// expected by [`sobol_from`]: a deterministic function of the inputs and the seed, so that
+/// shards of the design can be evaluated apart.
+pub fn sobol_design(inputs: &[Input], config: &SobolConfig) -> Result<Vec<f64>, SensitivityError> {
+    check(inputs, config)?;
+    Ok(saltelli_points(inputs, config))
+}
+
+/// The indices from the outputs `f` (`m` per point) of every point of [`sobol_design`].
+pub fn sobol_from(
+    inputs: &[Input],
+    config: &SobolConfig,
+    f: Vec<f64>,
+    m: usize,
+) -> Result<SobolResult, SensitivityError> {
+    check(inputs, config)?;
+    let (k, n) = (inputs.len(), config.base_samples);
+    let per_row = k + 2;
+    if m == 0 || f.len() != n * per_row * m {
+        return Err(SensitivityError::NoOutputs);
+    }
+    let design = Design { f, k, m, per_row };
+
+    let rows: Vec<usize> = (0..n).collect();
+    let (variance, point) = design.estimate(&rows);
+    let indices = with_intervals(&design, &point, config);
+    Ok(SobolResult {
+        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
+        outputs: m,
+        base_samples: n,
+        evaluations: n * per_row,
+        confidence: config.confidence,
+        variance,
+        indices,
+    })
+}
+
+fn check(inputs: &[Input], config: &SobolConfig) -> Result<(), SensitivityError> {
     let k = inputs.len();
     if k == 0 {
         return Err(SensitivityError::NoInputs);
@@ -115,24 +158,7 @@ where
             "the confidence level must lie strictly between 0 and 1",
         ));
     }
-
-    let per_row = k + 2;
-    let points = saltelli_points(inputs, config);
-    let (f, m) = evaluate(model, &points, k, config.execution)?;
-    let design = Design { f, k, m, per_row };
-
-    let rows: Vec<usize> = (0..n).collect();
-    let (variance, point) = design.estimate(&rows);
-    let indices = with_intervals(&design, &point, config);
-    Ok(SobolResult {
-        inputs: inputs.iter().map(|x| x.name.clone()).collect(),
-        outputs: m,
-        base_samples: n,
-        evaluations: n * per_row,
-        confidence: config.confidence,
-        variance,
-        indices,
-    })
+    Ok(())
 }
 
 /// The points of a Saltelli design, mapped to input values: row `j` holds `A_j`, `B_j`,

@@ -6,7 +6,7 @@
 //! sequentially, merged in block order).
 
 /// Count, mean, sum of squared deviations (Welford; Chan et al. for merging), min and max.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     n: u64,
     mean: f64,
@@ -116,7 +116,7 @@ impl Moments {
 }
 
 /// A probability estimated by counting events (deduction, binding floor, section met, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Probability {
     pub n: u64,
     pub hits: u64,

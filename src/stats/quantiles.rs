@@ -16,14 +16,14 @@ use crate::stats::sketch::{DEFAULT_ALPHA, Sketch, SketchLane};
 /// outputs × limit would not fit its memory budget (e.g. 2,800 regions × 3 formulas).
 pub const DEFAULT_EXACT_LIMIT: usize = 10_000;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Mode {
     Exact(Vec<f64>),
     Sketch(Sketch),
 }
 
 /// Streaming quantile estimator. Non-finite values are counted apart and excluded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Quantiles {
     exact_limit: usize,
     alpha: f64,

@@ -48,7 +48,7 @@ const ONE_BITS: i64 = 0x3FF0_0000_0000_0000;
 /// Counts for a contiguous range of bucket indices of one sign. Counts are 32-bit (half
 /// the memory of a Monte Carlo run's many sketches) and saturate at `u32::MAX` values in
 /// one bucket, some 4·10⁹ draws; `total` counts what the buckets hold.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 struct Store {
     /// Bucket index of `counts[0]`.
     offset: i32,
@@ -272,7 +272,7 @@ impl SketchLane<'_> {
 }
 
 /// The DDSketch for signed values. See the module documentation for the error bound.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sketch {
     alpha: f64,
     /// `52 − log2 k`: bucket index `⌈(bits(m) − ONE_BITS) / 2^shift⌉`.

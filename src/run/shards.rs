@@ -1,0 +1,383 @@
+//! Shard state files and their merge (docs/model.md §7).
+//!
+//! A shard (`run … --shard K/N`, `sensitivity … --shard K/N`) writes one file,
+//! `state/shard-K-of-N.bin`, holding everything `merge` needs to finish the run exactly as
+//! a single process would: the scenario's input files, the job's settings, and the
+//! mergeable state of the shard's blocks (or design points).
+//!
+//! **Layout** (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `ECOSTATE` |
+//! | 4 | format version ([`FORMAT_VERSION`]) |
+//! | 8 | body length L |
+//! | L | body: an 8-byte header length H, the [`Header`] (H bytes), then the [`Body`] |
+//! | 32 | SHA-256 of the body |
+//!
+//! The header and body are serialised with postcard (serde). A file cut short, with bytes
+//! after its end, or with any byte changed, fails the length or checksum test before
+//! anything in it is used.
+
+use crate::error::{Error, Problem, Result};
+use crate::model::SourceFile;
+use crate::montecarlo::{McState, Shard};
+use crate::sensitivity::analysis::Evaluations;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+pub const MAGIC: &[u8; 8] = b"ECOSTATE";
+/// Bumped whenever the layout or any serialised type changes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The folder of an output directory that holds its shard state.
+pub const STATE_DIR: &str = "state";
+
+/// What identifies a shard and the run it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// The ecocomp version that wrote the file.
+    pub tool_version: String,
+    /// [`crate::model::Scenario::inputs_sha256`]: the scenario file and its data.
+    pub scenario_sha256: String,
+    pub scenario_name: String,
+    pub seed: u64,
+    /// Monte Carlo draws, or sensitivity samples.
+    pub draws: u64,
+    pub shard: Shard,
+    pub job: JobSpec,
+}
+
+/// The settings of the job, which every shard must share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobSpec {
+    Run {
+        baseline: Option<String>,
+        plot_regions: Vec<String>,
+        save_draws: bool,
+        draws_format: String,
+    },
+    Sensitivity {
+        formula: String,
+        method: String,
+        regions: Vec<String>,
+    },
+}
+
+/// The computed part of a shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Payload {
+    Run(McState),
+    Sensitivity(Evaluations),
+}
+
+/// Everything after the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Body {
+    /// The files the scenario was built from, the scenario file first.
+    pub inputs: Vec<SourceFile>,
+    pub payload: Payload,
+    /// Draw files the shard wrote beside its state (relative to its output folder).
+    pub draw_files: Vec<String>,
+}
+
+/// The file name of shard `s`'s state.
+pub fn file_name(s: Shard) -> String {
+    format!("{STATE_DIR}/shard-{}-of-{}.bin", s.k, s.n)
+}
+
+fn encode_err(e: postcard::Error) -> Error {
+    Error::Runtime(format!("cannot serialise the shard state: {e}"))
+}
+
+/// The bytes of a state file.
+pub fn encode(header: &Header, body: &Body) -> Result<Vec<u8>> {
+    let h = postcard::to_stdvec(header).map_err(encode_err)?;
+    let b = postcard::to_stdvec(body).map_err(encode_err)?;
+    let mut inner = Vec::with_capacity(8 + h.len() + b.len());
+    inner.extend((h.len() as u64).to_le_bytes());
+    inner.extend(h);
+    inner.extend(b);
+    let mut out = Vec::with_capacity(inner.len() + 60);
+    out.extend(MAGIC);
+    out.extend(FORMAT_VERSION.to_le_bytes());
+    out.extend((inner.len() as u64).to_le_bytes());
+    out.extend(&inner);
+    out.extend(Sha256::digest(&inner));
+    Ok(out)
+}
+
+fn bad(path: &Path, msg: impl Into<String>) -> Error {
+    Error::invalid(vec![Problem::new(path, "shard state", path.display(), msg)])
+}
+
+/// A state file read and checked: its header, and its body still serialised.
+pub struct StateFile {
+    pub path: PathBuf,
+    pub header: Header,
+    body: Vec<u8>,
+    /// SHA-256 of the body, hex (recorded in the merge's manifest).
+    pub sha256: String,
+}
+
+impl StateFile {
+    /// Read `path` and check its magic, version, length and checksum, then its header.
+    pub fn read(path: &Path) -> Result<StateFile> {
+        let bytes = std::fs::read(path).map_err(|e| bad(path, format!("cannot be read: {e}")))?;
+        if bytes.len() < 20 || &bytes[..8] != MAGIC {
+            return Err(bad(path, "is not an ecocomp shard state file"));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(bad(
+                path,
+                format!(
+                    "has state format version {version}; this ecocomp reads version {FORMAT_VERSION}: merge with the ecocomp that wrote the shards"
+                ),
+            ));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let expected = 20u64.saturating_add(len).saturating_add(32);
+        if bytes.len() as u64 != expected {
+            return Err(bad(
+                path,
+                format!(
+                    "is {} bytes long but its header says {expected}: the file is truncated or has extra bytes",
+                    bytes.len()
+                ),
+            ));
+        }
+        let inner = &bytes[20..20 + len as usize];
+        let digest = Sha256::digest(inner);
+        if digest[..] != bytes[20 + len as usize..] {
+            return Err(bad(
+                path,
+                "fails its SHA-256 checksum: the file is corrupted",
+            ));
+        }
+        let decode =
+            |what: &str, e: postcard::Error| bad(path, format!("has an unreadable {what}: {e}"));
+        let hlen = inner
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+            .filter(|&h| h <= inner.len() - 8)
+            .ok_or_else(|| bad(path, "has an unreadable header length"))?;
+        let header: Header =
+            postcard::from_bytes(&inner[8..8 + hlen]).map_err(|e| decode("header", e))?;
+        Ok(StateFile {
+            path: path.to_path_buf(),
+            header,
+            body: inner[8 + hlen..].to_vec(),
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    }
+
+    /// The body, deserialised.
+    pub fn body(&self) -> Result<Body> {
+        postcard::from_bytes(&self.body)
+            .map_err(|e| bad(&self.path, format!("has an unreadable body: {e}")))
+    }
+}
+
+/// One shard as recorded in the merge's manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardRecord {
+    pub k: u64,
+    pub file: PathBuf,
+    pub sha256: String,
+    pub draw_files: Vec<String>,
+}
+
+/// Shards merged into one: the common header (its `shard` is `0/N`), the scenario inputs,
+/// the combined payload, and each shard's record.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub header: Header,
+    pub inputs: Vec<SourceFile>,
+    pub payload: Payload,
+    pub shards: Vec<ShardRecord>,
+}
+
+/// The state files named by `args`: a file itself, or every `state/shard-*.bin` of an
+/// output folder.
+pub fn state_files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for a in args {
+        if a.is_file() {
+            files.push(a.clone());
+            continue;
+        }
+        let dir = a.join(STATE_DIR);
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| {
+                bad(
+                    a,
+                    format!(
+                        "is not a shard output: {} cannot be read ({e})",
+                        dir.display()
+                    ),
+                )
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+            .collect();
+        if found.is_empty() {
+            return Err(bad(
+                a,
+                format!("has no shard state file in {}", dir.display()),
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// Check that `files` are the N shards of one run, each K once, and combine their states
+/// in shard order. Every check runs before any state is combined, and a failure names the
+/// file at fault.
+pub fn merge(files: &[PathBuf]) -> Result<Merged> {
+    let mut states: Vec<StateFile> = files
+        .iter()
+        .map(|f| StateFile::read(f))
+        .collect::<Result<_>>()?;
+    let Some(first) = states.first() else {
+        return Err(Error::invalid(vec![Problem::new(
+            "merge",
+            "command line",
+            "",
+            "no shard state files were given",
+        )]));
+    };
+    let reference = first.header.clone();
+    let n = reference.shard.n;
+    for s in &states {
+        check_same(&reference, &states[0].path, s)?;
+    }
+    states.sort_by_key(|s| s.header.shard.k);
+    for pair in states.windows(2) {
+        if pair[0].header.shard.k == pair[1].header.shard.k {
+            return Err(bad(
+                &pair[1].path,
+                format!(
+                    "is shard {} of {n}, and so is {}: each shard must be given once",
+                    pair[1].header.shard.k,
+                    pair[0].path.display()
+                ),
+            ));
+        }
+    }
+    let have: Vec<u64> = states.iter().map(|s| s.header.shard.k).collect();
+    let missing: Vec<String> = (0..n)
+        .filter(|k| !have.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(
+            &states[0].path,
+            format!(
+                "belongs to a run of {n} shards, but shard(s) {} are missing",
+                missing.join(", ")
+            ),
+        ));
+    }
+    combine(reference, states)
+}
+
+/// Refuse a shard of another run than `reference`'s (read from `ref_path`).
+fn check_same(reference: &Header, ref_path: &Path, s: &StateFile) -> Result<()> {
+    let h = &s.header;
+    let differs = |what: &str, theirs: String, ours: String| {
+        Err(bad(
+            &s.path,
+            format!(
+                "has {what} {theirs}, but {} has {ours}: the shards are not of one run",
+                ref_path.display()
+            ),
+        ))
+    };
+    if h.tool_version != reference.tool_version {
+        return differs(
+            "ecocomp version",
+            h.tool_version.clone(),
+            reference.tool_version.clone(),
+        );
+    }
+    if h.scenario_sha256 != reference.scenario_sha256 {
+        return differs(
+            "scenario SHA-256",
+            format!("{} ({})", h.scenario_sha256, h.scenario_name),
+            format!(
+                "{} ({})",
+                reference.scenario_sha256, reference.scenario_name
+            ),
+        );
+    }
+    if h.seed != reference.seed {
+        return differs("seed", h.seed.to_string(), reference.seed.to_string());
+    }
+    if h.draws != reference.draws {
+        return differs("draws", h.draws.to_string(), reference.draws.to_string());
+    }
+    if h.shard.n != reference.shard.n {
+        return differs(
+            "shard count N",
+            h.shard.n.to_string(),
+            reference.shard.n.to_string(),
+        );
+    }
+    if h.shard.k >= h.shard.n {
+        return Err(bad(
+            &s.path,
+            format!("claims to be shard {} of {}", h.shard.k, h.shard.n),
+        ));
+    }
+    if h.job != reference.job {
+        return differs(
+            "job settings",
+            format!("{:?}", h.job),
+            format!("{:?}", reference.job),
+        );
+    }
+    Ok(())
+}
+
+/// Append the bodies of `states` (sorted by K, all checked) one after another.
+fn combine(reference: Header, states: Vec<StateFile>) -> Result<Merged> {
+    let mut merged: Option<(Vec<SourceFile>, Payload)> = None;
+    let mut shards = Vec::with_capacity(states.len());
+    for s in &states {
+        let body = s.body()?;
+        shards.push(ShardRecord {
+            k: s.header.shard.k,
+            file: s.path.clone(),
+            sha256: s.sha256.clone(),
+            draw_files: body.draw_files.clone(),
+        });
+        merged = Some(match merged {
+            None => (body.inputs, body.payload),
+            Some((inputs, mut acc)) => {
+                let appended = match (&mut acc, body.payload) {
+                    (Payload::Run(a), Payload::Run(b)) => a.append(b),
+                    (Payload::Sensitivity(a), Payload::Sensitivity(b)) => a.append(b),
+                    _ => Err("holds another kind of job".to_string()),
+                };
+                appended.map_err(|e| bad(&s.path, e))?;
+                (inputs, acc)
+            }
+        });
+    }
+    let (inputs, payload) = merged.expect("at least one shard");
+    Ok(Merged {
+        header: Header {
+            shard: Shard {
+                k: 0,
+                n: reference.shard.n,
+            },
+            ..reference
+        },
+        inputs,
+        payload,
+        shards,
+    })
+}
