@@ -88,9 +88,82 @@ fn bench_runs(c: &mut Criterion) {
     group.finish();
 }
 
+/// W1 on one thread as one run, against 8 shards run one after another, each writing its
+/// state file, plus the merge (reading, checking and combining the 8 files, then the
+/// totals). One thread, so wall time is CPU time: the ratio is the sharding overhead.
+fn bench_shards(c: &mut Criterion) {
+    use ecocomp::montecarlo::{RunOptions, Shard, finish, run_state};
+    use ecocomp::run::shards::{Body, Header, JobSpec, Payload, encode, merge};
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let scn = synth_scenario(dir.path(), W1.0, false);
+    let settings = Settings {
+        draws: W1.1,
+        seed: SEED,
+        threads: 1,
+        baseline: 0,
+        keep_regions: Vec::new(),
+        save_draws: false,
+        cancel: Default::default(),
+        shard: None,
+    };
+    let opts = RunOptions::default();
+    let mut group = c.benchmark_group("shards");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(40));
+    group.bench_function("W1/whole/1t", |b| {
+        b.iter(|| {
+            let state = run_state(&scn, &settings, opts, &mut |_| {}).expect("runs");
+            finish(&scn, &settings, opts, state).map(|r| r.draws)
+        })
+    });
+    let n = 8;
+    group.bench_function("W1/8-shards+merge/1t", |b| {
+        b.iter(|| {
+            let files: Vec<_> = (0..n)
+                .map(|k| {
+                    let shard = Shard { k, n };
+                    let s = Settings {
+                        shard: Some(shard),
+                        ..settings.clone()
+                    };
+                    let state = run_state(&scn, &s, opts, &mut |_| {}).expect("runs");
+                    let header = Header {
+                        tool_version: "bench".into(),
+                        scenario_sha256: scn.inputs_sha256(),
+                        scenario_name: scn.meta.name.clone(),
+                        seed: SEED,
+                        draws: W1.1,
+                        shard,
+                        job: JobSpec::Run {
+                            baseline: None,
+                            plot_regions: Vec::new(),
+                            save_draws: false,
+                            draws_format: "csv".into(),
+                        },
+                    };
+                    let body = Body {
+                        inputs: scn.inputs.as_ref().clone(),
+                        payload: Payload::Run(state),
+                        draw_files: Vec::new(),
+                    };
+                    let path = dir.path().join(format!("shard-{k}.bin"));
+                    std::fs::write(&path, encode(&header, &body).expect("encodes")).expect("write");
+                    path
+                })
+                .collect();
+            let merged = merge(&files).expect("merges");
+            let Payload::Run(state) = merged.payload else {
+                unreachable!("a run's shards")
+            };
+            finish(&scn, &settings, opts, state).map(|r| r.draws)
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
-    targets = bench_runs
+    targets = bench_runs, bench_shards
 }
 criterion_main!(benches);
