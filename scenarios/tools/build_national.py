@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Builds scenarios/national_regions.csv from scenarios/tools/provinces_2020.csv.
 
-Public figures are copied as they are; every assumption is written into the `source`
-column of the row it affects. Rerun after changing an assumption:
+Public figures are copied as they are; every proxy and every assumption is written into
+the `source` column of the row it affects. Rerun after changing an assumption:
 
     python3 scenarios/tools/build_national.py scenarios/tools/provinces_2020.csv > scenarios/national_regions.csv
 """
@@ -39,32 +39,52 @@ EQI_CHANGE_MEAN = -0.13
 # Assumed management-effectiveness score of protected areas: no public per-province score.
 PA_SCORE = 0.7
 
+
+def key_zone_share(revenue, expenditure):
+    """PROXY for the share of a province's budget that lies in its key ecological function
+    zone counties, whose standard gap the key subsidy pays. Those counties' figures, and
+    for most provinces even their number, are not public (docs/data.md). They are rural,
+    fiscally dependent counties, so the share is taken to be the province's dependence on
+    transfers, 1 - R/E: about 0.9 for Tibet, 0.13 for Shanghai. Only relative sizes matter,
+    because the budget scales the key subsidy."""
+    return 1 - revenue / expenditure
+
+
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
 out = csv.writer(sys.stdout, lineterminator="\n")
 out.writerow(["id", "name", "group", "std_revenue", "std_expenditure", "eco_spending", "area_km2",
               "redline_km2", "pa_km2", "pa_count", "pa_score", "population", "eqi_change",
-              "damage_index", "prior_allocation", "hold_harmless", "tags", "reference_allocation", "source"])
+              "damage_index", "prior_allocation", "hold_harmless", "tags", "poverty_counties",
+              "reference_allocation", "source"])
 for r in rows:
     pid = r["id"]
     area = float(r["area_wkm2"]) * 10000
-    notes = ["revenue/expenditure/area/population/reserve counts: public 2020 figures (std_* = actual general budget)"]
+    revenue, expenditure = float(r["revenue_2020"]), float(r["expenditure_2020"])
+    share = key_zone_share(revenue, expenditure)
+    notes = [f"std_*: PROXY, 2020 general budget revenue/expenditure (public) x key-zone share 1 - R/E = {share:.3f} (ASSUMED)",
+             "area/population/reserve counts/poverty counties: public figures"]
     if r["redline_km2_2018"]:
         redline = float(r["redline_km2_2018"])
         notes.append(f"redline: 2018 delineation ({r['redline_status']})")
     else:
         redline = round(area * REDLINE_SHARE_ASSUMED)
         notes.append(f"redline: ASSUMED {REDLINE_SHARE_ASSUMED:.0%} of area")
-    notes.append(f"eco_spending: ASSUMED {ECO_SPENDING_SHARE:.0%} of expenditure")
+    notes.append(f"eco_spending: ASSUMED {ECO_SPENDING_SHARE:.0%} of std_expenditure")
     notes.append("pa_km2: 2008 reserve area (out of date); pa_score ASSUMED")
     notes.append(f"eqi_change: ASSUMED {EQI_CHANGE_MEAN} (calibrated to 2023 county grade shares; uncertain in Monte Carlo); damage_index: ASSUMED 0")
+    # The 2020 allocation is the target of `ecocomp calibrate` and of the Spearman check
+    # only; no formula reads it. prior_allocation (floors and caps) stays blank: no 2019
+    # allocation by province was found, and the 2020 figures must not feed the formulas.
     transfer = r["transfer_2020"]
     if transfer:
-        notes.append("prior/reference: actual 2020 transfer")
+        notes.append("reference: actual 2020 transfer (target only)")
     tags = [t for t, ps in TAGS.items() if pid in ps.split()]
+    std_expenditure = round(expenditure * share, 2)
     out.writerow([
-        pid, r["name"], GROUP_OF[pid], r["revenue_2020"], r["expenditure_2020"],
-        round(float(r["expenditure_2020"]) * ECO_SPENDING_SHARE, 2), round(area), round(redline),
+        pid, r["name"], GROUP_OF[pid], round(revenue * share, 2), std_expenditure,
+        round(std_expenditure * ECO_SPENDING_SHARE, 2), round(area), round(redline),
         round(float(r["nat_reserves_area_wkm2_2008"]) * 10000), r["nat_reserves_count_c2019"], PA_SCORE,
-        round(float(r["population_wan_2020census"]) * 10000), EQI_CHANGE_MEAN, 0, transfer,
-        "true" if pid in HOLD_HARMLESS else "false", ";".join(tags), transfer, "; ".join(notes),
+        round(float(r["population_wan_2020census"]) * 10000), EQI_CHANGE_MEAN, 0, "",
+        "true" if pid in HOLD_HARMLESS else "false", ";".join(tags), r["poverty_counties_2012"],
+        transfer, "; ".join(notes),
     ])

@@ -192,7 +192,7 @@ mod tests {
     fn waterfall_steps_add_up_to_each_subtotal_and_the_allocation() {
         let mut capped = 0;
         let mut classified = 0;
-        for name in ["national.toml", "county_two_tier.toml"] {
+        for name in ["national.toml", "county_two_tier.toml", "example.toml"] {
             let scn = crate::scenario::shipped_with(name, "");
             let res = crate::run::point::point(&scn).unwrap();
             for fp in &res.formulas {
@@ -222,7 +222,7 @@ mod tests {
                 }
             }
         }
-        assert!(capped > 0, "the national reform caps some regions");
+        assert!(capped > 0, "the example's reform caps some regions");
         assert!(
             classified > 0,
             "the county scenario's per-unit components are steps"

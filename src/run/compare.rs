@@ -401,8 +401,8 @@ mod tests {
         assert!(err.to_string().contains("nope") || format!("{err:?}").contains("nope"));
     }
 
-    /// The 2017 baseline with a red-line uplift β = 0.5: a coefficient variant, the usual
-    /// subject of a paired comparison.
+    /// The national baseline (as calibrated in scenarios/national.toml) with a red-line
+    /// uplift β = 0.5: a coefficient variant, the usual subject of a paired comparison.
     const UPLIFT_VARIANT: &str = "
 [[formula]]
 name = \"baseline_uplift\"
@@ -413,19 +413,24 @@ redline_uplift = 0.5
 bands = [[0.0, 1.0], [0.5, 0.6], [0.7, 0.4]]
 
 [formula.importance]
-qinghai_tibet = 1.3
-water_source = 1.2
-national_park = 1.1
-eco_pilot = 1.1
+qinghai_tibet = 1.141
+water_source = 1.0
+national_park = 1.0
+eco_pilot = 1.0
 
 [formula.protected_areas]
-share = 0.05
+share = 0.1177
 w_area = 0.5
 w_count = 0.5
 
 [formula.guidance]
 national_park = 2.0
 eco_pilot = 2.0
+
+[[formula.pool]]
+name = \"poverty\"
+share = 0.4469
+weight = \"poverty_counties\"
 ";
 
     /// Variance ratio (independent streams / common random numbers) of the difference
