@@ -115,7 +115,9 @@ fn bad(path: &Path, msg: impl Into<String>) -> Error {
 pub struct StateFile {
     pub path: PathBuf,
     pub header: Header,
-    body: Vec<u8>,
+    /// The whole file, and where the serialised body starts and ends in it.
+    bytes: Vec<u8>,
+    body: std::ops::Range<usize>,
     /// SHA-256 of the body, hex (recorded in the merge's manifest).
     pub sha256: String,
 }
@@ -164,17 +166,19 @@ impl StateFile {
             .ok_or_else(|| bad(path, "has an unreadable header length"))?;
         let header: Header =
             postcard::from_bytes(&inner[8..8 + hlen]).map_err(|e| decode("header", e))?;
+        let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
         Ok(StateFile {
             path: path.to_path_buf(),
             header,
-            body: inner[8 + hlen..].to_vec(),
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            body: 20 + 8 + hlen..20 + len as usize,
+            bytes,
+            sha256,
         })
     }
 
     /// The body, deserialised.
     pub fn body(&self) -> Result<Body> {
-        postcard::from_bytes(&self.body)
+        postcard::from_bytes(&self.bytes[self.body.clone()])
             .map_err(|e| bad(&self.path, format!("has an unreadable body: {e}")))
     }
 }
