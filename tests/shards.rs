@@ -128,7 +128,7 @@ fn check_exact(name: &str, args: &[String]) {
             listed
                 .iter()
                 .enumerate()
-                .all(|(k, s)| s["k"] == k as u64 && s["sha256"].as_str().unwrap().len() == 64)
+                .all(|(k, s)| s["k"] == k as u64 && s["crc32"].as_str().unwrap().len() == 8)
         );
     }
 }

@@ -133,7 +133,7 @@ pub fn manifest_json(scn: &Scenario, info: &RunInfo, plot_seconds: f64) -> Resul
         "merged_from": info.merged.iter().map(|r| json!({
             "k": r.k,
             "state_file": r.file.display().to_string(),
-            "sha256": r.sha256,
+            "crc32": r.checksum,
             "draw_files": r.draw_files,
         })).collect::<Vec<_>>(),
     }))

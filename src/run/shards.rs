@@ -13,23 +13,25 @@
 //! | 4 | format version ([`FORMAT_VERSION`]) |
 //! | 8 | body length L |
 //! | L | body: an 8-byte header length H, the [`Header`] (H bytes), then the [`Body`] |
-//! | 32 | SHA-256 of the body |
+//! | 4 | CRC-32 of the body |
 //!
 //! The header and body are serialised with postcard (serde). A file cut short, with bytes
 //! after its end, or with any byte changed, fails the length or checksum test before
-//! anything in it is used.
+//! anything in it is used. The checksum guards against damage, not tampering, so it is a
+//! CRC (several times cheaper than SHA-256 over a merge's tens of megabytes).
 
 use crate::error::{Error, Problem, Result};
 use crate::model::SourceFile;
 use crate::montecarlo::{McState, Shard};
 use crate::sensitivity::analysis::Evaluations;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"ECOSTATE";
 /// Bumped whenever the layout or any serialised type changes.
 pub const FORMAT_VERSION: u32 = 1;
+/// Bytes of the checksum that ends the file.
+const CHECKSUM: u64 = 4;
 /// The folder of an output directory that holds its shard state.
 pub const STATE_DIR: &str = "state";
 
@@ -103,7 +105,7 @@ pub fn encode(header: &Header, body: &Body) -> Result<Vec<u8>> {
     out.extend(FORMAT_VERSION.to_le_bytes());
     out.extend((inner.len() as u64).to_le_bytes());
     out.extend(&inner);
-    out.extend(Sha256::digest(&inner));
+    out.extend(crc32fast::hash(&inner).to_le_bytes());
     Ok(out)
 }
 
@@ -118,8 +120,8 @@ pub struct StateFile {
     /// The whole file, and where the serialised body starts and ends in it.
     bytes: Vec<u8>,
     body: std::ops::Range<usize>,
-    /// SHA-256 of the body, hex (recorded in the merge's manifest).
-    pub sha256: String,
+    /// CRC-32 of the body, hex (recorded in the merge's manifest).
+    pub checksum: String,
 }
 
 impl StateFile {
@@ -139,7 +141,7 @@ impl StateFile {
             ));
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let expected = 20u64.saturating_add(len).saturating_add(32);
+        let expected = 20u64.saturating_add(len).saturating_add(CHECKSUM);
         if bytes.len() as u64 != expected {
             return Err(bad(
                 path,
@@ -150,11 +152,11 @@ impl StateFile {
             ));
         }
         let inner = &bytes[20..20 + len as usize];
-        let digest = Sha256::digest(inner);
-        if digest[..] != bytes[20 + len as usize..] {
+        let crc = crc32fast::hash(inner);
+        if crc.to_le_bytes()[..] != bytes[20 + len as usize..] {
             return Err(bad(
                 path,
-                "fails its SHA-256 checksum: the file is corrupted",
+                "fails its CRC-32 checksum: the file is corrupted",
             ));
         }
         let decode =
@@ -166,13 +168,13 @@ impl StateFile {
             .ok_or_else(|| bad(path, "has an unreadable header length"))?;
         let header: Header =
             postcard::from_bytes(&inner[8..8 + hlen]).map_err(|e| decode("header", e))?;
-        let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let checksum = format!("{crc:08x}");
         Ok(StateFile {
             path: path.to_path_buf(),
             header,
             body: 20 + 8 + hlen..20 + len as usize,
             bytes,
-            sha256,
+            checksum,
         })
     }
 
@@ -188,7 +190,7 @@ impl StateFile {
 pub struct ShardRecord {
     pub k: u64,
     pub file: PathBuf,
-    pub sha256: String,
+    pub checksum: String,
     pub draw_files: Vec<String>,
 }
 
@@ -355,7 +357,7 @@ fn combine(reference: Header, states: Vec<StateFile>) -> Result<Merged> {
         shards.push(ShardRecord {
             k: s.header.shard.k,
             file: s.path.clone(),
-            sha256: s.sha256.clone(),
+            checksum: s.checksum.clone(),
             draw_files: body.draw_files.clone(),
         });
         merged = Some(match merged {
