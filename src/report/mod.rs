@@ -8,6 +8,7 @@
 //! - [`page`] and [`html`]: the report's content and its self-contained HTML page;
 //! - [`comparison`] and [`sensitivity`]: the outputs of `compare` and `sensitivity`;
 //! - [`draws`]: `draws.csv`, every draw of every output;
+//! - [`draws_parquet`]: `draws.parquet`, the same rows streamed into Parquet;
 //! - [`calibration`]: the outputs of `calibrate`.
 
 pub mod basin_figures;
@@ -19,6 +20,7 @@ pub mod compare_page;
 pub mod comparison;
 pub mod csv;
 pub mod draws;
+pub mod draws_parquet;
 pub mod figures;
 pub mod html;
 pub mod json;
@@ -206,6 +208,7 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
             Box::new(Summary),
             Box::new(Page(figures.clone())),
         ],
+        stream: vec![Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(Some(figures)))],
     }
 }
@@ -276,6 +279,7 @@ pub fn compare_exporters() -> Exporters {
             Box::new(ComparePlots(figures.clone())),
             Box::new(ComparePage(figures)),
         ],
+        stream: Vec::new(),
         last: vec![Box::new(Manifest(None))],
     }
 }
@@ -378,6 +382,7 @@ pub fn calibrate_exporters() -> Exporters {
             Box::new(FitPlots(figure.clone())),
             Box::new(FitPage(figure)),
         ],
+        stream: Vec::new(),
         last: vec![Box::new(Manifest(None))],
     }
 }
@@ -390,6 +395,7 @@ pub fn sensitivity_exporters() -> Exporters {
             }),
             Box::new(Tornadoes),
         ],
+        stream: Vec::new(),
         last: vec![Box::new(Manifest(None))],
     }
 }

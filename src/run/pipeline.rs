@@ -10,7 +10,9 @@
 //! 4. **Monte Carlo**, when the job draws;
 //! 5. **metrics**: the point metrics, the comparison or the sensitivity indices;
 //! 6. **exporters**: pure serialisers from the [`Outcome`] to named files
-//!    ([`Exporter`]; the report layer holds the list of them);
+//!    ([`Exporter`]; the report layer holds the list of them), then the writers of files
+//!    too large to build in memory, which stream into the staging folder
+//!    ([`StreamExporter`]);
 //! 7. **commit**: the staged files replace the output folder at once.
 //!
 //! An error or a cancellation at any step leaves the previous output folder untouched.
@@ -21,8 +23,10 @@ use super::staging::Staging;
 use crate::cancel::Cancel;
 use crate::error::{Error, Problem, Result};
 use crate::model::Scenario;
+use crate::montecarlo::saved::DrawsFormat;
 use crate::montecarlo::{McResults, Settings};
 use crate::sensitivity::analysis::{SensitivityRun, SensitivitySettings};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -64,8 +68,10 @@ pub struct RunJob {
     pub baseline: Option<String>,
     /// Region ids whose draws are kept for histograms (the three largest when empty).
     pub plot_regions: Vec<String>,
-    /// Keep every draw for `draws.csv`.
+    /// Save every draw (`draws.csv` or `draws.parquet`).
     pub save_draws: bool,
+    /// The file format of the saved draws.
+    pub draws_format: DrawsFormat,
     /// Run even when the estimated time exceeds [`super::pilot::MAX_UNFORCED_SECONDS`].
     pub force: bool,
 }
@@ -114,6 +120,8 @@ pub struct RunInfo {
     pub wall_seconds: f64,
     /// Seconds spent computing (point estimate, Monte Carlo, metrics).
     pub compute_seconds: f64,
+    /// The format every draw is saved in (`--save-draws`), if saved.
+    pub save_draws: Option<DrawsFormat>,
 }
 
 impl Default for RunInfo {
@@ -126,6 +134,7 @@ impl Default for RunInfo {
             started: SystemTime::UNIX_EPOCH,
             wall_seconds: 0.0,
             compute_seconds: 0.0,
+            save_draws: None,
         }
     }
 }
@@ -191,12 +200,33 @@ pub trait Exporter: Sync {
     fn export(&self, out: &Outcome) -> Result<Exported>;
 }
 
-/// The exporters of one command, in the order their files are written. `last` run after
-/// every file of `files` is written, with the final wall time in [`Outcome::info`] (the
+/// What a [`StreamExporter`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Streamed {
+    /// The files written, relative to the output folder.
+    pub names: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A writer of files too large to hold in memory (every draw in Parquet): unlike an
+/// [`Exporter`] it writes into `dir`, the staging folder, as it goes, so that the run
+/// stays all or nothing. It stops with [`Error::Interrupted`] once `cancel` is cancelled.
+pub trait StreamExporter: Sync {
+    fn write(&self, out: &Outcome, dir: &Path, cancel: &Cancel) -> Result<Streamed>;
+}
+
+/// The draws the saved-draws writers save: every draw of the run.
+pub fn draw_range(out: &Outcome) -> Range<u64> {
+    0..out.info.draws
+}
+
+/// The exporters of one command, in the order their files are written: `files`, then
+/// `stream`, then `last`, which run with the final wall time in [`Outcome::info`] (the
 /// manifest, which records it).
 #[derive(Default)]
 pub struct Exporters {
     pub files: Vec<Box<dyn Exporter>>,
+    pub stream: Vec<Box<dyn StreamExporter>>,
     pub last: Vec<Box<dyn Exporter>>,
 }
 
@@ -252,7 +282,8 @@ pub fn execute(
     let _registered = Registered(hooks);
     hooks.staging(staging.as_ref().map(Staging::path));
     // Steps 3–5.
-    let mut outcome = compute(scenario, &job, baseline, hooks, cancel)?;
+    let dir = staging.as_ref().map(Staging::path);
+    let mut outcome = compute(scenario, &job, baseline, dir, hooks, cancel)?;
     outcome.info.command_line = command_line;
     outcome.info.started = started;
     outcome.info.compute_seconds = clock.elapsed().as_secs_f64();
@@ -264,6 +295,11 @@ pub fn execute(
         cancel.check()?;
         let done = e.export(&outcome)?;
         write(&staging, &done)?;
+        outcome.warnings.extend(done.warnings);
+    }
+    for e in &exporters.stream {
+        cancel.check()?;
+        let done = e.write(&outcome, staging.path(), cancel)?;
         outcome.warnings.extend(done.warnings);
     }
     outcome.info.wall_seconds = clock.elapsed().as_secs_f64();
@@ -284,11 +320,13 @@ fn write(staging: &Staging, done: &Exported) -> Result<()> {
         .try_for_each(|f| staging.write(&f.name, &f.bytes))
 }
 
-/// Steps 3–5: the point estimate, the Monte Carlo draws and the metrics of `job`.
+/// Steps 3–5: the point estimate, the Monte Carlo draws and the metrics of `job`; `dir`
+/// is the staging folder, if the run writes files.
 fn compute(
     scenario: Scenario,
     job: &Job,
     baseline: usize,
+    dir: Option<&Path>,
     hooks: &dyn Hooks,
     cancel: &Cancel,
 ) -> Result<Outcome> {
@@ -308,7 +346,7 @@ fn compute(
     };
     match job {
         Job::Validate => {}
-        Job::Run(r) => run_draws(&mut outcome, r, hooks, cancel)?,
+        Job::Run(r) => run_draws(&mut outcome, r, dir, hooks, cancel)?,
         Job::Compare(c) => {
             let settings = c.mc.settings(&outcome.scenario, baseline, cancel);
             let total = settings.draws;
@@ -350,17 +388,29 @@ fn info_of(s: &Settings) -> RunInfo {
     }
 }
 
-/// `run`'s Monte Carlo step: the kept regions, the size and time checks, the draws.
-fn run_draws(out: &mut Outcome, r: &RunJob, hooks: &dyn Hooks, cancel: &Cancel) -> Result<()> {
+/// `run`'s Monte Carlo step: the kept regions, the size and time checks, the draws. Draws
+/// saved as CSV are kept in memory by the Monte Carlo; draws saved as Parquet are
+/// evaluated again later, as they are written ([`StreamExporter`]).
+fn run_draws(
+    out: &mut Outcome,
+    r: &RunJob,
+    dir: Option<&Path>,
+    hooks: &dyn Hooks,
+    cancel: &Cancel,
+) -> Result<()> {
     let scn = &out.scenario;
     out.keep = keep_regions(scn, &out.point, &r.plot_regions, out.baseline)?;
     let settings = Settings {
         keep_regions: out.keep.clone(),
-        save_draws: r.save_draws,
+        save_draws: r.save_draws && r.draws_format == DrawsFormat::Csv,
         ..r.mc.settings(scn, out.baseline, cancel)
     };
-    if settings.save_draws {
-        crate::montecarlo::saved::check_size(scn, settings.draws)?;
+    match (r.save_draws, r.draws_format, dir) {
+        (true, DrawsFormat::Csv, _) => crate::montecarlo::saved::check_size(scn, settings.draws)?,
+        (true, DrawsFormat::Parquet, Some(dir)) => {
+            crate::montecarlo::saved::check_space(scn, settings.draws, dir)?
+        }
+        _ => {}
     }
     if !r.force {
         super::pilot::check_run_time(scn, &settings)?;
@@ -368,6 +418,7 @@ fn run_draws(out: &mut Outcome, r: &RunJob, hooks: &dyn Hooks, cancel: &Cancel) 
     let total = settings.draws;
     let mc = crate::montecarlo::run(scn, &settings, &mut |d| hooks.progress(d, total))?;
     out.info = info_of(&settings);
+    out.info.save_draws = r.save_draws.then_some(r.draws_format);
     out.mc = Some(mc);
     Ok(())
 }
