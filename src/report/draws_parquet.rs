@@ -18,8 +18,8 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufWriter;
@@ -71,10 +71,19 @@ pub fn write_draws(
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        // Random doubles gain nothing from a dictionary; split into byte streams, their
-        // sign and exponent bytes compress.
-        .set_column_dictionary_enabled("value".into(), false)
-        .set_column_encoding("value".into(), Encoding::BYTE_STREAM_SPLIT)
+        // Drawn doubles rarely repeat, so a dictionary overflows and is dropped at a cost.
+        // They are stored plain: zstd then still finds the regions paid exactly their cap
+        // or floor, which byte-stream splitting hid (6.5 against 6.8 bytes a value, the
+        // national default).
+        .set_column_dictionary_enabled("value".into(), false);
+    // Every row group holds every kind, group, id and period, so their min and max would
+    // let a reader skip nothing, and comparing strings row by row to find them took 2 s
+    // of the 13.4 s a run of a million national draws took.
+    let props = ["kind", "group", "id", "period"]
+        .into_iter()
+        .fold(props, |p, c| {
+            p.set_column_statistics_enabled(c.into(), EnabledStatistics::None)
+        })
         .build();
     let writer = ArrowWriter::try_new(BufWriter::new(file), layout.schema.clone(), Some(props))
         .map_err(|e| err(&e))?;
