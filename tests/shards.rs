@@ -413,3 +413,56 @@ fn bad_shard_arguments_are_usage_errors() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("state"), "{err}");
 }
+
+/// Shards with `--save-draws` write their own draws (absolute draw indices), which put
+/// end to end in shard order are the single run's `draws.csv`; the merge lists the files.
+#[test]
+fn shards_save_their_own_draws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = run_args(None, 700, 3);
+    args.push("--save-draws".into());
+    let single = tmp.path().join("single");
+    ecocomp()
+        .args(&args)
+        .args(["--no-plots", "--out"])
+        .arg(&single)
+        .assert()
+        .success();
+    let whole = std::fs::read_to_string(single.join("draws.csv")).unwrap();
+    let mut shards = run_shards(&args, &tmp.path().join("csv"), 3);
+    shards.sort();
+    let mut joined = String::new();
+    for (k, s) in shards.iter().enumerate() {
+        let text = std::fs::read_to_string(s.join("draws.csv")).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        if k == 0 {
+            joined.push_str(header);
+            joined.push('\n');
+        }
+        lines.for_each(|l| {
+            joined.push_str(l);
+            joined.push('\n');
+        });
+    }
+    assert!(
+        joined == whole,
+        "the shards' draws.csv differ from the single run's"
+    );
+    let merged = tmp.path().join("merged");
+    merge(&shards, &merged, &["--no-plots"]).success();
+    assert!(
+        !merged.join("draws.csv").exists(),
+        "merge lists draw files, it does not copy them"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(merged.join("manifest.json")).unwrap()).unwrap();
+    for s in manifest["merged_from"].as_array().unwrap() {
+        assert_eq!(s["draw_files"], serde_json::json!(["draws.csv"]));
+    }
+    let mut pq = args.clone();
+    pq.extend(["--draws-format".into(), "parquet".into()]);
+    for s in run_shards(&pq, &tmp.path().join("pq"), 2) {
+        assert!(s.join("draws.parquet").metadata().unwrap().len() > 0);
+    }
+}

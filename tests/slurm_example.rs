@@ -62,7 +62,15 @@ fn array_of_64_shards_then_merge_equals_one_run() {
     let ok = Command::new(env!("CARGO_BIN_EXE_ecocomp"))
         .arg("run")
         .arg(&scenario)
-        .args(["--draws", "1500", "--seed", "9", "--quiet", "--no-plots", "--out"])
+        .args([
+            "--draws",
+            "1500",
+            "--seed",
+            "9",
+            "--quiet",
+            "--no-plots",
+            "--out",
+        ])
         .arg(&single)
         .status()
         .unwrap();
@@ -76,7 +84,10 @@ fn array_of_64_shards_then_merge_equals_one_run() {
             );
         }
     }
-    assert!(out.join("report.html").exists(), "the merge writes the report");
+    assert!(
+        out.join("report.html").exists(),
+        "the merge writes the report"
+    );
 }
 
 #[test]

@@ -89,6 +89,7 @@ pub fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         baseline: args.baseline.clone(),
         plot_regions: args.plot_regions.clone(),
         save_draws: args.save_draws,
+        draws_format: args.draws_format.into(),
         force: args.force,
     });
     let plots = (!args.no_plots).then(|| args.plot_format.into());

@@ -11,6 +11,7 @@ mod shards;
 
 use clap::{Parser, Subcommand};
 use ecocomp::Error;
+use ecocomp::montecarlo::saved::DrawsFormat;
 use ecocomp::plots::PlotFormat;
 use ecocomp::sensitivity::analysis::Method;
 use std::path::PathBuf;
@@ -119,9 +120,14 @@ pub struct RunArgs {
     /// List every region in the summary table.
     #[arg(long)]
     pub all: bool,
-    /// Also write every draw to draws.csv (small runs only: refused above 5,000,000 values).
+    /// Also write every draw of every output: to draws.csv (small runs only: refused
+    /// above 5,000,000 values), or to draws.parquet with --draws-format parquet (refused
+    /// only when the disk lacks the space).
     #[arg(long)]
     pub save_draws: bool,
+    /// File format of --save-draws (which it requires).
+    #[arg(long, value_enum, default_value_t = DrawsFormatArg::Csv, requires = "save_draws")]
+    pub draws_format: DrawsFormatArg,
     /// Do not draw figures (report.html is still written, with tables only).
     #[arg(long)]
     pub no_plots: bool,
@@ -138,6 +144,24 @@ pub struct RunArgs {
     /// `<out>/state/`; `ecocomp merge` completes the run. For batch systems: one task per K.
     #[arg(long, value_name = "K/N", value_parser = shards::parse_shard)]
     pub shard: Option<ecocomp::montecarlo::Shard>,
+}
+
+/// `--draws-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DrawsFormatArg {
+    /// draws.csv, built in memory.
+    Csv,
+    /// draws.parquet (zstd), streamed: memory stays bounded.
+    Parquet,
+}
+
+impl From<DrawsFormatArg> for DrawsFormat {
+    fn from(a: DrawsFormatArg) -> Self {
+        match a {
+            DrawsFormatArg::Csv => DrawsFormat::Csv,
+            DrawsFormatArg::Parquet => DrawsFormat::Parquet,
+        }
+    }
 }
 
 /// `--plot-format`.

@@ -72,6 +72,7 @@ pub fn run_shard(
         baseline: args.baseline.clone(),
         plot_regions: args.plot_regions.clone(),
         save_draws: args.save_draws,
+        draws_format: args.draws_format.into(),
         force: args.force,
     });
     let exporters = report::shard_exporters();
@@ -173,6 +174,7 @@ fn job_of(
                 baseline: baseline.clone(),
                 plot_regions: plot_regions.clone(),
                 save_draws: false,
+                draws_format: Default::default(),
                 force: true,
             });
             let plots = (!args.no_plots).then(|| args.plot_format.into());

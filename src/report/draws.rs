@@ -9,13 +9,14 @@ use crate::numfmt::num;
 
 /// The CSV of `saved`, whose values follow the order of
 /// [`crate::montecarlo::saved::SavedDraws`].
-pub fn draws_csv(scn: &Scenario, saved: &SavedDraws) -> Result<Vec<u8>> {
+/// `first` is the index of the first draw held (a shard's draws start past 0).
+pub fn draws_csv(scn: &Scenario, saved: &SavedDraws, first: u64) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::Runtime(format!("CSV serialisation failed: {e}"));
     w.write_record(["draw", "kind", "group", "id", "period", "value"])
         .map_err(err)?;
     for d in 0..saved.draws() {
-        let ds = d.to_string();
+        let ds = (first + d as u64).to_string();
         let mut values = saved.draw(d).iter();
         let mut row = |kind: &str, group: &str, id: &str, period: &str| {
             let v = values.next().copied().unwrap_or(f64::NAN);

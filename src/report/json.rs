@@ -129,7 +129,7 @@ pub fn manifest_json(scn: &Scenario, info: &RunInfo, plot_seconds: f64) -> Resul
         "wall_time_seconds": info.wall_seconds,
         "compute_seconds": info.compute_seconds,
         "plot_seconds": plot_seconds,
-        "shard": info.shard.map(|s| json!({ "k": s.k, "n": s.n })),
+        "shard": info.shard.as_ref().map(|(s, r)| json!({ "k": s.k, "n": s.n, "first": r.start, "end": r.end })),
         "merged_from": info.merged.iter().map(|r| json!({
             "k": r.k,
             "state_file": r.file.display().to_string(),

@@ -8,6 +8,7 @@
 //! - [`page`] and [`html`]: the report's content and its self-contained HTML page;
 //! - [`comparison`] and [`sensitivity`]: the outputs of `compare` and `sensitivity`;
 //! - [`draws`]: `draws.csv`, every draw of every output;
+//! - [`draws_parquet`]: `draws.parquet`, the same rows streamed into Parquet;
 //! - [`calibration`]: the outputs of `calibrate`.
 
 pub mod basin_figures;
@@ -19,6 +20,7 @@ pub mod compare_page;
 pub mod comparison;
 pub mod csv;
 pub mod draws;
+pub mod draws_parquet;
 pub mod figures;
 pub mod html;
 pub mod json;
@@ -155,7 +157,17 @@ impl Exporter for Manifest {
 /// tables (`merge` writes those, from every shard's state).
 pub fn shard_exporters() -> Exporters {
     Exporters {
-        files: vec![Box::new(ShardState)],
+        files: vec![
+            Box::new(ShardState),
+            file("draws.csv", |o| {
+                let first = crate::run::pipeline::draw_range(o).start;
+                o.shard_draws
+                    .as_ref()
+                    .map(|s| draws::draws_csv(&o.scenario, s, first))
+                    .transpose()
+            }),
+        ],
+        stream: vec![Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(None))],
     }
 }
@@ -227,12 +239,13 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
                 mc(o)?
                     .saved
                     .as_ref()
-                    .map(|s| draws::draws_csv(&o.scenario, s))
+                    .map(|s| draws::draws_csv(&o.scenario, s, 0))
                     .transpose()
             }),
             Box::new(Summary),
             Box::new(Page(figures.clone())),
         ],
+        stream: vec![Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(Some(figures)))],
     }
 }
@@ -303,6 +316,7 @@ pub fn compare_exporters() -> Exporters {
             Box::new(ComparePlots(figures.clone())),
             Box::new(ComparePage(figures)),
         ],
+        stream: Vec::new(),
         last: vec![Box::new(Manifest(None))],
     }
 }
@@ -405,6 +419,7 @@ pub fn calibrate_exporters() -> Exporters {
             Box::new(FitPlots(figure.clone())),
             Box::new(FitPage(figure)),
         ],
+        stream: Vec::new(),
         last: vec![Box::new(Manifest(None))],
     }
 }
@@ -417,6 +432,7 @@ pub fn sensitivity_exporters() -> Exporters {
             }),
             Box::new(Tornadoes),
         ],
+        stream: Vec::new(),
         last: vec![Box::new(Manifest(None))],
     }
 }

@@ -10,7 +10,9 @@
 //! 4. **Monte Carlo**, when the job draws;
 //! 5. **metrics**: the point metrics, the comparison or the sensitivity indices;
 //! 6. **exporters**: pure serialisers from the [`Outcome`] to named files
-//!    ([`Exporter`]; the report layer holds the list of them);
+//!    ([`Exporter`]; the report layer holds the list of them), then the writers of files
+//!    too large to build in memory, which stream into the staging folder
+//!    ([`StreamExporter`]);
 //! 7. **commit**: the staged files replace the output folder at once.
 //!
 //! An error or a cancellation at any step leaves the previous output folder untouched.
@@ -22,8 +24,10 @@ use super::staging::Staging;
 use crate::cancel::Cancel;
 use crate::error::{Error, Problem, Result};
 use crate::model::Scenario;
+use crate::montecarlo::saved::{DrawsFormat, SavedDraws};
 use crate::montecarlo::{McResults, RunOptions, Settings, Shard};
 use crate::sensitivity::analysis::{SensitivityRun, SensitivitySettings};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -66,8 +70,10 @@ pub struct RunJob {
     pub baseline: Option<String>,
     /// Region ids whose draws are kept for histograms (the three largest when empty).
     pub plot_regions: Vec<String>,
-    /// Keep every draw for `draws.csv`.
+    /// Save every draw (`draws.csv` or `draws.parquet`).
     pub save_draws: bool,
+    /// The file format of the saved draws.
+    pub draws_format: DrawsFormat,
     /// Run even when the estimated time exceeds [`super::pilot::MAX_UNFORCED_SECONDS`].
     pub force: bool,
 }
@@ -129,10 +135,12 @@ pub struct RunInfo {
     pub wall_seconds: f64,
     /// Seconds spent computing (point estimate, Monte Carlo, metrics).
     pub compute_seconds: f64,
-    /// The shard this run computed, if it is one.
-    pub shard: Option<Shard>,
+    /// The shard this run computed, if it is one, and its draws.
+    pub shard: Option<(Shard, Range<u64>)>,
     /// The shards this run was merged from, in shard order.
     pub merged: Vec<ShardRecord>,
+    /// The format every draw is saved in (`--save-draws`), if saved.
+    pub save_draws: Option<DrawsFormat>,
 }
 
 impl Default for RunInfo {
@@ -147,6 +155,7 @@ impl Default for RunInfo {
             compute_seconds: 0.0,
             shard: None,
             merged: Vec::new(),
+            save_draws: None,
         }
     }
 }
@@ -170,6 +179,8 @@ pub struct Outcome {
     pub calibration: Option<super::calibration::CalibrationRun>,
     /// A shard's state, to be written as its only result.
     pub state: Option<(Header, Body)>,
+    /// A shard's own draws, when it saves them as CSV.
+    pub shard_draws: Option<SavedDraws>,
     pub info: RunInfo,
     /// The scenario's warnings, then those of the exporters that ran so far.
     pub warnings: Vec<String>,
@@ -214,12 +225,36 @@ pub trait Exporter: Sync {
     fn export(&self, out: &Outcome) -> Result<Exported>;
 }
 
-/// The exporters of one command, in the order their files are written. `last` run after
-/// every file of `files` is written, with the final wall time in [`Outcome::info`] (the
+/// What a [`StreamExporter`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Streamed {
+    /// The files written, relative to the output folder.
+    pub names: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A writer of files too large to hold in memory (every draw in Parquet): unlike an
+/// [`Exporter`] it writes into `dir`, the staging folder, as it goes, so that the run
+/// stays all or nothing. It stops with [`Error::Interrupted`] once `cancel` is cancelled.
+pub trait StreamExporter: Sync {
+    fn write(&self, out: &Outcome, dir: &Path, cancel: &Cancel) -> Result<Streamed>;
+}
+
+/// The draws the saved-draws writers save: the shard's, or every draw of the run.
+pub fn draw_range(out: &Outcome) -> Range<u64> {
+    out.info
+        .shard
+        .as_ref()
+        .map_or(0..out.info.draws, |(_, r)| r.clone())
+}
+
+/// The exporters of one command, in the order their files are written: `files`, then
+/// `stream`, then `last`, which run with the final wall time in [`Outcome::info`] (the
 /// manifest, which records it).
 #[derive(Default)]
 pub struct Exporters {
     pub files: Vec<Box<dyn Exporter>>,
+    pub stream: Vec<Box<dyn StreamExporter>>,
     pub last: Vec<Box<dyn Exporter>>,
 }
 
@@ -283,7 +318,8 @@ pub fn execute(
     let _registered = Registered(hooks);
     hooks.staging(staging.as_ref().map(Staging::path));
     // Steps 3–5.
-    let mut outcome = compute(scenario, &job, shards, baseline, hooks, cancel)?;
+    let dir = staging.as_ref().map(Staging::path);
+    let mut outcome = compute(scenario, &job, shards, baseline, dir, hooks, cancel)?;
     outcome.info.command_line = command_line;
     outcome.info.started = started;
     outcome.info.compute_seconds = clock.elapsed().as_secs_f64();
@@ -295,6 +331,11 @@ pub fn execute(
         cancel.check()?;
         let done = e.export(&outcome)?;
         write(&staging, &done)?;
+        outcome.warnings.extend(done.warnings);
+    }
+    for e in &exporters.stream {
+        cancel.check()?;
+        let done = e.write(&outcome, staging.path(), cancel)?;
         outcome.warnings.extend(done.warnings);
     }
     outcome.info.wall_seconds = clock.elapsed().as_secs_f64();
@@ -315,12 +356,14 @@ fn write(staging: &Staging, done: &Exported) -> Result<()> {
         .try_for_each(|f| staging.write(&f.name, &f.bytes))
 }
 
-/// Steps 3–5: the point estimate, the Monte Carlo draws and the metrics of `job`.
+/// Steps 3–5: the point estimate, the Monte Carlo draws and the metrics of `job`; `dir`
+/// is the staging folder, if the run writes files.
 fn compute(
     scenario: Scenario,
     job: &Job,
     shards: Shards,
     baseline: usize,
+    dir: Option<&Path>,
     hooks: &dyn Hooks,
     cancel: &Cancel,
 ) -> Result<Outcome> {
@@ -336,12 +379,13 @@ fn compute(
         sensitivity: None,
         calibration: None,
         state: None,
+        shard_draws: None,
         info: RunInfo::default(),
         scenario,
     };
     match job {
         Job::Validate => {}
-        Job::Run(r) => run_draws(&mut outcome, r, shards, hooks, cancel)?,
+        Job::Run(r) => run_draws(&mut outcome, r, shards, dir, hooks, cancel)?,
         Job::Compare(c) => {
             let settings = c.mc.settings(&outcome.scenario, baseline, cancel);
             let total = settings.draws;
@@ -380,11 +424,14 @@ fn info_of(s: &Settings) -> RunInfo {
 }
 
 /// `run`'s Monte Carlo step: the kept regions, the size and time checks, the draws; or
-/// a shard's draws and state; or the merge of every shard's state.
+/// a shard's draws and state; or the merge of every shard's state. Draws saved as CSV are
+/// kept in memory; draws saved as Parquet are evaluated again later, as they are written
+/// ([`StreamExporter`]).
 fn run_draws(
     out: &mut Outcome,
     r: &RunJob,
     shards: Shards,
+    dir: Option<&Path>,
     hooks: &dyn Hooks,
     cancel: &Cancel,
 ) -> Result<()> {
@@ -392,45 +439,38 @@ fn run_draws(
     out.keep = keep_regions(scn, &out.point, &r.plot_regions, out.baseline)?;
     let mut settings = Settings {
         keep_regions: out.keep.clone(),
-        save_draws: r.save_draws,
+        save_draws: r.save_draws && r.draws_format == DrawsFormat::Csv,
         ..r.mc.settings(scn, out.baseline, cancel)
     };
     out.info = info_of(&settings);
+    out.info.save_draws = r.save_draws.then_some(r.draws_format);
     let opts = RunOptions::default();
-    match shards {
-        Shards::Whole => {}
-        Shards::Write(shard) => {
-            settings.shard = Some(shard);
-            settings.save_draws = false;
-            out.info.shard = Some(shard);
-            let range = crate::montecarlo::draw_range(scn, &settings, opts)?;
-            if !r.force {
-                let whole = Settings {
-                    draws: range.end - range.start,
-                    shard: None,
-                    ..settings.clone()
-                };
-                super::pilot::check_run_time(scn, &whole)?;
-            }
-            let total = range.end - range.start;
-            let state = crate::montecarlo::run_state(scn, &settings, opts, &mut |d| {
-                hooks.progress(d, total)
-            })?;
-            let header = header(scn, settings.seed, settings.draws, shard, run_spec(r));
-            out.state = Some((header, body(scn, Payload::Run(state))));
-            return Ok(());
-        }
+    let shard = match shards {
+        Shards::Whole => None,
+        Shards::Write(shard) => Some(shard),
         Shards::Merge(m) => {
             let Payload::Run(state) = m.payload else {
                 return Err(Error::Runtime("the shards are not of a run".into()));
             };
+            // The shards saved their own draws; the manifest lists their files.
+            out.info.save_draws = None;
             out.info.merged = m.shards;
             out.mc = Some(crate::montecarlo::finish(scn, &settings, opts, state)?);
             return Ok(());
         }
+    };
+    settings.shard = shard;
+    let range = crate::montecarlo::draw_range(scn, &settings, opts)?;
+    let saved = range.end - range.start;
+    match (r.save_draws, r.draws_format, dir) {
+        (true, DrawsFormat::Csv, _) => crate::montecarlo::saved::check_size(scn, saved)?,
+        (true, DrawsFormat::Parquet, Some(dir)) => {
+            crate::montecarlo::saved::check_space(scn, saved, dir)?
+        }
+        _ => {}
     }
-    if settings.save_draws {
-        crate::montecarlo::saved::check_size(scn, settings.draws)?;
+    if let Some(shard) = shard {
+        return run_shard(out, r, settings, shard, range, hooks);
     }
     if !r.force {
         super::pilot::check_run_time(scn, &settings)?;
@@ -438,6 +478,53 @@ fn run_draws(
     let total = settings.draws;
     let mc = crate::montecarlo::run(scn, &settings, &mut |d| hooks.progress(d, total))?;
     out.mc = Some(mc);
+    Ok(())
+}
+
+/// A shard of `run`: its blocks' state, and its own draws when they are saved.
+fn run_shard(
+    out: &mut Outcome,
+    r: &RunJob,
+    settings: Settings,
+    shard: Shard,
+    range: Range<u64>,
+    hooks: &dyn Hooks,
+) -> Result<()> {
+    let scn = &out.scenario;
+    let total = range.end - range.start;
+    if !r.force {
+        let whole = Settings {
+            draws: total,
+            shard: None,
+            save_draws: false,
+            ..settings.clone()
+        };
+        super::pilot::check_run_time(scn, &whole)?;
+    }
+    let opts = RunOptions::default();
+    let state =
+        crate::montecarlo::run_state(scn, &settings, opts, &mut |d| hooks.progress(d, total))?;
+    let mut body = body(scn, Payload::Run(state));
+    if r.save_draws {
+        body.draw_files.push(r.draws_format.file_name().to_string());
+        if r.draws_format == DrawsFormat::Csv {
+            let mut saved = SavedDraws {
+                per_draw: crate::montecarlo::saved::values_per_draw(scn) as usize,
+                values: Vec::new(),
+            };
+            crate::montecarlo::saved::stream_scenario_draws(
+                scn,
+                settings.seed,
+                range.clone(),
+                &settings.cancel,
+                &mut saved,
+            )?;
+            out.shard_draws = Some(saved);
+        }
+    }
+    let header = header(scn, settings.seed, settings.draws, shard, run_spec(r));
+    out.info.shard = Some((shard, range));
+    out.state = Some((header, body));
     Ok(())
 }
 
@@ -458,7 +545,8 @@ fn sensitivity(out: &mut Outcome, s: &SensitivitySettings, shards: Shards) -> Re
                 regions: s.regions.clone(),
             };
             let header = header(scn, s.seed, s.samples as u64, shard, spec);
-            out.info.shard = Some(shard);
+            let rows = ev.rows.start as u64..ev.rows.end as u64;
+            out.info.shard = Some((shard, rows));
             out.state = Some((header, body(scn, Payload::Sensitivity(ev))));
         }
         Shards::Merge(m) => {
@@ -480,7 +568,7 @@ pub fn run_spec(r: &RunJob) -> JobSpec {
         baseline: r.baseline.clone(),
         plot_regions: r.plot_regions.clone(),
         save_draws: r.save_draws,
-        draws_format: "csv".into(),
+        draws_format: r.draws_format.file_name().into(),
     }
 }
 
