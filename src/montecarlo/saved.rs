@@ -277,6 +277,7 @@ mod tests {
             keep_regions: Vec::new(),
             save_draws: true,
             cancel: Cancel::new(),
+            shard: None,
         };
         let run = super::super::run(&scn, &settings, &mut |_| {}).unwrap();
         let saved = run.saved.unwrap();

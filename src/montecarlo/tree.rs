@@ -77,18 +77,17 @@ impl<T: Mergeable> BlockTree<T> {
             ));
         }
         while node.index % 2 == 1 {
-            match self.nodes.last() {
-                Some(left) if left.level == node.level && left.index + 1 == node.index => {
-                    let mut left = self.nodes.pop().expect("checked above");
-                    left.acc.merge(&node.acc);
-                    node = Node {
-                        level: node.level + 1,
-                        index: node.index / 2,
-                        acc: left.acc,
-                    };
-                }
-                _ => break,
-            }
+            let is_sibling =
+                |left: &Node<T>| left.level == node.level && left.index + 1 == node.index;
+            let Some(mut left) = self.nodes.pop_if(|left| is_sibling(left)) else {
+                break;
+            };
+            left.acc.merge(&node.acc);
+            node = Node {
+                level: node.level + 1,
+                index: node.index / 2,
+                acc: left.acc,
+            };
         }
         self.nodes.push(node);
         Ok(())

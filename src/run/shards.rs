@@ -113,6 +113,14 @@ fn bad(path: &Path, msg: impl Into<String>) -> Error {
     Error::invalid(vec![Problem::new(path, "shard state", path.display(), msg)])
 }
 
+/// The little-endian unsigned integer of `width` bytes at `at` (0 where `bytes` is too
+/// short: callers check the length first).
+fn le_u64(bytes: &[u8], at: usize, width: usize) -> u64 {
+    bytes.get(at..at + width).map_or(0, |b| {
+        b.iter().rev().fold(0, |acc, &x| acc << 8 | u64::from(x))
+    })
+}
+
 /// A state file read and checked: its header, and its body still serialised.
 pub struct StateFile {
     pub path: PathBuf,
@@ -131,8 +139,8 @@ impl StateFile {
         if bytes.len() < 20 || &bytes[..8] != MAGIC {
             return Err(bad(path, "is not an ecocomp shard state file"));
         }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
+        let version = le_u64(&bytes, 8, 4);
+        if version != u64::from(FORMAT_VERSION) {
             return Err(bad(
                 path,
                 format!(
@@ -140,7 +148,7 @@ impl StateFile {
                 ),
             ));
         }
-        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let len = le_u64(&bytes, 12, 8);
         let expected = 20u64.saturating_add(len).saturating_add(CHECKSUM);
         if bytes.len() as u64 != expected {
             return Err(bad(
@@ -161,10 +169,8 @@ impl StateFile {
         }
         let decode =
             |what: &str, e: postcard::Error| bad(path, format!("has an unreadable {what}: {e}"));
-        let hlen = inner
-            .get(..8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
-            .filter(|&h| h <= inner.len() - 8)
+        let hlen = Some(le_u64(inner, 0, 8) as usize)
+            .filter(|&h| inner.len() >= 8 && h <= inner.len() - 8)
             .ok_or_else(|| bad(path, "has an unreadable header length"))?;
         let header: Header =
             postcard::from_bytes(&inner[8..8 + hlen]).map_err(|e| decode("header", e))?;
@@ -373,7 +379,9 @@ fn combine(reference: Header, states: Vec<StateFile>) -> Result<Merged> {
             }
         });
     }
-    let (inputs, payload) = merged.expect("at least one shard");
+    let Some((inputs, payload)) = merged else {
+        return Err(Error::Runtime("no shard states to combine".into()));
+    };
     Ok(Merged {
         header: Header {
             shard: Shard {
