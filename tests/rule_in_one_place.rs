@@ -98,6 +98,13 @@ fn the_reverse_linkage_cut_lives_in_one_place_and_reaches_both_paths() {
     for f in ["Cargo.toml", "Cargo.lock"] {
         std::fs::copy(root().join(f), copy.join(f)).unwrap();
     }
+    // The mutant only runs 200 draws of 60 regions: built without the optimisation the
+    // test profile gives every crate, it compiles in a fraction of the time.
+    let manifest = copy.join("Cargo.toml");
+    let unoptimised = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("opt-level = 2", "opt-level = 0");
+    std::fs::write(&manifest, unoptimised).unwrap();
     let mutated = copy.join("src/vertical/rules.rs");
     std::fs::write(&mutated, text.replace(CUT, HALVED)).unwrap();
     let target = root().join("target/rule-mutant");
