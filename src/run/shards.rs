@@ -92,20 +92,22 @@ fn encode_err(e: postcard::Error) -> Error {
     Error::Runtime(format!("cannot serialise the shard state: {e}"))
 }
 
-/// The bytes of a state file.
+/// The bytes of a state file, serialised straight into one buffer (a shard's state is
+/// megabytes: building the parts apart and joining them copied it three times).
 pub fn encode(header: &Header, body: &Body) -> Result<Vec<u8>> {
-    let h = postcard::to_stdvec(header).map_err(encode_err)?;
-    let b = postcard::to_stdvec(body).map_err(encode_err)?;
-    let mut inner = Vec::with_capacity(8 + h.len() + b.len());
-    inner.extend((h.len() as u64).to_le_bytes());
-    inner.extend(h);
-    inner.extend(b);
-    let mut out = Vec::with_capacity(inner.len() + 60);
+    let mut out = Vec::with_capacity(1 << 20);
     out.extend(MAGIC);
     out.extend(FORMAT_VERSION.to_le_bytes());
-    out.extend((inner.len() as u64).to_le_bytes());
-    out.extend(&inner);
-    out.extend(crc32fast::hash(&inner).to_le_bytes());
+    // The body length and the header length, filled in once known.
+    out.extend([0u8; 16]);
+    let mut out = postcard::to_extend(header, out).map_err(encode_err)?;
+    let header_len = (out.len() - 28) as u64;
+    out[20..28].copy_from_slice(&header_len.to_le_bytes());
+    let mut out = postcard::to_extend(body, out).map_err(encode_err)?;
+    let body_len = (out.len() - 20) as u64;
+    out[12..20].copy_from_slice(&body_len.to_le_bytes());
+    let crc = crc32fast::hash(&out[20..]);
+    out.extend(crc.to_le_bytes());
     Ok(out)
 }
 
