@@ -206,21 +206,11 @@ impl Store {
     }
 
     fn merge(&mut self, other: &Store) {
-        let n = other.counts.len();
-        if n == 0 {
-            return;
-        }
-        // The two ends first, so that the range is widened once rather than bucket by
+        // The top bucket first, so that the range is widened once rather than bucket by
         // bucket (the final state depends only on the counts, not on their order).
-        let at = |k: usize| (other.offset + k as i32, u64::from(other.counts[k]));
-        let (lo, hi) = (at(0), at(n - 1));
-        self.add(lo.0, lo.1);
-        if n > 1 {
-            self.add(hi.0, hi.1);
-        }
-        for k in 1..n.saturating_sub(1) {
-            let (i, c) = at(k);
-            self.add(i, c);
+        let n = other.counts.len();
+        for k in (n.saturating_sub(1)..n).chain(0..n.saturating_sub(1)) {
+            self.add(other.offset + k as i32, u64::from(other.counts[k]));
         }
     }
 
