@@ -6,7 +6,7 @@ use super::{PlotFormatArg, RunArgs};
 use ecocomp::montecarlo::Shard;
 use ecocomp::run::pipeline::{Job, McOptions, RunJob, Shards};
 use ecocomp::run::shards::{JobSpec, Merged, merge as merge_states, state_files};
-use ecocomp::sensitivity::analysis::{Method, SensitivitySettings};
+use ecocomp::sensitivity::analysis::SensitivitySettings;
 use ecocomp::{Error, Problem, report, scenario};
 use std::path::PathBuf;
 
@@ -187,11 +187,7 @@ fn job_of(
         } => {
             let job = Job::Sensitivity(SensitivitySettings {
                 formula: formula.clone(),
-                method: if method == "morris" {
-                    Method::Morris
-                } else {
-                    Method::Sobol
-                },
+                method: *method,
                 samples: h.draws as usize,
                 seed: h.seed,
                 threads: threads.max(1),

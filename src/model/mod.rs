@@ -15,6 +15,7 @@ pub mod gb3838;
 pub mod param;
 pub mod region;
 pub mod scenario;
+pub mod shard;
 
 pub use agreement::{
     Agreement, Assessment, CorrelatedGroup, Forfeit, IndexBasis, IndexChange, Indicator, Rule,
@@ -31,3 +32,4 @@ pub use scenario::{
     CalibrateSpec, Meta, MonteCarloSettings, NoiseSpec, Scenario, SourceFile, UncertainParam,
     Vertical,
 };
+pub use shard::Shard;

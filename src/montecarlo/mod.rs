@@ -94,22 +94,7 @@ pub struct Settings {
     pub shard: Option<Shard>,
 }
 
-/// Shard `k` of `n` (0-based): the `k`-th of `n` contiguous, near-equal ranges of the
-/// run's blocks. Blocks, not draws, are split, so that each block is the same draws with
-/// the same arithmetic whichever shard runs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub k: u64,
-    pub n: u64,
-}
-
-impl Shard {
-    /// The shard's blocks out of `blocks`.
-    pub fn blocks(&self, blocks: u64) -> std::ops::Range<u64> {
-        let at = |k: u64| (u128::from(k) * u128::from(blocks) / u128::from(self.n.max(1))) as u64;
-        at(self.k)..at(self.k + 1)
-    }
-}
+pub use crate::model::Shard;
 
 /// Monte Carlo results of a scenario.
 #[derive(Debug, Clone)]
@@ -231,6 +216,22 @@ pub struct McState {
     pub sketches: Vec<Vec<crate::stats::Quantiles>>,
 }
 
+/// `a`'s and `b`'s worker sketches folded into one set (none when neither has any).
+/// Sketch merges are exact integer sums, so where the folding happens changes no result.
+fn fold_sketches(
+    a: Vec<Vec<crate::stats::Quantiles>>,
+    b: Vec<Vec<crate::stats::Quantiles>>,
+) -> Vec<Vec<crate::stats::Quantiles>> {
+    let mut sets = a.into_iter().chain(b).filter(|s| !s.is_empty());
+    let Some(mut first) = sets.next() else {
+        return Vec::new();
+    };
+    for set in sets {
+        first.iter_mut().zip(&set).for_each(|(x, y)| x.merge(y));
+    }
+    vec![first]
+}
+
 impl McState {
     /// Append the state of the blocks right after this one's.
     pub fn append(&mut self, later: McState) -> std::result::Result<(), String> {
@@ -246,7 +247,7 @@ impl McState {
             ));
         }
         self.tree.append(later.tree)?;
-        self.sketches.extend(later.sketches);
+        self.sketches = fold_sketches(std::mem::take(&mut self.sketches), later.sketches);
         self.blocks.end = later.blocks.end;
         Ok(())
     }
@@ -371,7 +372,7 @@ impl<'a> Run<'a> {
     /// The blocks this run computes: its shard's, or all.
     fn block_range(&self) -> std::ops::Range<u64> {
         let all = self.all_blocks();
-        self.settings.shard.map_or(0..all, |s| s.blocks(all))
+        self.settings.shard.map_or(0..all, |s| s.part(all))
     }
 
     /// Run this run's blocks and return their state.
@@ -384,11 +385,13 @@ impl<'a> Run<'a> {
             blocks,
             exact_limit: self.limit,
             tree,
+            // One set of sketches, whatever the thread count: a shard's state is then the
+            // same size on any number of threads, and a merge decodes and keeps one set per
+            // shard at most.
             sketches: done
                 .into_iter()
-                .map(|w| w.sketches)
-                .filter(|s| !s.is_empty())
-                .collect(),
+                .map(|w| vec![w.sketches])
+                .fold(Vec::new(), fold_sketches),
         })
     }
 

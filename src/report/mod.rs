@@ -28,10 +28,14 @@ pub mod page;
 pub mod region_figures;
 pub mod sensitivity;
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::plots::PlotFormat;
-use crate::run::pipeline::{Exported, Exporter, Exporters, Outcome, OutputFile};
+use crate::run::pipeline::{
+    Exported, Exporter, Exporters, Outcome, OutputFile, StreamExporter, Streamed,
+};
 use figures::Figure;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// A serialiser of one file, `name`, from the outcome; `None` when the outcome has nothing
@@ -157,36 +161,41 @@ impl Exporter for Manifest {
 /// tables (`merge` writes those, from every shard's state).
 pub fn shard_exporters() -> Exporters {
     Exporters {
-        files: vec![
-            Box::new(ShardState),
-            file("draws.csv", |o| {
-                let first = crate::run::pipeline::draw_range(o).start;
-                o.shard_draws
-                    .as_ref()
-                    .map(|s| draws::draws_csv(&o.scenario, s, first))
-                    .transpose()
-            }),
-        ],
-        stream: vec![Box::new(draws_parquet::DrawsParquet)],
+        files: vec![file("draws.csv", |o| {
+            let first = crate::run::pipeline::draw_range(o).start;
+            o.shard_draws
+                .as_ref()
+                .map(|s| draws::draws_csv(&o.scenario, s, first))
+                .transpose()
+        })],
+        stream: vec![Box::new(ShardState), Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(None))],
     }
 }
 
+/// The shard's state file, streamed into the staging folder.
 struct ShardState;
 
-impl Exporter for ShardState {
-    fn export(&self, out: &Outcome) -> Result<Exported> {
+impl StreamExporter for ShardState {
+    fn write(&self, out: &Outcome, dir: &Path, _cancel: &Cancel) -> Result<Streamed> {
         let Some((header, body)) = &out.state else {
             return Err(Error::Runtime(
                 "the shard computed no state to write".into(),
             ));
         };
-        let bytes = crate::run::shards::encode(header, body)?;
-        Ok(vec![OutputFile::new(
-            crate::run::shards::file_name(header.shard),
-            bytes,
-        )]
-        .into())
+        let name = crate::run::shards::file_name(header.shard);
+        let path = dir.join(&name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::Io {
+                path: parent.to_path_buf(),
+                source: e,
+            })?;
+        }
+        crate::run::shards::write(&path, header, body)?;
+        Ok(Streamed {
+            names: vec![name],
+            warnings: Vec::new(),
+        })
     }
 }
 

@@ -541,7 +541,7 @@ fn sensitivity(out: &mut Outcome, s: &SensitivitySettings, shards: Shards) -> Re
             let ev = evaluate_shard(scn, s, shard.k, shard.n)?;
             let spec = JobSpec::Sensitivity {
                 formula: s.formula.clone(),
-                method: s.method.name().to_string(),
+                method: s.method,
                 regions: s.regions.clone(),
             };
             let header = header(scn, s.seed, s.samples as u64, shard, spec);

@@ -25,11 +25,12 @@ use crate::model::SourceFile;
 use crate::montecarlo::{McState, Shard};
 use crate::sensitivity::analysis::Evaluations;
 use serde::{Deserialize, Serialize};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"ECOSTATE";
 /// Bumped whenever the layout or any serialised type changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes of the checksum that ends the file.
 const CHECKSUM: u64 = 4;
 /// The folder of an output directory that holds its shard state.
@@ -61,7 +62,7 @@ pub enum JobSpec {
     },
     Sensitivity {
         formula: String,
-        method: String,
+        method: crate::sensitivity::analysis::Method,
         regions: Vec<String>,
     },
 }
@@ -92,23 +93,75 @@ fn encode_err(e: postcard::Error) -> Error {
     Error::Runtime(format!("cannot serialise the shard state: {e}"))
 }
 
-/// The bytes of a state file, serialised straight into one buffer (a shard's state is
-/// megabytes: building the parts apart and joining them copied it three times).
-pub fn encode(header: &Header, body: &Body) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(1 << 20);
-    out.extend(MAGIC);
-    out.extend(FORMAT_VERSION.to_le_bytes());
-    // The body length and the header length, filled in once known.
-    out.extend([0u8; 16]);
-    let mut out = postcard::to_extend(header, out).map_err(encode_err)?;
-    let header_len = (out.len() - 28) as u64;
-    out[20..28].copy_from_slice(&header_len.to_le_bytes());
-    let mut out = postcard::to_extend(body, out).map_err(encode_err)?;
-    let body_len = (out.len() - 20) as u64;
-    out[12..20].copy_from_slice(&body_len.to_le_bytes());
-    let crc = crc32fast::hash(&out[20..]);
-    out.extend(crc.to_le_bytes());
+/// A writer that counts and checksums what passes through it.
+struct Tally<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<W: Write> Write for Tally<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Serialise a state file into `out`, streaming: a shard's state is megabytes, and building
+/// it in memory first cost a copy and the page faults of a buffer as large. The body
+/// length, known only at the end, is written into its place afterwards.
+pub fn encode_into<W: Write + Seek>(out: W, header: &Header, body: &Body) -> Result<W> {
+    let io = |e: std::io::Error| Error::Runtime(format!("cannot write the shard state: {e}"));
+    let mut out = out;
+    out.write_all(MAGIC).map_err(io)?;
+    out.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(io)?;
+    out.write_all(&[0u8; 8]).map_err(io)?;
+    let head = postcard::to_stdvec(header).map_err(encode_err)?;
+    // The buffer sits above the checksum, so the CRC runs over whole buffers, not over
+    // postcard's many small writes.
+    let mut w = std::io::BufWriter::with_capacity(
+        1 << 16,
+        Tally {
+            inner: out,
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+        },
+    );
+    w.write_all(&(head.len() as u64).to_le_bytes())
+        .map_err(io)?;
+    w.write_all(&head).map_err(io)?;
+    postcard::to_io(body, &mut w).map_err(encode_err)?;
+    let Tally {
+        inner: mut out,
+        crc,
+        len,
+    } = w.into_inner().map_err(|e| io(e.into_error()))?;
+    out.write_all(&crc.finalize().to_le_bytes()).map_err(io)?;
+    out.seek(SeekFrom::Start(12)).map_err(io)?;
+    out.write_all(&len.to_le_bytes()).map_err(io)?;
+    out.seek(SeekFrom::End(0)).map_err(io)?;
     Ok(out)
+}
+
+/// The bytes of a state file.
+pub fn encode(header: &Header, body: &Body) -> Result<Vec<u8>> {
+    Ok(encode_into(std::io::Cursor::new(Vec::new()), header, body)?.into_inner())
+}
+
+/// Write a state file at `path`.
+pub fn write(path: &Path, header: &Header, body: &Body) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let file = std::fs::File::create(path).map_err(io)?;
+    encode_into(file, header, body)?;
+    Ok(())
 }
 
 fn bad(path: &Path, msg: impl Into<String>) -> Error {
@@ -137,7 +190,18 @@ pub struct StateFile {
 impl StateFile {
     /// Read `path` and check its magic, version, length and checksum, then its header.
     pub fn read(path: &Path) -> Result<StateFile> {
-        let bytes = std::fs::read(path).map_err(|e| bad(path, format!("cannot be read: {e}")))?;
+        Self::read_into(path, Vec::new())
+    }
+
+    /// [`read`](Self::read), reusing `buf`'s memory for the file's bytes (a merge reads
+    /// its shards one at a time into one buffer).
+    fn read_into(path: &Path, mut buf: Vec<u8>) -> Result<StateFile> {
+        use std::io::Read;
+        buf.clear();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut buf))
+            .map_err(|e| bad(path, format!("cannot be read: {e}")))?;
+        let bytes = buf;
         if bytes.len() < 20 || &bytes[..8] != MAGIC {
             return Err(bad(path, "is not an ecocomp shard state file"));
         }
@@ -184,6 +248,13 @@ impl StateFile {
             bytes,
             checksum,
         })
+    }
+
+    /// The file without its bytes (its body can no longer be read), and the bytes.
+    fn take_bytes(mut self) -> (StateFile, Vec<u8>) {
+        let bytes = std::mem::take(&mut self.bytes);
+        self.body = 0..0;
+        (self, bytes)
     }
 
     /// The body, deserialised.
@@ -251,10 +322,16 @@ pub fn state_files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// in shard order. Every check runs before any state is combined, and a failure names the
 /// file at fault.
 pub fn merge(files: &[PathBuf]) -> Result<Merged> {
-    let mut states: Vec<StateFile> = files
-        .iter()
-        .map(|f| StateFile::read(f))
-        .collect::<Result<_>>()?;
+    // Every file is read and checked here, and read again in `combine`, one at a time
+    // into one buffer: a merge's memory does not grow with the number of shards.
+    let mut buf = Vec::new();
+    let mut states = Vec::with_capacity(files.len());
+    for f in files {
+        let s = StateFile::read_into(f, buf)?;
+        let (s, bytes) = s.take_bytes();
+        buf = bytes;
+        states.push(s);
+    }
     let Some(first) = states.first() else {
         return Err(Error::invalid(vec![Problem::new(
             "merge",
@@ -360,8 +437,17 @@ fn check_same(reference: &Header, ref_path: &Path, s: &StateFile) -> Result<()> 
 fn combine(reference: Header, states: Vec<StateFile>) -> Result<Merged> {
     let mut merged: Option<(Vec<SourceFile>, Payload)> = None;
     let mut shards = Vec::with_capacity(states.len());
+    let mut buf = Vec::new();
     for s in &states {
-        let body = s.body()?;
+        let again = StateFile::read_into(&s.path, buf)?;
+        if again.checksum != s.checksum {
+            return Err(bad(
+                &s.path,
+                "changed while the merge was reading it: merge again once the shards are finished",
+            ));
+        }
+        let body = again.body()?;
+        buf = again.take_bytes().1;
         shards.push(ShardRecord {
             k: s.header.shard.k,
             file: s.path.clone(),

@@ -40,7 +40,7 @@ pub const SOBOL_CONFIDENCE: f64 = 0.9;
 pub const MORRIS_LEVELS: usize = 4;
 
 /// Sensitivity method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Method {
     /// Morris elementary effects (μ*, σ); `samples` is the number of trajectories.
     Morris,
@@ -218,8 +218,8 @@ pub fn evaluate_shard(
         let points = design(&setup.inputs, s)?;
         let dims = setup.inputs.len();
         let total = points.len() / dims.max(1);
-        let at = |j: u64| (u128::from(j) * total as u128 / u128::from(n.max(1))) as usize;
-        let rows = at(k)..at(k + 1);
+        let part = crate::model::Shard { k, n }.part(total as u64);
+        let rows = part.start as usize..part.end as usize;
         if rows.is_empty() {
             return Ok(Evaluations {
                 points: total,

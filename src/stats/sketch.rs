@@ -206,9 +206,23 @@ impl Store {
     }
 
     fn merge(&mut self, other: &Store) {
+        let n = other.counts.len();
+        if n == 0 {
+            return;
+        }
+        let hi = other.offset + n as i32 - 1;
+        if self.cover(other.offset, hi) {
+            // Nothing collapses: the counts add bucket to bucket.
+            let at = (other.offset - self.offset) as usize;
+            let mut added = 0;
+            for (slot, &c) in self.counts[at..at + n].iter_mut().zip(&other.counts) {
+                added += bump(slot, u64::from(c));
+            }
+            self.total += added;
+            return;
+        }
         // The top bucket first, so that the range is widened once rather than bucket by
         // bucket (the final state depends only on the counts, not on their order).
-        let n = other.counts.len();
         for k in (n.saturating_sub(1)..n).chain(0..n.saturating_sub(1)) {
             self.add(other.offset + k as i32, u64::from(other.counts[k]));
         }
