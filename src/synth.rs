@@ -372,6 +372,7 @@ pub fn synth_noise() -> Vec<crate::model::NoiseSpec> {
         rho,
         min,
         max,
+        ar1: 0.0,
     };
     vec![
         spec(

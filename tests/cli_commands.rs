@@ -206,3 +206,44 @@ fn save_draws_matches_the_summary_and_refuses_large_runs() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--save-draws is for small runs"));
     assert!(!big.exists());
 }
+
+/// The shipped 2021–2025 path is checked in full by `validate` (years, budget growth,
+/// trends, AR(1), the phased-in red-line share), and `run` refuses it rather than run its
+/// first year as if it were the path, leaving an earlier output alone.
+#[test]
+fn path_scenario_validates_and_run_refuses_it() {
+    let scn = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/path_2021_2025.toml");
+    let out = ecocomp().arg("validate").arg(&scn).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("path: 5 years (2021–2025)")
+            && text.contains("1 per-year formula parameters"),
+        "{text}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("o");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("manifest.json"), "{}").unwrap();
+    let out = ecocomp()
+        .args(["run", "--quiet", "--force"])
+        .arg(&scn)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("path_2021_2025.toml") && err.contains("does not yet compute"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("manifest.json")).unwrap(),
+        "{}"
+    );
+}

@@ -172,6 +172,7 @@ fn write_synthetic_scenario_for_timing() {
             rho: 0.5,
             min: f64::NEG_INFINITY,
             max: f64::INFINITY,
+            ar1: 0.0,
         },
         NoiseSpec {
             column: Column::EqiChange,
@@ -181,6 +182,7 @@ fn write_synthetic_scenario_for_timing() {
             rho: 0.3,
             min: f64::NEG_INFINITY,
             max: f64::INFINITY,
+            ar1: 0.0,
         },
     ];
     let toml = scenario_toml(&ScenarioFile {

@@ -143,6 +143,19 @@ pub fn validate(path: &Path, list: bool) -> anyhow::Result<()> {
         scn.agreements.len(),
         outcome.warnings.len()
     );
+    if let Some(p) = &scn.policy_path {
+        let (first, last) = (p.years.first(), p.years.last());
+        outln!(
+            "  path: {} years ({}–{}), {} trends, {} per-year formula parameters, quality response {}",
+            p.len(),
+            first.copied().unwrap_or_default(),
+            last.copied().unwrap_or_default(),
+            p.trends.len(),
+            p.schedule.len(),
+            p.kappa
+                .map_or("off".to_string(), |k| format!("on (κ = {k})"))
+        );
+    }
     Ok(())
 }
 

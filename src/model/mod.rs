@@ -13,6 +13,7 @@ pub mod formula;
 pub mod formula_param;
 pub mod gb3838;
 pub mod param;
+pub mod path;
 pub mod region;
 pub mod scenario;
 pub mod shard;

@@ -16,6 +16,8 @@ pub enum RawParam {
     Int(i64),
     Float(f64),
     Dist(BTreeMap<String, toml::Value>),
+    /// One parameter per year of a multi-year path (docs/model.md §5).
+    List(Vec<RawParam>),
 }
 
 impl From<f64> for RawParam {
@@ -146,6 +148,14 @@ impl Uncertain {
             RawParam::Int(i) => finite_fixed(*i as f64),
             RawParam::Float(f) => finite_fixed(*f),
             RawParam::Dist(table) => from_table(table),
+            RawParam::List(items) => Err(ParamError {
+                key: String::new(),
+                value: format!("a list of {}", items.len()),
+                message: "one value per year is allowed only for a formula parameter of a \
+                          scenario with a [path] table; elsewhere give a number or a \
+                          distribution table"
+                    .into(),
+            }),
         }
     }
 }

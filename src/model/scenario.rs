@@ -43,6 +43,9 @@ pub struct NoiseSpec {
     pub rho: f64,
     pub min: f64,
     pub max: f64,
+    /// AR(1) coefficient of the shocks from one year of a path to the next, in (−1, 1);
+    /// 0 (independent years) by default and without `[path]`.
+    pub ar1: f64,
 }
 
 /// `[montecarlo]` settings; command-line flags override them.
@@ -84,6 +87,8 @@ pub struct Scenario {
     pub montecarlo: MonteCarloSettings,
     /// `[calibrate]`, the defaults of `ecocomp calibrate`.
     pub calibrate: CalibrateSpec,
+    /// `[path]`: the years of a multi-year run (docs/model.md §5); `None` for one year.
+    pub policy_path: Option<super::path::Path>,
     pub warnings: Vec<String>,
     /// Every file the scenario was built from, the scenario file first, so that a shard's
     /// state can rebuild exactly this scenario wherever it is merged.

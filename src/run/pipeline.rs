@@ -306,6 +306,15 @@ pub fn execute(
         }
         Job::Validate | Job::Sensitivity(_) | Job::Calibrate(_) => (scenario, 0),
     };
+    if let (Some(p), false) = (&scenario.policy_path, matches!(job, Job::Validate)) {
+        // Running year 1 alone would look like an answer for the whole path: refuse.
+        return Err(Error::invalid(vec![Problem::new(
+            &scenario.path,
+            "path",
+            format!("{} years", p.len()),
+            "this version of ecocomp checks [path] (`ecocomp validate`) but does not yet compute multi-year paths; remove [path] to run the first year alone",
+        )]));
+    }
     if !matches!(shards, Shards::Whole) && !matches!(job, Job::Run(_) | Job::Sensitivity(_)) {
         return Err(usage(
             "--shard",

@@ -38,8 +38,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
-    One(T),
+    // A list first: a parameter can itself be a list (per-year values of a path), and a
+    // list here means one value per period.
     Many(Vec<T>),
+    One(T),
 }
 
 /// A per-period amount: one parameter for the whole round, or one per period.

@@ -3,6 +3,7 @@
 use super::source_map::SourceMap;
 use crate::error::Problem;
 use crate::model::param::{RawParam, Uncertain};
+use crate::model::path::Scheduled;
 use std::path::{Path, PathBuf};
 
 /// Collects [`Problem`]s for one TOML file. Validation code calls [`Ctx::problem`] for
@@ -12,6 +13,11 @@ pub struct Ctx<'s> {
     map: SourceMap<'s>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<String>,
+    /// The years of `[path]` (empty without one): a formula parameter may then be a list
+    /// with one value per year.
+    pub years: Vec<i64>,
+    /// The formula parameters given one value per year, as they are found.
+    pub schedule: Vec<Scheduled>,
 }
 
 impl<'s> Ctx<'s> {
@@ -21,6 +27,8 @@ impl<'s> Ctx<'s> {
             map: SourceMap::new(source),
             problems: Vec::new(),
             warnings: Vec::new(),
+            years: Vec::new(),
+            schedule: Vec::new(),
         }
     }
 
@@ -106,6 +114,16 @@ impl<'s> Ctx<'s> {
             return None;
         }
         Some((u.central(), u))
+    }
+
+    /// The years of `[path]` as people write them: `2021–2025`, or the list when the
+    /// years skip.
+    pub fn years_shown(&self) -> String {
+        let y = &self.years;
+        match (y.first(), y.last()) {
+            (Some(a), Some(b)) if (b - a) as usize + 1 == y.len() => format!("{a}–{b}"),
+            _ => format!("{y:?}"),
+        }
     }
 
     /// True when no problem has been recorded.

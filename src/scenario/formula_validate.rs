@@ -12,6 +12,7 @@ use crate::model::Agreement;
 use crate::model::UncertainParam;
 use crate::model::formula_param::{FormulaParam, Target};
 use crate::model::param::RawParam;
+use crate::model::path::Scheduled;
 use crate::model::region::{RegionData, RegionMeta};
 use crate::model::{
     Budget, Floor, Formula, GuidanceCombine, KeySubsidy, PoolSize, ProtectedAreaPool, Quality,
@@ -40,6 +41,9 @@ impl Params<'_, '_, '_> {
         param: FormulaParam,
         check: impl Fn(f64) -> Option<String>,
     ) -> Option<f64> {
+        if let RawParam::List(items) = raw {
+            return self.per_year(path, items, param, check);
+        }
         let (central, u) = self.ctx.param_in(path, raw, check)?;
         if !u.is_fixed() {
             self.uncertain.push(UncertainParam {
@@ -52,6 +56,55 @@ impl Params<'_, '_, '_> {
             });
         }
         Some(central)
+    }
+
+    /// A parameter with one value per year of `[path]`: each checked like a single
+    /// value; the formula holds year 1's central value.
+    fn per_year(
+        &mut self,
+        path: &str,
+        items: &[RawParam],
+        param: FormulaParam,
+        check: impl Fn(f64) -> Option<String>,
+    ) -> Option<f64> {
+        let years = self.ctx.years.len();
+        if years == 0 {
+            let value = format!("a list of {}", items.len());
+            self.ctx.problem(path, value, "one value per year is allowed only in a scenario with a [path] table; give a number or a distribution table");
+            return None;
+        }
+        if items.len() != years {
+            let shown = self.ctx.years_shown();
+            self.ctx.problem(
+                path,
+                format!("a list of {}", items.len()),
+                format!("a per-year list needs one value per year of [path]: {years} for {shown}"),
+            );
+            return None;
+        }
+        let mut values = Vec::with_capacity(years);
+        for (t, item) in items.iter().enumerate() {
+            if let RawParam::List(_) = item {
+                self.ctx.problem(
+                    &format!("{path}[{t}]"),
+                    "a list",
+                    "a year's value is a number or a distribution table, not a list",
+                );
+                return None;
+            }
+            let (_, u) = self.ctx.param_in(&format!("{path}[{t}]"), item, &check)?;
+            values.push(u);
+        }
+        let first = values[0].central();
+        self.ctx.schedule.push(Scheduled {
+            path: path.to_string(),
+            target: Target::Formula {
+                formula: self.formula,
+                param,
+            },
+            values,
+        });
+        Some(first)
     }
 
     fn opt(

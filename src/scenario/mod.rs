@@ -15,6 +15,7 @@ mod classified;
 pub mod ctx;
 pub mod edit;
 pub mod formula_validate;
+pub mod path_validate;
 pub mod raw;
 pub mod regions;
 pub mod source_map;
@@ -141,6 +142,9 @@ fn load_unrecorded(
 ) -> Result<Scenario> {
     let (text, raw) = parse(path, bytes)?;
     let mut ctx = Ctx::new(path, text);
+    if let Some(p) = &raw.path {
+        ctx.years = path_validate::years(p, &mut ctx);
+    }
     let meta = scenario_meta(&raw, &mut ctx);
     let mut uncertain = Vec::new();
     let montecarlo = validate::montecarlo(raw.montecarlo.as_ref(), &mut ctx);
@@ -169,6 +173,21 @@ fn load_unrecorded(
         ctx.problem("scenario", &meta.name, "the scenario has nothing to compute: add [[formula]] tables (with regions and a budget) or [[agreement]] tables");
     }
     let calibrate = validate::calibrate(raw.calibrate.as_ref(), &mut ctx);
+    let policy_path = match (&raw.path, &vertical) {
+        (Some(p), Some(v)) if !ctx.years.is_empty() => {
+            path_validate::path(p, &v.extra, v.budget.total.is_some(), &mut ctx)
+        }
+        (Some(_), None) if !raw.formula.is_empty() => None,
+        (Some(_), None) => {
+            ctx.problem(
+                "path",
+                "",
+                "a multi-year path allocates [[formula]] tables year by year, and the scenario has none",
+            );
+            None
+        }
+        _ => None,
+    };
     if !ctx.ok() {
         return Err(Error::invalid(ctx.problems));
     }
@@ -182,6 +201,7 @@ fn load_unrecorded(
         noise,
         montecarlo,
         calibrate,
+        policy_path,
         warnings: ctx.warnings,
         inputs: Default::default(),
     })

@@ -21,6 +21,39 @@ pub struct RawScenario {
     pub noise: Vec<RawNoise>,
     /// `[calibrate]`: what `ecocomp calibrate` fits by default.
     pub calibrate: Option<RawCalibrate>,
+    /// `[path]`: a multi-year run (docs/model.md §5).
+    pub path: Option<RawPath>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPath {
+    /// The years, or `start` and `end`.
+    pub years: Option<Vec<i64>>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    /// One budget total per year.
+    pub total: Option<Vec<RawParam>>,
+    /// Budget growth from the second year: one parameter, or one per step.
+    pub growth: Option<RawParam>,
+    #[serde(default)]
+    pub trend: Vec<RawTrend>,
+    pub quality_response: Option<RawQualityResponse>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrend {
+    pub column: String,
+    pub kind: String,
+    /// One parameter, or one per step.
+    pub rate: RawParam,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQualityResponse {
+    pub kappa: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,4 +328,6 @@ pub struct RawNoise {
     pub rho: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// Persistence of the shocks across the years of a path.
+    pub ar1: Option<f64>,
 }

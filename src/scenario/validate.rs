@@ -139,6 +139,24 @@ pub fn montecarlo(raw: Option<&RawMonteCarlo>, ctx: &mut Ctx) -> MonteCarloSetti
     s
 }
 
+/// A noise model's AR(1) coefficient (0 when absent), strictly inside (−1, 1).
+fn ar1(raw: Option<f64>, at: &str, ctx: &mut Ctx) -> f64 {
+    let ar1 = raw.unwrap_or(0.0);
+    if !(ar1 > -1.0 && ar1 < 1.0) {
+        ctx.problem(
+            at,
+            ar1,
+            "the AR(1) coefficient φ must lie strictly between −1 and 1 (|φ| = 1 never forgets a shock and leaves no room for new ones)",
+        );
+    } else if ar1 != 0.0 && ctx.years.len() < 2 {
+        ctx.warn(
+            at,
+            "ar1 links the shocks of successive years, so it changes nothing without a [path] of two years or more",
+        );
+    }
+    ar1
+}
+
 /// Validate `[[noise]]` models against the region columns.
 pub fn noise(
     raw: &[RawNoise],
@@ -218,6 +236,7 @@ pub fn noise(
                 format!("truncation window is empty (min = {min})"),
             );
         }
+        let ar1 = ar1(r.ar1, &at("ar1"), ctx);
         if let (Some(column), true) = (column, ctx.problems.len() == before) {
             out.push(NoiseSpec {
                 column,
@@ -227,6 +246,7 @@ pub fn noise(
                 rho,
                 min,
                 max,
+                ar1,
             });
         }
     }

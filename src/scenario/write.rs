@@ -142,6 +142,9 @@ fn noise(o: &mut String, n: &NoiseSpec) {
     if n.max.is_finite() {
         let _ = writeln!(o, "max = {}", f(n.max));
     }
+    if n.ar1 != 0.0 {
+        let _ = writeln!(o, "ar1 = {}", f(n.ar1));
+    }
     o.push('\n');
 }
 

@@ -8,9 +8,7 @@
 //! (lo, hi] whose ends are exact `f64`s with `hi/lo ≤ 1 + 1/k`, and is represented by
 //! `2·lo·hi/(lo + hi)`, within relative error `(hi − lo)/(hi + lo) ≤ 1/(2k + 1)` of every
 //! magnitude in it. k is the smallest power of two with `1/(2k + 1) ≤ α` (128 for
-//! α = 0.5%: 128 buckets per factor of two, about 1.8 times the buckets of the exact
-//! logarithmic mapping, whose `ln` per value dominated Monte Carlo profiles). Zeros (and
-//! |x| < [`MIN_INDEXABLE`]) are counted separately.
+//! α = 0.5%). Zeros (and |x| < [`MIN_INDEXABLE`]) are counted separately.
 //!
 //! **Error bound.** Let x₍r₎ be the r-th smallest value (0-based). The sketch returns for
 //! rank r a value x̃ with `|x̃ − x₍r₎| ≤ α·|x₍r₎|` and the same sign. The sketch quantile for
@@ -28,8 +26,7 @@
 //! number of values.
 //!
 //! **Determinism.** Counts are integers and the collapse threshold depends only on the largest
-//! index seen, so the final state is a function of the multiset of values: adding or merging
-//! in any order, with any blocking, gives identical quantiles.
+//! index seen, so the final state is a function of the multiset of values.
 
 /// Default relative accuracy α: 0.5%.
 pub const DEFAULT_ALPHA: f64 = 0.005;
@@ -207,24 +204,16 @@ impl Store {
 
     fn merge(&mut self, other: &Store) {
         let n = other.counts.len();
-        if n == 0 {
-            return;
-        }
-        let hi = other.offset + n as i32 - 1;
-        if self.cover(other.offset, hi) {
+        if n > 0 && self.cover(other.offset, other.offset + n as i32 - 1) {
             // Nothing collapses: the counts add bucket to bucket.
             let at = (other.offset - self.offset) as usize;
-            let mut added = 0;
-            for (slot, &c) in self.counts[at..at + n].iter_mut().zip(&other.counts) {
-                added += bump(slot, u64::from(c));
-            }
-            self.total += added;
+            let slots = self.counts[at..at + n].iter_mut().zip(&other.counts);
+            self.total += slots.map(|(s, &c)| bump(s, u64::from(c))).sum::<u64>();
             return;
         }
-        // The top bucket first, so that the range is widened once rather than bucket by
-        // bucket (the final state depends only on the counts, not on their order).
-        for k in (n.saturating_sub(1)..n).chain(0..n.saturating_sub(1)) {
-            self.add(other.offset + k as i32, u64::from(other.counts[k]));
+        // The range collapses (rare): add bucket by bucket, which gives the same state.
+        for (k, &c) in other.counts.iter().enumerate() {
+            self.add(other.offset + k as i32, u64::from(c));
         }
     }
 
