@@ -208,10 +208,11 @@ fn save_draws_matches_the_summary_and_refuses_large_runs() {
 }
 
 /// The shipped 2021–2025 path is checked in full by `validate` (years, budget growth,
-/// trends, AR(1), the phased-in red-line share), and `run` refuses it rather than run its
-/// first year as if it were the path, leaving an earlier output alone.
+/// trends, AR(1), the phased-in red-line share), and `compare`, which does not handle
+/// paths yet, refuses it rather than compare its first year as if it were the path,
+/// leaving an earlier output alone.
 #[test]
-fn path_scenario_validates_and_run_refuses_it() {
+fn path_scenario_validates_and_compare_refuses_it() {
     let scn = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/path_2021_2025.toml");
     let out = ecocomp().arg("validate").arg(&scn).output().unwrap();
     assert!(
@@ -230,7 +231,7 @@ fn path_scenario_validates_and_run_refuses_it() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("manifest.json"), "{}").unwrap();
     let out = ecocomp()
-        .args(["run", "--quiet", "--force"])
+        .args(["compare"])
         .arg(&scn)
         .arg("--out")
         .arg(&dir)
@@ -239,7 +240,7 @@ fn path_scenario_validates_and_run_refuses_it() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("path_2021_2025.toml") && err.contains("does not yet compute"),
+        err.contains("path_2021_2025.toml") && err.contains("only `run` and `validate`"),
         "{err}"
     );
     assert_eq!(

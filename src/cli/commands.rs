@@ -93,7 +93,7 @@ pub fn run(args: RunArgs, argv: &[String]) -> anyhow::Result<()> {
         force: args.force,
     });
     let plots = (!args.no_plots).then(|| args.plot_format.into());
-    let exporters = report::run_exporters(plots);
+    let exporters = report::exporters_for(&scn, plots);
     let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, !args.quiet, Shards::Whole)?;
     if !args.quiet {
         print_run_tables(&outcome, (!args.all).then_some(args.top));

@@ -132,7 +132,7 @@ pub fn merge(args: MergeArgs, argv: &[String]) -> anyhow::Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let n = merged.shards.len();
-    let (job, exporters, suffix) = job_of(&merged, threads, &args);
+    let (job, exporters, suffix) = job_of(&scn, &merged, threads, &args);
     let out = default_out(&scn, &args.out, suffix);
     let (outcome, dir) = execute_job(
         scn,
@@ -154,6 +154,7 @@ pub fn merge(args: MergeArgs, argv: &[String]) -> anyhow::Result<()> {
 
 /// The job the shards ran, and its exporters and default output suffix.
 fn job_of(
+    scn: &ecocomp::model::Scenario,
     m: &Merged,
     threads: usize,
     args: &MergeArgs,
@@ -178,7 +179,7 @@ fn job_of(
                 force: true,
             });
             let plots = (!args.no_plots).then(|| args.plot_format.into());
-            (job, report::run_exporters(plots), "")
+            (job, report::exporters_for(scn, plots), "")
         }
         JobSpec::Sensitivity {
             formula,

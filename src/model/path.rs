@@ -40,27 +40,12 @@ impl Steps {
     }
 }
 
-/// A region column the path moves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrendColumn {
-    Known(Column),
-    /// A column of `[regions] extra`.
-    Extra(String),
-}
-
-impl TrendColumn {
-    pub fn name(&self) -> &str {
-        match self {
-            TrendColumn::Known(c) => c.name(),
-            TrendColumn::Extra(s) => s,
-        }
-    }
-}
-
 /// `[[path.trend]]`: a column's year-on-year change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trend {
-    pub column: TrendColumn,
+    /// A standard numeric column (extra columns are read into the formulas when the
+    /// scenario is loaded, so they cannot move).
+    pub column: Column,
     /// `value_t = value_{t−1}·(1 + rate)` when true, else `value_{t−1} + rate`.
     pub multiplicative: bool,
     pub rate: Steps,

@@ -242,6 +242,12 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// The amounts of the last draw, `formula * n + region`.
+    pub fn last_draw(&self) -> &[f64] {
+        let k = self.kernels.len() * self.data.n;
+        &self.block.rows[self.block.filled.saturating_sub(k)..self.block.filled]
+    }
+
     /// Allocate formula `f` of draw `d` with the general allocator, into `allocs[f]`
     /// (with provincial methods, its `x` is what each region finally receives).
     fn allocate(&mut self, f: usize, d: u64, meta: &RegionMeta) -> Result<()> {
@@ -369,7 +375,7 @@ impl<'a> VerticalModel<'a> {
     }
 
     /// Sample draw `d`'s shared inputs (budget, region noise) into the worker.
-    fn sample_shared(&self, seed: u64, d: u64, w: &mut Worker) {
+    pub(super) fn sample_shared(&self, seed: u64, d: u64, w: &mut Worker) {
         let mut rng: Rng = stream(seed, d, SUB_SHARED);
         if let Some(u) = self.budget_total {
             w.budget.total = Some(u.dist.sample(&mut rng));
@@ -429,13 +435,28 @@ impl<'a> VerticalModel<'a> {
     /// and summarised by [`finish_block`](Self::finish_block) (here already when the
     /// buffer holds [`MAX_BUFFERED`] draws, which the engine's summaries never reach).
     pub fn draw(&self, seed: u64, d: u64, w: &mut Worker, acc: &mut VerticalAcc) -> Result<()> {
+        self.sample_shared(seed, d, w);
+        self.draw_sampled(seed, d, w, acc, None)
+    }
+
+    /// [`draw`](Self::draw) on shared inputs already sampled into `w` (a later year of a
+    /// path), with each formula's prior allocation from `priors` (`formula * n + region`)
+    /// when given; `full` when the year changed more than the priors of what the kernels
+    /// precompute (else only their floors and caps are recomputed).
+    pub fn draw_sampled(
+        &self,
+        seed: u64,
+        d: u64,
+        w: &mut Worker,
+        acc: &mut VerticalAcc,
+        priors: Option<(&[f64], bool)>,
+    ) -> Result<()> {
         let n = self.v.regions.data.n;
         let nf = w.kernels.len();
         let k = n * nf;
         if k > 0 && w.block.filled / k >= MAX_BUFFERED {
             self.finish_block(w, acc);
         }
-        self.sample_shared(seed, d, w);
         // The row is overwritten by the kernels: the buffer grows on the first block only.
         let row0 = w.block.filled;
         if w.block.rows.len() < row0 + k {
@@ -445,9 +466,7 @@ impl<'a> VerticalModel<'a> {
         self_sufficiency_into(&w.data, &mut w.ratio);
         w.shared.begin_draw();
         for f in 0..nf {
-            if self.sample_formula(seed, d, f, w) || self.refresh_all {
-                w.kernels[f].refresh(&w.formulas[f], &w.data, &w.budget);
-            }
+            self.prepare_formula(seed, d, f, w, priors);
             let x = &mut w.block.rows[row0 + f * n..row0 + (f + 1) * n];
             w.kernels[f]
                 .run_shared(
@@ -517,6 +536,36 @@ impl<'a> VerticalModel<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Sample formula `f`'s parameters of draw `d` and bring its kernel up to date, with
+    /// its own prior allocation on a later year of a path (see [`draw_sampled`]
+    /// (Self::draw_sampled)).
+    fn prepare_formula(
+        &self,
+        seed: u64,
+        d: u64,
+        f: usize,
+        w: &mut Worker,
+        priors: Option<(&[f64], bool)>,
+    ) {
+        let n = self.v.regions.data.n;
+        let mut refresh = self.sample_formula(seed, d, f, w) || self.refresh_all;
+        if let Some((p, full)) = priors {
+            // Each formula's own history: its floors and caps follow its own amounts.
+            if let Some(p) = p.get(f * n..(f + 1) * n) {
+                w.data
+                    .col_mut(crate::model::region::Column::PriorAllocation)
+                    .copy_from_slice(p);
+            }
+            refresh |= full;
+            if !refresh {
+                w.kernels[f].refresh_floors(&w.data);
+            }
+        }
+        if refresh {
+            w.kernels[f].refresh(&w.formulas[f], &w.data, &w.budget);
+        }
     }
 
     /// Group totals and the kept draws of the chosen regions, from the draw's amounts in

@@ -12,6 +12,7 @@
 //! and at most [`WAVE_BLOCKS`] block accumulators exist at a time.
 
 pub mod allocations;
+pub mod path;
 pub mod saved;
 mod schedule;
 pub mod settlements;
@@ -102,6 +103,9 @@ pub struct McResults {
     pub draws: u64,
     pub exact_limit: usize,
     pub vertical: Option<VerticalAcc>,
+    /// On a multi-year path, the vertical accumulators of years 2, 3, … (`vertical` is
+    /// year 1's); empty otherwise.
+    pub path: Vec<VerticalAcc>,
     /// One accumulator per agreement, in scenario order.
     pub agreements: Vec<AgreementAcc>,
     /// Every draw, with `save_draws`.
@@ -128,6 +132,8 @@ pub fn exact_limit(outputs: usize) -> usize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunAcc {
     pub vertical: Option<VerticalAcc>,
+    /// Years 2, 3, … of a path.
+    pub path: Vec<VerticalAcc>,
     pub agreements: Vec<AgreementAcc>,
 }
 
@@ -135,6 +141,9 @@ impl Mergeable for RunAcc {
     /// Append the accumulator of the blocks right after this one's.
     fn merge(&mut self, part: &RunAcc) {
         if let (Some(a), Some(b)) = (self.vertical.as_mut(), part.vertical.as_ref()) {
+            a.merge(b);
+        }
+        for (a, b) in self.path.iter_mut().zip(&part.path) {
             a.merge(b);
         }
         for (a, b) in self.agreements.iter_mut().zip(&part.agreements) {
@@ -294,6 +303,10 @@ struct Run<'a> {
     settings: &'a Settings,
     opts: RunOptions,
     model: Option<VerticalModel<'a>>,
+    /// The later years of a multi-year path.
+    path: Option<path::PathModel<'a>>,
+    /// Years of the path (1 without one).
+    years: usize,
     agreements: Vec<AgreementModel<'a>>,
     /// Regions and formulas of the vertical model (0 and 0 without one).
     n: usize,
@@ -330,7 +343,17 @@ impl<'a> Run<'a> {
             .vertical
             .as_ref()
             .map_or((0, 0), |v| (v.regions.data.n, v.formulas.len()));
-        let outputs = (VerticalAcc::outputs(n, nf)
+        let path = match (&scn.policy_path, &scn.vertical) {
+            (Some(p), Some(v)) if p.len() > 1 => Some(path::PathModel::new(
+                p,
+                v,
+                noise_models(&scn.noise, v),
+                scn.noise.iter().map(|s| s.ar1).collect(),
+            )),
+            _ => None,
+        };
+        let years = path.as_ref().map_or(1, |p| p.path.len());
+        let outputs = (years * VerticalAcc::outputs(n, nf)
             + scn
                 .agreements
                 .iter()
@@ -353,6 +376,8 @@ impl<'a> Run<'a> {
             settings,
             opts,
             model,
+            path,
+            years,
             agreements,
             n,
             nf,
@@ -390,7 +415,13 @@ impl<'a> Run<'a> {
             // shard at most.
             sketches: done
                 .into_iter()
-                .map(|w| vec![w.sketches])
+                .map(|(w, yw)| {
+                    let mut all = w.sketches;
+                    for y in yw.iter().flat_map(|yw| &yw.years) {
+                        all.extend_from_slice(&y.sketches);
+                    }
+                    vec![all]
+                })
                 .fold(Vec::new(), fold_sketches),
         })
     }
@@ -415,15 +446,22 @@ impl<'a> Run<'a> {
         if let Some(t) = state.tree.finish() {
             total.merge(&t);
         }
-        if let Some(total) = total.vertical.as_mut() {
-            let sketches: Vec<&[crate::stats::Quantiles]> =
-                state.sketches.iter().map(|w| &w[..]).collect();
-            pool.install(|| total.merge_sketches(&sketches));
+        // Each worker's sketches hold year 1's outputs, then year 2's, and so on.
+        let k = self.n * self.nf;
+        let years = total.vertical.iter_mut().chain(total.path.iter_mut());
+        for (t, acc) in years.enumerate() {
+            let sketches: Vec<&[crate::stats::Quantiles]> = state
+                .sketches
+                .iter()
+                .map(|w| w.get(t * k..(t + 1) * k).unwrap_or(&[]))
+                .collect();
+            pool.install(|| acc.merge_sketches(&sketches));
         }
         Ok(McResults {
             draws: self.settings.draws,
             exact_limit: self.limit,
             vertical: total.vertical,
+            path: total.path,
             agreements: total.agreements,
             saved: None,
         })
@@ -446,32 +484,53 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|a| AgreementAcc::new(a, limit))
                 .collect(),
+            path: match (&self.model, &self.path) {
+                (Some(m), Some(_)) => (1..self.years)
+                    .map(|_| VerticalAcc::new(self.n, self.nf, limit).with_extras(m, limit))
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
     /// A pool thread's worker, kept across the blocks it runs.
-    fn new_worker(&self, m: &VerticalModel) -> allocations::Worker {
+    fn new_worker(&self, m: &VerticalModel) -> ThreadWorker {
         let mut w = m.worker();
-        if self.sketch {
-            w.keep_sketches(self.n * self.nf);
+        let sketches = self.sketch.then_some(self.n * self.nf);
+        if let Some(k) = sketches {
+            w.keep_sketches(k);
         }
-        w
+        let years = self.path.as_ref().map(|p| p.workers(m, sketches));
+        (w, years)
     }
 
     /// Block `b`'s draws, into one accumulator of their own.
-    fn run_block(&self, b: u64, w: Option<&mut allocations::Worker>) -> Result<RunAcc> {
+    fn run_block(&self, b: u64, w: Option<&mut ThreadWorker>) -> Result<RunAcc> {
         let settings = self.settings;
         let (block, model) = (self.block, &self.model);
         let mut acc = self.new_acc(self.block_limit);
         let (d0, d1) = (b * block, ((b + 1) * block).min(settings.draws));
-        if let (Some(m), Some(w), Some(va)) = (model, w, acc.vertical.as_mut()) {
+        let RunAcc { vertical, path, .. } = &mut acc;
+        if let (Some(m), Some((w, yw)), Some(va)) = (model, w, vertical.as_mut()) {
+            let finish = |w: &mut allocations::Worker,
+                          yw: &mut Option<path::YearWorkers>,
+                          va: &mut VerticalAcc,
+                          path: &mut [VerticalAcc]| {
+                m.finish_block(w, va);
+                for (y, a) in yw.iter_mut().flat_map(|yw| &mut yw.years).zip(path) {
+                    m.finish_block(y, a);
+                }
+            };
             for d in d0..d1 {
                 m.draw(settings.seed, d, w, va)?;
+                if let (Some(p), Some(yw)) = (&self.path, yw.as_mut()) {
+                    p.draw_rest(m, settings.seed, d, w, yw, path)?;
+                }
                 if (d - d0 + 1) % SUMMARY_DRAWS == 0 {
-                    m.finish_block(w, va);
+                    finish(w, yw, va, path);
                 }
             }
-            m.finish_block(w, va);
+            finish(w, yw, va, path);
         }
         for (m, aa) in self.agreements.iter().zip(acc.agreements.iter_mut()) {
             let mut w = m.worker();
@@ -496,7 +555,7 @@ impl<'a> Run<'a> {
         pool: &rayon::ThreadPool,
         range: std::ops::Range<u64>,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<(BlockTree<RunAcc>, Vec<allocations::Worker>)> {
+    ) -> Result<(BlockTree<RunAcc>, Vec<ThreadWorker>)> {
         let settings = self.settings;
         let block = self.block;
         let total = std::sync::Mutex::new(BlockTree::default());
@@ -506,7 +565,7 @@ impl<'a> Run<'a> {
             self.window,
             settings.cancel.clone(),
         );
-        let done: Vec<Option<allocations::Worker>> = std::thread::scope(|s| {
+        let done: Vec<Option<ThreadWorker>> = std::thread::scope(|s| {
             let workers = s.spawn(|| {
                 let done = pool.broadcast(|_| {
                     let mut w = self.model.as_ref().map(|m| self.new_worker(m));
@@ -547,6 +606,9 @@ impl<'a> Run<'a> {
         Ok((total, done.into_iter().flatten().collect()))
     }
 }
+
+/// A pool thread's worker, and its workers for the later years of a path.
+type ThreadWorker = (allocations::Worker, Option<path::YearWorkers>);
 
 /// Build the sampling noise models from validated specs (per-region σ from `sigma_*`).
 pub fn noise_models(

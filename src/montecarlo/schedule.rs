@@ -141,6 +141,7 @@ mod tests {
     fn empty() -> RunAcc {
         RunAcc {
             vertical: None,
+            path: Vec::new(),
             agreements: Vec::new(),
         }
     }

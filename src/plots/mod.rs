@@ -17,6 +17,7 @@ mod classes;
 mod distribution;
 mod diverging;
 mod dumbbell;
+mod fan;
 mod frame;
 mod interval;
 mod lorenz;
@@ -37,6 +38,7 @@ pub use classes::{CLASS_NAMES, ClassChart, ClassSeries};
 pub use distribution::{HistogramChart, MarkKind, RefLine, Sample, SampleMark};
 pub use diverging::{Change, DivergingChart};
 pub use dumbbell::{DumbbellChart, Ranged};
+pub use fan::{FanChart, FanPanel, FanSeries};
 pub use frame::{DEFAULT_SIZE, PALETTE};
 pub use interval::{BoxStats, IntervalChart, IntervalSeries, Orientation};
 pub use lorenz::{LorenzChart, LorenzSeries, gini, lorenz_points};
@@ -117,6 +119,7 @@ pub enum Chart {
     Scatter(ScatterChart),
     /// China's provinces as a tile grid, coloured on a diverging scale.
     TileMap(TileMapChart),
+    Fan(FanChart),
 }
 
 impl Chart {
@@ -136,6 +139,7 @@ impl Chart {
             Chart::SplitBars(c) => c.preferred_height(),
             Chart::Diverging(c) => c.preferred_height(),
             Chart::Dumbbell(c) => c.preferred_height(),
+            Chart::Fan(c) => c.preferred_height(),
         };
         (DEFAULT_SIZE.0, h)
     }
@@ -155,6 +159,7 @@ impl Chart {
             Chart::Waterfall(c) => c.draw(root),
             Chart::Scatter(c) => c.draw(root),
             Chart::TileMap(c) => c.draw(root),
+            Chart::Fan(c) => c.draw(root),
         }
     }
 }

@@ -27,6 +27,19 @@ pub(super) struct Canvas {
 }
 
 impl Canvas {
+    pub(super) fn new(format: PlotFormat) -> Self {
+        Canvas {
+            format,
+            figures: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The figures drawn, and the warnings of those that could not be.
+    pub(super) fn into_parts(self) -> (Vec<Figure>, Vec<String>) {
+        (self.figures, self.warnings)
+    }
+
     pub(super) fn draw(&mut self, stem: &str, note: &str, chart: Chart) {
         let title = match &chart {
             Chart::Interval(c) => c.title.clone(),
@@ -42,6 +55,7 @@ impl Canvas {
             Chart::Waterfall(c) => c.title.clone(),
             Chart::Scatter(c) => c.title.clone(),
             Chart::TileMap(c) => c.title.clone(),
+            Chart::Fan(c) => c.title.clone(),
         };
         match plots::render(&chart, self.format) {
             Ok(rendered) => self.figures.push(Figure {

@@ -25,6 +25,7 @@ pub mod figures;
 pub mod html;
 pub mod json;
 pub mod page;
+mod path;
 pub mod region_figures;
 pub mod sensitivity;
 
@@ -208,32 +209,13 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
     Exporters {
         files: vec![
             Box::new(PlotFiles(figures.clone())),
-            file("breakdown.csv", |o| {
-                o.scenario
-                    .vertical
-                    .as_ref()
-                    .map(|_| csv::breakdown_csv(&o.scenario, &o.point))
-                    .transpose()
-            }),
+            file("breakdown.csv", breakdown),
             file("basins_breakdown.csv", |o| {
                 Ok((!o.scenario.agreements.is_empty())
                     .then(|| basins::breakdown_csv(&o.point.basins(&o.scenario))))
             }),
-            file("regions.csv", |o| {
-                o.scenario
-                    .vertical
-                    .as_ref()
-                    .map(|_| csv::regions_csv(&o.scenario, &o.point, Some(mc(o)?), o.baseline))
-                    .transpose()
-            }),
-            file("groups.csv", |o| {
-                o.point
-                    .formulas
-                    .iter()
-                    .any(|fp| !fp.groups.is_empty())
-                    .then(|| csv::groups_csv(&o.scenario, &o.point))
-                    .transpose()
-            }),
+            file("regions.csv", regions),
+            file("groups.csv", groups),
             file("basins.csv", |o| {
                 (!o.scenario.agreements.is_empty())
                     .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))
@@ -256,6 +238,104 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
         ],
         stream: vec![Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(Some(figures)))],
+    }
+}
+
+fn breakdown(o: &Outcome) -> Result<Option<Vec<u8>>> {
+    o.scenario
+        .vertical
+        .as_ref()
+        .map(|_| csv::breakdown_csv(&o.scenario, &o.point))
+        .transpose()
+}
+
+fn regions(o: &Outcome) -> Result<Option<Vec<u8>>> {
+    o.scenario
+        .vertical
+        .as_ref()
+        .map(|_| csv::regions_csv(&o.scenario, &o.point, Some(mc(o)?), o.baseline))
+        .transpose()
+}
+
+fn groups(o: &Outcome) -> Result<Option<Vec<u8>>> {
+    o.point
+        .formulas
+        .iter()
+        .any(|fp| !fp.groups.is_empty())
+        .then(|| csv::groups_csv(&o.scenario, &o.point))
+        .transpose()
+}
+
+/// Every file `ecocomp run` writes for a scenario: a multi-year path's, or one year's.
+pub fn exporters_for(scn: &crate::model::Scenario, plots: Option<PlotFormat>) -> Exporters {
+    if scn.policy_path.is_some() {
+        path_exporters(plots)
+    } else {
+        run_exporters(plots)
+    }
+}
+
+/// Every file `ecocomp run` writes for a multi-year path (docs/model.md §5).
+pub fn path_exporters(plots: Option<PlotFormat>) -> Exporters {
+    let figures = path::new_figures(plots);
+    Exporters {
+        files: vec![
+            Box::new(PathPlots(figures.clone())),
+            Box::new(path::PerYear {
+                name: "breakdown.csv",
+                bytes: breakdown,
+            }),
+            Box::new(path::PerYear {
+                name: "regions.csv",
+                bytes: regions,
+            }),
+            Box::new(path::PerYear {
+                name: "groups.csv",
+                bytes: groups,
+            }),
+            file("paths.csv", path::paths_csv),
+            Box::new(PathSummary),
+            Box::new(PathPage(figures)),
+        ],
+        stream: Vec::new(),
+        last: vec![Box::new(Manifest(None))],
+    }
+}
+
+/// `plots/*` of a path.
+struct PathPlots(Arc<path::PathFigures>);
+
+impl Exporter for PathPlots {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let (figures, warnings) = self.0.get(out)?;
+        Ok(Exported {
+            files: figure_files(figures.iter().map(|f| (f.stem.as_str(), &f.rendered))),
+            warnings: warnings.clone(),
+        })
+    }
+}
+
+/// `summary.json` of a path: its totals, then every year's single-year summary.
+struct PathSummary;
+
+impl Exporter for PathSummary {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let year = |o: &Outcome| {
+            let extra = json::mc_summary(o, mc(o)?, &out.warnings);
+            json::summary_json(o, extra)
+        };
+        Ok(vec![OutputFile::new("summary.json", path::summary(out, &year)?)].into())
+    }
+}
+
+/// `report.html` of a path.
+struct PathPage(Arc<path::PathFigures>);
+
+impl Exporter for PathPage {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let figures = &self.0.get(out)?.0;
+        let report = path::page(out, figures)?;
+        Ok(vec![OutputFile::new("report.html", html::render(&report))].into())
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod calibration;
 pub mod compare;
+pub mod path;
 pub mod pilot;
 pub mod pipeline;
 pub mod point;

@@ -184,6 +184,8 @@ pub struct Outcome {
     pub info: RunInfo,
     /// The scenario's warnings, then those of the exporters that ran so far.
     pub warnings: Vec<String>,
+    /// A multi-year path run, year by year (docs/model.md §5).
+    pub path: Option<super::path::PathRun>,
 }
 
 /// One file of the output folder: its path relative to the folder, and its bytes.
@@ -306,14 +308,8 @@ pub fn execute(
         }
         Job::Validate | Job::Sensitivity(_) | Job::Calibrate(_) => (scenario, 0),
     };
-    if let (Some(p), false) = (&scenario.policy_path, matches!(job, Job::Validate)) {
-        // Running year 1 alone would look like an answer for the whole path: refuse.
-        return Err(Error::invalid(vec![Problem::new(
-            &scenario.path,
-            "path",
-            format!("{} years", p.len()),
-            "this version of ecocomp checks [path] (`ecocomp validate`) but does not yet compute multi-year paths; remove [path] to run the first year alone",
-        )]));
+    if let Some(p) = &scenario.policy_path {
+        super::path::supported(&scenario, p, &job)?;
     }
     if !matches!(shards, Shards::Whole) && !matches!(job, Job::Run(_) | Job::Sensitivity(_)) {
         return Err(usage(
@@ -390,11 +386,17 @@ fn compute(
         state: None,
         shard_draws: None,
         info: RunInfo::default(),
+        path: None,
         scenario,
     };
     match job {
         Job::Validate => {}
-        Job::Run(r) => run_draws(&mut outcome, r, shards, dir, hooks, cancel)?,
+        Job::Run(r) => {
+            run_draws(&mut outcome, r, shards, dir, hooks, cancel)?;
+            if outcome.state.is_none() {
+                outcome.path = super::path::split(&outcome)?;
+            }
+        }
         Job::Compare(c) => {
             let settings = c.mc.settings(&outcome.scenario, baseline, cancel);
             let total = settings.draws;

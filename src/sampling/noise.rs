@@ -211,6 +211,75 @@ impl NoiseModel {
         impossible
     }
 
+    /// [`apply`](Self::apply) for a later year of a path, with shocks that persist: each
+    /// region's standardised shock `u = ρ·Z_g + √(1 − ρ²)·Z_i` becomes
+    /// `u_t = φ·u_{t−1} + √(1 − φ²)·η_t`, with `η_t` the year's fresh `ρ·Z_g + √(1 − ρ²)·Z_i`
+    /// (so `u_t` is still standard normal, group-correlated as before, and correlated φ with
+    /// last year's). `prev` holds `u_{t−1}` and receives `u_t`. The same draw order as
+    /// [`apply`](Self::apply); a truncation window redraws the year's idiosyncratic part.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_persistent(
+        &self,
+        base: &[f64],
+        group_idx: &[u32],
+        n_groups: usize,
+        rng: &mut Rng,
+        z_group: &mut Vec<f64>,
+        phi: f64,
+        prev: &mut [f64],
+        out: &mut [f64],
+    ) -> usize {
+        z_group.clear();
+        z_group.resize(n_groups, 0.0);
+        if self.rho > 0.0 {
+            for z in z_group.iter_mut() {
+                *z = std_normal(rng);
+            }
+        }
+        let c = (1.0 - phi * phi).max(0.0).sqrt();
+        let rho = self.rho;
+        let s = c * (1.0 - rho * rho).max(0.0).sqrt();
+        let n = out.len().min(base.len()).min(prev.len());
+        let (out, base) = (&mut out[..n], &base[..n]);
+        for o in out.iter_mut() {
+            *o = std_normal(rng);
+        }
+        // Everything in u_t but the idiosyncratic part of the year's innovation.
+        let fixed = |i: usize| {
+            let g = group_idx
+                .get(i)
+                .and_then(|&k| z_group.get(k as usize))
+                .map_or(0.0, |z| rho * z);
+            phi * prev[i] + c * g
+        };
+        self.transform(base, &fixed, s, out);
+        let windowed = self.min > f64::NEG_INFINITY || self.max < f64::INFINITY;
+        let impossible = if windowed {
+            self.redraw_outside(base, &fixed, s, rng, out)
+        } else {
+            0
+        };
+        self.shocks_into(base, out, &mut prev[..n]);
+        impossible
+    }
+
+    /// The standardised shocks `u` behind the values `out` drawn from `base` (0 where σ is
+    /// 0 or the value says nothing of the shock): what [`apply_persistent`]
+    /// (Self::apply_persistent) carries from one year to the next.
+    pub fn shocks_into(&self, base: &[f64], out: &[f64], u: &mut [f64]) {
+        for (i, ((u, &b), &v)) in u.iter_mut().zip(base).zip(out).enumerate() {
+            let sigma = self.sigma_at(i);
+            let e = match self.kind {
+                NoiseKind::Additive => v - b,
+                NoiseKind::Multiplicative if b != 0.0 && v / b > 0.0 => {
+                    (v / b).ln() + 0.5 * sigma * sigma
+                }
+                NoiseKind::Multiplicative => 0.0,
+            };
+            *u = if sigma > 0.0 { e / sigma } else { 0.0 };
+        }
+    }
+
     /// Region i's σ.
     #[inline(always)]
     fn sigma_at(&self, i: usize) -> f64 {

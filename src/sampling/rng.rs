@@ -23,6 +23,9 @@ pub const SUB_SHARED: u64 = 0;
 pub const SUB_FORMULA_BASE: u64 = 1 << 32;
 /// First substream for per-agreement parameters: agreement `k` uses `SUB_AGREEMENT_BASE + k`.
 pub const SUB_AGREEMENT_BASE: u64 = 2 << 32;
+/// Substreams of a multi-year path: `SUB_PATH_BASE` for what is drawn once per path (a
+/// single growth or trend rate), `SUB_PATH_BASE + t` for year t ≥ 1 (0-based) of it.
+pub const SUB_PATH_BASE: u64 = 3 << 32;
 
 /// The golden-ratio increment of SplitMix64.
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -4,7 +4,7 @@
 use super::ctx::{Ctx, check};
 use super::raw::{RawPath, RawTrend};
 use crate::model::param::RawParam;
-use crate::model::path::{BudgetPath, Path, Steps, Trend, TrendColumn};
+use crate::model::path::{BudgetPath, Path, Steps, Trend};
 use crate::model::region::Column;
 use std::collections::BTreeMap;
 
@@ -204,15 +204,21 @@ fn trend(
             );
             return None;
         }
-        Some(c) => TrendColumn::Known(c),
-        None if extra.contains_key(&raw.column) => TrendColumn::Extra(raw.column.clone()),
+        Some(c) => c,
+        None if extra.contains_key(&raw.column) => {
+            ctx.problem(
+                &at("column"),
+                &raw.column,
+                "is an extra column, which formulas read once when the scenario is loaded; a trend can move only the standard numeric columns",
+            );
+            return None;
+        }
         None => {
-            let mut names: Vec<&str> = Column::ALL
+            let names: Vec<&str> = Column::ALL
                 .iter()
                 .filter(|c| **c != Column::PriorAllocation)
                 .map(|c| c.name())
                 .collect();
-            names.extend(extra.keys().map(String::as_str));
             ctx.problem(
                 &at("column"),
                 &raw.column,
@@ -250,7 +256,7 @@ fn trend(
 #[cfg(test)]
 mod tests {
     use crate::model::formula::PoolSize;
-    use crate::model::path::{BudgetPath, Steps, TrendColumn};
+    use crate::model::path::{BudgetPath, Steps};
     use crate::model::region::Column;
 
     /// The shipped 2021–2025 path: its phased-in share is a schedule whose first value is
@@ -272,8 +278,7 @@ mod tests {
         let size = v.and_then(|f| f.redline.as_ref()).map(|r| r.size);
         assert_eq!(size, Some(PoolSize::Share(0.04)));
         assert!(matches!(p.budget, BudgetPath::Growth(Steps::Same(_))));
-        let moved: Vec<&TrendColumn> = p.trends.iter().map(|t| &t.column).collect();
-        assert_eq!(moved[0], &TrendColumn::Known(Column::StdRevenue));
+        assert_eq!(p.trends[0].column, Column::StdRevenue);
         assert!(p.trends.iter().all(|t| t.multiplicative));
         assert!(
             p.trends

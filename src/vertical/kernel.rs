@@ -166,6 +166,12 @@ impl Kernel {
             .refresh(&self.formula, data, budget, &mut self.tags);
     }
 
+    /// Recompute only the floors and caps, from `data`'s prior allocation (a later year of
+    /// a path whose other inputs the kernel already holds).
+    pub fn refresh_floors(&mut self, data: &RegionData) {
+        self.prep.floors_and_caps(&self.formula, data);
+    }
+
     /// The scale of the budget solve on `data` itself (NaN when there is none to start
     /// from: open mode, or a budget the fast path does not handle), and Σ S' there.
     fn point_scale(&self, data: &RegionData, budget: &Budget) -> (f64, f64) {

@@ -142,6 +142,28 @@ fn fill(v: &mut Vec<f64>, n: usize, f: impl FnMut(usize) -> f64) {
 }
 
 impl Prepared {
+    /// The floors and caps from the prior allocation: all that changes from one year of
+    /// a path to the next when nothing else does.
+    pub fn floors_and_caps(&mut self, f: &Formula, data: &RegionData) {
+        let n = data.n;
+        let prior = &data.col(Column::PriorAllocation)[..n];
+        let hh = &data.hold_harmless[..n];
+        let floor = f.floor.as_ref();
+        fill(&mut self.floor, n, |i| match floor {
+            Some(fl) if hh[i] => (fl.h * prior[i]).max(0.0),
+            _ => 0.0,
+        });
+        fill(&mut self.waivable, n, |i| match floor {
+            Some(fl) if hh[i] && fl.waived_on != WaivedOn::NONE => 1.0,
+            _ => 0.0,
+        });
+        self.waived_on = floor.map_or(WaivedOn::NONE, |fl| fl.waived_on);
+        fill(&mut self.cap, n, |i| match f.cap {
+            Some(g) if prior[i] > 0.0 => (1.0 + g) * prior[i],
+            _ => f64::INFINITY,
+        });
+    }
+
     /// Recompute every term from `formula`, `data` and `budget` (per draw when the
     /// formula's parameters, the budget total or a column other than [`PER_DRAW`] vary).
     pub fn refresh(
@@ -207,22 +229,7 @@ impl Prepared {
                 *r += v;
             }
         }
-        let prior = col(Column::PriorAllocation);
-        let hh = &data.hold_harmless[..n];
-        let floor = f.floor.as_ref();
-        fill(&mut self.floor, n, |i| match floor {
-            Some(fl) if hh[i] => (fl.h * prior[i]).max(0.0),
-            _ => 0.0,
-        });
-        fill(&mut self.waivable, n, |i| match floor {
-            Some(fl) if hh[i] && fl.waived_on != WaivedOn::NONE => 1.0,
-            _ => 0.0,
-        });
-        self.waived_on = floor.map_or(WaivedOn::NONE, |fl| fl.waived_on);
-        fill(&mut self.cap, n, |i| match f.cap {
-            Some(g) if prior[i] > 0.0 => (1.0 + g) * prior[i],
-            _ => f64::INFINITY,
-        });
+        self.floors_and_caps(f, data);
         let rates = super::quality::rate_table(f.quality.as_ref());
         self.rates[..7].copy_from_slice(&rates);
         self.rates[7] = 0.0;
