@@ -28,6 +28,12 @@ const SEED: u64 = 1;
 /// The scenario `ecocomp synth` writes (with `--classified` when `classified`), loaded
 /// back through the validator.
 fn synth_scenario(dir: &Path, n: usize, classified: bool) -> Scenario {
+    synth_with(dir, n, classified, "", 0.0)
+}
+
+/// [`synth_scenario`] with `extra` TOML appended and AR(1) shocks `ar1` on the quality
+/// change.
+fn synth_with(dir: &Path, n: usize, classified: bool, extra: &str, ar1: f64) -> Scenario {
     let mut regions = synth_regions(n, GROUPS, SEED);
     let mut formulas = synth_formulas(&regions.meta);
     let budget = synth_budget(&regions);
@@ -35,7 +41,8 @@ fn synth_scenario(dir: &Path, n: usize, classified: bool) -> Scenario {
         add_classified(&mut regions, SEED);
         add_classified_components(&mut formulas, &regions.meta);
     }
-    let noise = synth_noise();
+    let mut noise = synth_noise();
+    noise[0].ar1 = ar1;
     let toml = scenario_toml(&ScenarioFile {
         name: "bench",
         description: "synthetic benchmark scenario",
@@ -52,7 +59,7 @@ fn synth_scenario(dir: &Path, n: usize, classified: bool) -> Scenario {
     let csv = regions_csv(&regions, &[]).expect("synthetic regions serialise");
     std::fs::write(dir.join("bench_regions.csv"), csv).expect("write regions");
     let path = dir.join("bench.toml");
-    std::fs::write(&path, toml).expect("write scenario");
+    std::fs::write(&path, toml + extra).expect("write scenario");
     load(&path).expect("synthetic scenario is valid")
 }
 
@@ -161,9 +168,54 @@ fn bench_shards(c: &mut Criterion) {
     group.finish();
 }
 
+/// W3 (BENCHMARKS.md): W1's scenario over a five-year path (budget growth, a revenue
+/// trend with an uncertain rate, AR(1) quality shocks) at 2,000 draws on two threads,
+/// against five single-year W1 runs of 2,000 draws. The target is at most 1.2×.
+const W3_PATH: &str = "
+[path]
+start = 2021
+end = 2025
+growth = 0.05
+
+[[path.trend]]
+column = \"std_revenue\"
+kind = \"multiplicative\"
+rate = { dist = \"normal\", mean = 0.04, sd = 0.02, min = -0.5 }
+";
+
+fn bench_paths(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut group = c.benchmark_group("paths");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    let settings = Settings {
+        draws: 2_000,
+        seed: SEED,
+        threads: 2,
+        baseline: 0,
+        keep_regions: Vec::new(),
+        save_draws: false,
+        cancel: Default::default(),
+        shard: None,
+    };
+    let w1 = synth_scenario(dir.path(), W1.0, false);
+    group.bench_function("W1@2000x5/2t", |b| {
+        b.iter(|| {
+            (0..5)
+                .map(|_| run(black_box(&w1), &settings, &mut |_| {}).map(|r| r.draws))
+                .collect::<Vec<_>>()
+        })
+    });
+    let w3 = synth_with(dir.path(), W1.0, false, W3_PATH, 0.5);
+    group.bench_function("W3/2t", |b| {
+        b.iter(|| run(black_box(&w3), &settings, &mut |_| {}).map(|r| r.draws))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
-    targets = bench_runs, bench_shards
+    targets = bench_runs, bench_shards, bench_paths
 }
 criterion_main!(benches);

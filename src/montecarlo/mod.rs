@@ -384,7 +384,16 @@ impl<'a> Run<'a> {
             limit,
             block_limit: if sketch { 0 } else { limit },
             sketch,
-            block: block_draws(outputs, sketch),
+            // In sketch mode a block holds no raw values, and each year of a path buffers
+            // its own draws (`finish_block`), so a path's blocks are as long as one year's.
+            block: block_draws(
+                if sketch {
+                    outputs.div_ceil(years)
+                } else {
+                    outputs
+                },
+                sketch,
+            ),
             window: (2 * settings.threads.max(1)).min(WAVE_BLOCKS) as u64,
         })
     }

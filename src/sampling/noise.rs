@@ -229,6 +229,26 @@ impl NoiseModel {
         prev: &mut [f64],
         out: &mut [f64],
     ) -> usize {
+        crate::simd::with_simd(
+            #[inline(always)]
+            || self.persistent_here(base, group_idx, n_groups, rng, z_group, phi, prev, out),
+        )
+    }
+
+    /// [`apply_persistent`](Self::apply_persistent), compiled into its caller.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn persistent_here(
+        &self,
+        base: &[f64],
+        group_idx: &[u32],
+        n_groups: usize,
+        rng: &mut Rng,
+        z_group: &mut Vec<f64>,
+        phi: f64,
+        prev: &mut [f64],
+        out: &mut [f64],
+    ) -> usize {
         z_group.clear();
         z_group.resize(n_groups, 0.0);
         if self.rho > 0.0 {

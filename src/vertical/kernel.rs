@@ -169,7 +169,10 @@ impl Kernel {
     /// Recompute only the floors and caps, from `data`'s prior allocation (a later year of
     /// a path whose other inputs the kernel already holds).
     pub fn refresh_floors(&mut self, data: &RegionData) {
-        self.prep.floors_and_caps(&self.formula, data);
+        // Without either, the prior changes nothing the kernel holds.
+        if self.formula.floor.is_some() || self.formula.cap.is_some() {
+            self.prep.floors_and_caps(&self.formula, data);
+        }
     }
 
     /// The scale of the budget solve on `data` itself (NaN when there is none to start
