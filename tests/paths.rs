@@ -140,3 +140,67 @@ fn path_run_writes_its_figures_summary_and_report() {
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("middle 50% of draws") && page.contains("floors and caps stop binding"));
 }
+
+/// A strong quality response moves the later years of the formula that rewards quality
+/// (its grades follow its own money of the year before), and leaves year 1 and the
+/// formula without quality terms alone; the summary and report say it is on.
+#[test]
+fn quality_response_moves_only_later_years_of_the_quality_formula() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenarios().join("path_2021_2025.toml")).unwrap();
+    let off = scenario(tmp.path(), "off.toml", &text);
+    let on = scenario(
+        tmp.path(),
+        "on.toml",
+        &format!("{text}\n[path.quality_response]\nkappa = 200.0\n"),
+    );
+    run(&off, &tmp.path().join("off"), &[]);
+    run(&on, &tmp.path().join("on"), &[]);
+    let point = |dir: &str, formula: &str, year: &str| -> Vec<String> {
+        std::fs::read_to_string(tmp.path().join(dir).join("paths.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with(&format!("{formula},")) && l.split(',').nth(4) == Some(year))
+            .map(|l| l.split(',').nth(5).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        point("off", "redline_reform", "2021"),
+        point("on", "redline_reform", "2021")
+    );
+    assert_eq!(
+        point("off", "baseline_2017", "2024"),
+        point("on", "baseline_2017", "2024")
+    );
+    assert_ne!(
+        point("off", "redline_reform", "2024"),
+        point("on", "redline_reform", "2024")
+    );
+    let summary = std::fs::read_to_string(tmp.path().join("on/summary.json")).unwrap();
+    assert!(summary.contains("\"quality_response\": 200.0"), "{summary}");
+}
+
+/// Basin agreements on a path settle in their own periods, and the tables keep the
+/// periods that are years of the path.
+#[test]
+fn agreements_settle_in_the_years_of_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["county_two_tier.toml", "county_two_tier_regions.csv"] {
+        std::fs::copy(scenarios().join(f), tmp.path().join(f)).unwrap();
+    }
+    let scn = tmp.path().join("county_two_tier.toml");
+    let text = std::fs::read_to_string(&scn).unwrap();
+    for (start, rows) in [(2023, 2), (2025, 0)] {
+        let t = format!(
+            "{text}\n[path]\nstart = {start}\nend = {}\ngrowth = 0.03\n",
+            start + 3
+        );
+        std::fs::write(&scn, t).unwrap();
+        let out = tmp.path().join(format!("o{start}"));
+        run(&scn, &out, &[]);
+        let basins = std::fs::read_to_string(out.join("basins.csv")).unwrap();
+        assert!(basins.starts_with("year,agreement,party,period,"));
+        assert_eq!(basins.lines().count() - 1, rows, "{basins}");
+        assert!(basins.lines().skip(1).all(|l| l.starts_with("2024,")));
+    }
+}

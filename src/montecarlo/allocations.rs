@@ -204,6 +204,18 @@ pub struct VerticalModel<'a> {
     rewards: Vec<(usize, usize, AgreementModel<'a>)>,
 }
 
+/// What links a later year of a path to the year before, for [`VerticalModel::draw_sampled`].
+pub struct YearLink<'a> {
+    /// Every formula's amounts of the year before, `formula * n + region`: its prior.
+    pub prior: &'a [f64],
+    /// The year changed more than the priors of what the kernels precompute (else only
+    /// their floors and caps are recomputed).
+    pub full: bool,
+    /// The quality response: κ, the standard expenditure of the year before, and the
+    /// year's ΔQ before the response.
+    pub response: Option<(f64, &'a [f64], &'a [f64])>,
+}
+
 /// Per-worker buffers, allocated once per block and overwritten every draw.
 pub struct Worker {
     pub data: RegionData,
@@ -440,16 +452,14 @@ impl<'a> VerticalModel<'a> {
     }
 
     /// [`draw`](Self::draw) on shared inputs already sampled into `w` (a later year of a
-    /// path), with each formula's prior allocation from `priors` (`formula * n + region`)
-    /// when given; `full` when the year changed more than the priors of what the kernels
-    /// precompute (else only their floors and caps are recomputed).
+    /// path), linked to the year before by `link` when given.
     pub fn draw_sampled(
         &self,
         seed: u64,
         d: u64,
         w: &mut Worker,
         acc: &mut VerticalAcc,
-        priors: Option<(&[f64], bool)>,
+        link: Option<&YearLink>,
     ) -> Result<()> {
         let n = self.v.regions.data.n;
         let nf = w.kernels.len();
@@ -466,7 +476,7 @@ impl<'a> VerticalModel<'a> {
         self_sufficiency_into(&w.data, &mut w.ratio);
         w.shared.begin_draw();
         for f in 0..nf {
-            self.prepare_formula(seed, d, f, w, priors);
+            self.prepare_formula(seed, d, f, w, link);
             let x = &mut w.block.rows[row0 + f * n..row0 + (f + 1) * n];
             w.kernels[f]
                 .run_shared(
@@ -547,18 +557,27 @@ impl<'a> VerticalModel<'a> {
         d: u64,
         f: usize,
         w: &mut Worker,
-        priors: Option<(&[f64], bool)>,
+        link: Option<&YearLink>,
     ) {
+        use crate::model::region::Column;
         let n = self.v.regions.data.n;
         let mut refresh = self.sample_formula(seed, d, f, w) || self.refresh_all;
-        if let Some((p, full)) = priors {
+        let prior = link.and_then(|l| Some((l, l.prior.get(f * n..(f + 1) * n)?)));
+        if let Some((l, prior)) = prior {
             // Each formula's own history: its floors and caps follow its own amounts.
-            if let Some(p) = p.get(f * n..(f + 1) * n) {
-                w.data
-                    .col_mut(crate::model::region::Column::PriorAllocation)
-                    .copy_from_slice(p);
+            w.data
+                .col_mut(Column::PriorAllocation)
+                .copy_from_slice(prior);
+            if let Some((kappa, exp, dq)) = l.response {
+                // ΔQ answers the formula's own money of the year before; the grades the
+                // draw's formulas share are then this formula's own.
+                let own = w.data.col_mut(Column::EqiChange);
+                for (i, q) in own.iter_mut().enumerate() {
+                    *q = dq[i] + kappa * prior[i] / exp[i];
+                }
+                w.shared.begin_draw();
             }
-            refresh |= full;
+            refresh |= l.full;
             if !refresh {
                 w.kernels[f].refresh_floors(&w.data);
             }

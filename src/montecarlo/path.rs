@@ -8,10 +8,11 @@
 //! single growth or trend rate) comes from `(seed, d, SUB_PATH_BASE)`. A draw's whole path
 //! therefore depends on (seed, d) alone, whatever thread runs it.
 
-use super::allocations::{VerticalAcc, VerticalModel, Worker};
+use super::allocations::{VerticalAcc, VerticalModel, Worker, YearLink};
 use crate::error::Result;
 use crate::model::Vertical;
 use crate::model::path::{BudgetPath, Path, Steps};
+use crate::model::region::Column;
 use crate::sampling::noise::NoiseModel;
 use crate::sampling::rng::{Rng, SUB_PATH_BASE, stream};
 use crate::vertical::kernel::Kernel;
@@ -43,6 +44,10 @@ pub struct PathState {
     total: f64,
     /// The last year's allocation of every formula, `formula * n + region`.
     pub prior: Vec<f64>,
+    /// With a quality response: the last year's standard expenditure, and this year's
+    /// ΔQ before the response.
+    expenditure: Vec<f64>,
+    quality: Vec<f64>,
 }
 
 impl<'a> PathModel<'a> {
@@ -125,6 +130,40 @@ impl<'a> PathModel<'a> {
         state.total = first.budget.total.unwrap_or(0.0);
         state.prior.clear();
         state.prior.extend_from_slice(x);
+        if self.path.kappa.is_some() {
+            state.expenditure.clear();
+            state
+                .expenditure
+                .extend_from_slice(first.data.col(Column::StdExpenditure));
+        }
+    }
+
+    /// What links year t (sampled into `w`) to the year before.
+    fn link<'s>(&self, state: &'s mut PathState, w: &Worker) -> YearLink<'s> {
+        let response = self.path.kappa.map(|k| {
+            state.quality.clear();
+            state
+                .quality
+                .extend_from_slice(w.data.col(Column::EqiChange));
+            k
+        });
+        YearLink {
+            prior: &state.prior,
+            full: self.full_refresh,
+            response: response.map(|k| (k, &state.expenditure[..], &state.quality[..])),
+        }
+    }
+
+    /// Carry year t's amounts (and expenditure) in `w` over to year t + 1.
+    fn carry(&self, state: &mut PathState, w: &Worker) {
+        state.prior.clear();
+        state.prior.extend_from_slice(w.last_draw());
+        if self.path.kappa.is_some() {
+            state.expenditure.clear();
+            state
+                .expenditure
+                .extend_from_slice(w.data.col(Column::StdExpenditure));
+        }
     }
 
     /// Sample year `t` (≥ 1) of draw `d` into `w`: the budget, the moved and perturbed
@@ -226,9 +265,9 @@ impl PathModel<'_> {
         self.start(seed, d, first, first.last_draw(), state);
         for (t, (w, acc)) in years.iter_mut().zip(accs.iter_mut()).enumerate() {
             self.sample_year(seed, d, t + 1, state, w);
-            m.draw_sampled(seed, d, w, acc, Some((&state.prior, self.full_refresh)))?;
-            state.prior.clear();
-            state.prior.extend_from_slice(w.last_draw());
+            let link = self.link(state, w);
+            m.draw_sampled(seed, d, w, acc, Some(&link))?;
+            self.carry(state, w);
         }
         Ok(())
     }
@@ -302,11 +341,10 @@ ar1 = 0.8
             pm.start(7, d, &first, first.last_draw(), state);
             for (t, (w, a)) in years.iter_mut().zip(accs.iter_mut()).enumerate() {
                 pm.sample_year(7, d, t + 1, state, w);
-                m.draw_sampled(7, d, w, a, Some((&state.prior, pm.full_refresh)))
-                    .unwrap();
+                let link = pm.link(state, w);
+                m.draw_sampled(7, d, w, a, Some(&link)).unwrap();
                 check(t + 1, &state.prior, w.last_draw(), w);
-                state.prior.clear();
-                state.prior.extend_from_slice(w.last_draw());
+                pm.carry(state, w);
             }
             if d % 64 == 63 {
                 m.finish_block(&mut first, &mut acc);

@@ -294,6 +294,22 @@ pub fn path_exporters(plots: Option<PlotFormat>) -> Exporters {
                 bytes: groups,
             }),
             file("paths.csv", path::paths_csv),
+            Box::new(path::AgreementYears {
+                name: "basins.csv",
+                bytes: |o| {
+                    (!o.scenario.agreements.is_empty())
+                        .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))
+                        .transpose()
+                },
+            }),
+            Box::new(path::AgreementYears {
+                name: "sections.csv",
+                bytes: |o| {
+                    (!o.scenario.agreements.is_empty())
+                        .then(|| csv::sections_csv(&o.scenario, &o.point, mc(o)?))
+                        .transpose()
+                },
+            }),
             Box::new(PathSummary),
             Box::new(PathPage(figures)),
         ],

@@ -57,6 +57,43 @@ impl Exporter for PerYear {
     }
 }
 
+/// A basin table of the path's agreements, settled over their own periods, with the rows
+/// of the periods that are years of the path, and `year` as the first column.
+pub(super) struct AgreementYears {
+    pub name: &'static str,
+    pub bytes: fn(&Outcome) -> Result<Option<Vec<u8>>>,
+}
+
+impl Exporter for AgreementYears {
+    fn export(&self, out: &Outcome) -> Result<Exported> {
+        let run = years(out)?;
+        let Some((_, first)) = run.years.first() else {
+            return Ok(Exported::default());
+        };
+        let Some(bytes) = (self.bytes)(first)? else {
+            return Ok(Exported::default());
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let mut lines = text.split_inclusive('\n');
+        let header = lines.next().unwrap_or_default();
+        let Some(at) = header.trim_end().split(',').position(|c| c == "period") else {
+            return Ok(Exported::default());
+        };
+        let years: Vec<String> = run.years.iter().map(|(y, _)| y.to_string()).collect();
+        let mut all = format!("year,{header}");
+        for line in lines {
+            // Agreement, party and section names hold no commas before the period column
+            // in these tables' first columns, or are quoted; a row whose period cell is not
+            // a year of the path is left out either way.
+            let period = line.split(',').nth(at).unwrap_or_default().trim_end();
+            if years.iter().any(|y| y == period) {
+                all.push_str(&format!("{period},{line}"));
+            }
+        }
+        Ok(vec![OutputFile::new(self.name, all.into_bytes())].into())
+    }
+}
+
 /// The year-t accumulators of the path, when the run had draws.
 fn accs(run: &PathRun) -> Vec<Option<&VerticalAcc>> {
     run.years

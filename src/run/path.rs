@@ -30,9 +30,27 @@ pub fn point_path(scn: &Scenario, baseline: usize) -> Result<Vec<(Scenario, Poin
         year.meta.year = Some(path.years[t]);
         advance(path, t, &mut year)?;
         let mut res = PointResults::default();
+        let expenditure = prev_scn
+            .vertical
+            .as_ref()
+            .map(|v| v.regions.data.col(Column::StdExpenditure).to_vec())
+            .unwrap_or_default();
         for f in 0..prev.formulas.len() {
             let mut own = year.clone();
             set_prior(&mut own, &prev.formulas[f].alloc.x);
+            if let (Some(k), Some(v)) = (path.kappa, own.vertical.as_mut()) {
+                // The quality response to the formula's own money of the year before.
+                let x = &prev.formulas[f].alloc.x;
+                for (i, q) in v
+                    .regions
+                    .data
+                    .col_mut(Column::EqiChange)
+                    .iter_mut()
+                    .enumerate()
+                {
+                    *q += k * x[i] / expenditure[i];
+                }
+            }
             let mut p = point(&own)?;
             res.formulas.push(p.formulas.swap_remove(f));
         }
@@ -143,16 +161,6 @@ pub fn supported(scn: &Scenario, p: &crate::model::path::Path, job: &Job) -> Res
     };
     match job {
         Job::Validate => Ok(()),
-        Job::Run(_) if p.kappa.is_some() => refuse(
-            "path.quality_response",
-            format!("kappa = {}", p.kappa.unwrap_or_default()),
-            "this version of ecocomp checks the quality response but does not compute it yet; remove [path.quality_response]",
-        ),
-        Job::Run(_) if !scn.agreements.is_empty() => refuse(
-            "path",
-            format!("{} agreements", scn.agreements.len()),
-            "this version of ecocomp runs multi-year paths of formulas only; basin agreements on a path are not settled yet",
-        ),
         Job::Run(r) if r.save_draws => refuse(
             "--save-draws",
             format!("{} years", p.len()),
