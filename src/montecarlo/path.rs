@@ -140,13 +140,11 @@ impl<'a> PathModel<'a> {
 
     /// What links year t (sampled into `w`) to the year before.
     fn link<'s>(&self, state: &'s mut PathState, w: &Worker) -> YearLink<'s> {
-        let response = self.path.kappa.map(|k| {
+        if self.path.kappa.is_some() {
             state.quality.clear();
-            state
-                .quality
-                .extend_from_slice(w.data.col(Column::EqiChange));
-            k
-        });
+            state.quality.extend_from_slice(w.data.col(Column::EqiChange));
+        }
+        let response = self.path.kappa;
         YearLink {
             prior: &state.prior,
             full: self.full_refresh,
