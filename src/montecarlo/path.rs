@@ -142,7 +142,9 @@ impl<'a> PathModel<'a> {
     fn link<'s>(&self, state: &'s mut PathState, w: &Worker) -> YearLink<'s> {
         if self.path.kappa.is_some() {
             state.quality.clear();
-            state.quality.extend_from_slice(w.data.col(Column::EqiChange));
+            state
+                .quality
+                .extend_from_slice(w.data.col(Column::EqiChange));
         }
         let response = self.path.kappa;
         YearLink {

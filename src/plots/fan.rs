@@ -76,11 +76,9 @@ impl FanChart {
             .map(|(j, n)| LegendEntry::new(n, series_color(j), Mark::Line))
             .collect();
         if self.panels.iter().flat_map(|p| &p.series).any(has_bands) {
-            legend.push(LegendEntry::new(
-                "50% band",
-                RGBColor(0x66, 0x66, 0x66),
-                Mark::Swatch,
-            ));
+            let grey = |v: u8| RGBColor(v, v, v);
+            legend.push(LegendEntry::new("50% of draws", grey(0x66), Mark::Swatch));
+            legend.push(LegendEntry::new("90% of draws", grey(0xbb), Mark::Swatch));
         }
         let area = header(root, &self.title, &legend)?;
         let cols = self.columns.max(1);
