@@ -204,3 +204,31 @@ fn agreements_settle_in_the_years_of_the_path() {
         assert!(basins.lines().skip(1).all(|l| l.starts_with("2024,")));
     }
 }
+
+/// A path shards like any run: three shards merged give the single run's tables.
+#[test]
+fn path_shards_merge_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scn = scenarios().join("path_2021_2025.toml");
+    run(&scn, &tmp.path().join("whole"), &["--threads", "2"]);
+    let mut shards = Vec::new();
+    for k in [2, 0, 1] {
+        let dir = tmp.path().join(format!("s{k}"));
+        run(&scn, &dir, &["--threads", "1", "--shard", &format!("{k}/3")]);
+        shards.push(dir);
+    }
+    let merged = tmp.path().join("merged");
+    let o = ecocomp()
+        .args(["merge", "--no-plots", "--threads", "1"])
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["regions.csv", "paths.csv", "breakdown.csv"] {
+        let a = std::fs::read(tmp.path().join("whole").join(f)).unwrap();
+        let b = std::fs::read(merged.join(f)).unwrap();
+        assert!(a == b, "{f} of the merged shards differs from the single run's");
+    }
+}
