@@ -214,7 +214,11 @@ fn path_shards_merge_exactly() {
     let mut shards = Vec::new();
     for k in [2, 0, 1] {
         let dir = tmp.path().join(format!("s{k}"));
-        run(&scn, &dir, &["--threads", "1", "--shard", &format!("{k}/3")]);
+        run(
+            &scn,
+            &dir,
+            &["--threads", "1", "--shard", &format!("{k}/3")],
+        );
         shards.push(dir);
     }
     let merged = tmp.path().join("merged");
@@ -229,6 +233,9 @@ fn path_shards_merge_exactly() {
     for f in ["regions.csv", "paths.csv", "breakdown.csv"] {
         let a = std::fs::read(tmp.path().join("whole").join(f)).unwrap();
         let b = std::fs::read(merged.join(f)).unwrap();
-        assert!(a == b, "{f} of the merged shards differs from the single run's");
+        assert!(
+            a == b,
+            "{f} of the merged shards differs from the single run's"
+        );
     }
 }

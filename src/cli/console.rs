@@ -86,8 +86,47 @@ pub fn print_run_tables(out: &Outcome, top: Option<usize>) {
 
 /// The text of [`print_run_tables`].
 pub fn run_tables(out: &Outcome, top: Option<usize>) -> String {
-    let mut s = formula_tables(out, top);
+    let Some(path) = &out.path else {
+        let mut s = formula_tables(out, top);
+        s.push_str(&basin_table(out));
+        return s;
+    };
+    // A path: each year's largest regions, then the totals year by year.
+    let mut s = String::new();
+    for (year, o) in &path.years {
+        s.push_str(&format!("── {year} ──\n"));
+        s.push_str(&formula_tables(o, top));
+    }
     s.push_str(&basin_table(out));
+    s.push_str(&path_totals(path, &unit(&out.scenario.meta.currency)));
+    s
+}
+
+/// Per formula, its total of each year of a path (point estimate) and over the path.
+fn path_totals(path: &ecocomp::run::path::PathRun, unit: &str) -> String {
+    let Some((_, first)) = path.years.first() else {
+        return String::new();
+    };
+    let mut s = String::from("totals by year (point estimate)\n");
+    for (f, fp) in first.point.formulas.iter().enumerate() {
+        let totals: Vec<f64> = path
+            .years
+            .iter()
+            .map(|(_, o)| o.point.formulas.get(f).map_or(f64::NAN, |p| p.alloc.total))
+            .collect();
+        let cells: Vec<String> = path
+            .years
+            .iter()
+            .zip(&totals)
+            .map(|((y, _), t)| format!("{y} {}", ecocomp::numfmt::display(*t)))
+            .collect();
+        s.push_str(&format!(
+            "  {}: {}; over the path {}{unit}\n",
+            fp.name,
+            cells.join(", "),
+            ecocomp::numfmt::display(totals.iter().sum())
+        ));
+    }
     s
 }
 
