@@ -26,8 +26,14 @@ fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn run(scn: &Path, out: &Path, extra: &[&str]) {
+    let draws = if extra.contains(&"--draws") {
+        &[][..]
+    } else {
+        &["--draws", "600"][..]
+    };
     let o = ecocomp()
-        .args(["run", "--quiet", "--force", "--no-plots", "--draws", "600"])
+        .args(["run", "--quiet", "--force", "--no-plots"])
+        .args(draws)
         .args(extra)
         .arg(scn)
         .arg("--out")
@@ -236,6 +242,42 @@ fn path_shards_merge_exactly() {
         assert!(
             a == b,
             "{f} of the merged shards differs from the single run's"
+        );
+    }
+}
+
+/// The saved draws of a path hold every year (the year in `period`), and they are the
+/// Monte Carlo's own draws: their mean is the mean in paths.csv.
+#[test]
+fn saved_draws_of_a_path_hold_every_year() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    run(
+        &scenarios().join("path_2021_2025.toml"),
+        &out,
+        &["--draws", "40", "--save-draws"],
+    );
+    let draws = std::fs::read_to_string(out.join("draws.csv")).unwrap();
+    assert_eq!(draws.lines().count() - 1, 40 * 2 * 31 * 5);
+    let paths = std::fs::read_to_string(out.join("paths.csv")).unwrap();
+    for year in ["2021", "2023", "2025"] {
+        let values: Vec<f64> = draws
+            .lines()
+            .filter(|l| {
+                l.contains(",region,redline_reform,yunnan,") && l.contains(&format!(",{year},"))
+            })
+            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(values.len(), 40);
+        let mean = values.iter().sum::<f64>() / 40.0;
+        let row = paths
+            .lines()
+            .find(|l| l.starts_with("redline_reform,yunnan,") && l.split(',').nth(4) == Some(year))
+            .unwrap();
+        let want: f64 = row.split(',').nth(6).unwrap().parse().unwrap();
+        assert!(
+            (mean - want).abs() <= 1e-9 * want.abs(),
+            "{year}: {mean} vs {want}"
         );
     }
 }

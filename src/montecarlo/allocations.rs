@@ -443,6 +443,22 @@ impl<'a> VerticalModel<'a> {
         Ok(())
     }
 
+    /// [`evaluate`](Self::evaluate) on shared inputs already sampled into `w` (a later year
+    /// of a path), linked to the year before by `link`.
+    pub fn evaluate_sampled(
+        &self,
+        seed: u64,
+        d: u64,
+        w: &mut Worker,
+        link: Option<&YearLink>,
+    ) -> Result<()> {
+        for f in 0..self.formula_params.len() {
+            self.prepare_formula(seed, d, f, w, link);
+            w.allocate(f, d, &self.v.regions.meta)?;
+        }
+        Ok(())
+    }
+
     /// Run draw `d` and add it to `acc`. Region amounts are buffered in the worker's block
     /// and summarised by [`finish_block`](Self::finish_block) (here already when the
     /// buffer holds [`MAX_BUFFERED`] draws, which the engine's summaries never reach).

@@ -139,7 +139,7 @@ impl<'a> PathModel<'a> {
     }
 
     /// What links year t (sampled into `w`) to the year before.
-    fn link<'s>(&self, state: &'s mut PathState, w: &Worker) -> YearLink<'s> {
+    pub fn link<'s>(&self, state: &'s mut PathState, w: &Worker) -> YearLink<'s> {
         if self.path.kappa.is_some() {
             state.quality.clear();
             state
@@ -154,10 +154,10 @@ impl<'a> PathModel<'a> {
         }
     }
 
-    /// Carry year t's amounts (and expenditure) in `w` over to year t + 1.
-    fn carry(&self, state: &mut PathState, w: &Worker) {
+    /// Carry year t's amounts `x` (and expenditure, in `w`) over to year t + 1.
+    fn carry(&self, state: &mut PathState, w: &Worker, x: &[f64]) {
         state.prior.clear();
-        state.prior.extend_from_slice(w.last_draw());
+        state.prior.extend_from_slice(x);
         if self.path.kappa.is_some() {
             state.expenditure.clear();
             state
@@ -258,6 +258,36 @@ impl PathModel<'_> {
         }
     }
 
+    /// The years after the first of draw `d` evaluated with the general allocator (every
+    /// formula's full allocation in `years[t].allocs`), after the first year's in
+    /// `first.allocs`: what the saved draws hold. Calls `each` with every later year's
+    /// worker.
+    pub fn evaluate_rest(
+        &self,
+        m: &VerticalModel,
+        seed: u64,
+        d: u64,
+        first: &Worker,
+        yw: &mut YearWorkers,
+        each: &mut dyn FnMut(&Worker),
+    ) -> Result<()> {
+        let YearWorkers { years, state } = yw;
+        let amounts = |w: &Worker| -> Vec<f64> {
+            w.allocs.iter().flat_map(|a| a.x.iter().copied()).collect()
+        };
+        self.start(seed, d, first, &amounts(first), state);
+        for (t, w) in years.iter_mut().enumerate() {
+            self.sample_year(seed, d, t + 1, state, w);
+            let link = self.link(state, w);
+            m.evaluate_sampled(seed, d, w, Some(&link))
+                .map_err(|e| in_year(e, self.path.years[t + 1]))?;
+            each(w);
+            let x = amounts(w);
+            self.carry(state, w, &x);
+        }
+        Ok(())
+    }
+
     /// The years after the first of draw `d`, whose first year `first` has just drawn:
     /// year t + 1 into `accs[t]`.
     pub fn draw_rest(
@@ -276,7 +306,7 @@ impl PathModel<'_> {
             let link = self.link(state, w);
             m.draw_sampled(seed, d, w, acc, Some(&link))
                 .map_err(|e| in_year(e, self.path.years[t + 1]))?;
-            self.carry(state, w);
+            self.carry(state, w, w.last_draw());
         }
         Ok(())
     }
@@ -353,7 +383,7 @@ ar1 = 0.8
                 let link = pm.link(state, w);
                 m.draw_sampled(7, d, w, a, Some(&link)).unwrap();
                 check(t + 1, &state.prior, w.last_draw(), w);
-                pm.carry(state, w);
+                pm.carry(state, w, w.last_draw());
             }
             if d % 64 == 63 {
                 m.finish_block(&mut first, &mut acc);

@@ -52,10 +52,11 @@ pub const SPACE_MARGIN_BYTES: u64 = 64 << 20;
 /// Values one draw produces: one per formula × region, agreement × party × period and
 /// agreement × section × period.
 pub fn values_per_draw(scn: &Scenario) -> u64 {
+    let years = scn.policy_path.as_ref().map_or(1, |p| p.len().max(1));
     let v = scn
         .vertical
         .as_ref()
-        .map_or(0, |v| v.regions.data.n * v.formulas.len());
+        .map_or(0, |v| v.regions.data.n * v.formulas.len() * years);
     let h: usize = scn
         .agreements
         .iter()
@@ -161,6 +162,20 @@ pub fn stream_draws(
 ) -> Result<()> {
     let mut values = Vec::with_capacity(values_per_draw(scn) as usize);
     let mut vw = vmodel.map(VerticalModel::worker);
+    // The later years of a path, evaluated after the first, year by year.
+    let pm = match (&scn.policy_path, &scn.vertical) {
+        (Some(p), Some(v)) if p.len() > 1 => Some(super::path::PathModel::new(
+            p,
+            v,
+            super::noise_models(&scn.noise, v),
+            scn.noise.iter().map(|s| s.ar1).collect(),
+        )),
+        _ => None,
+    };
+    let mut yw = match (&pm, vmodel) {
+        (Some(p), Some(m)) => Some(p.workers(m, None)),
+        _ => None,
+    };
     let mut aws: Vec<_> = amodels.iter().map(AgreementModel::worker).collect();
     for d in draws {
         cancel.check()?;
@@ -169,6 +184,13 @@ pub fn stream_draws(
             m.evaluate(seed, d, wk)?;
             for f in 0..v.formulas.len() {
                 values.extend_from_slice(&wk.allocs[f].x);
+            }
+            if let (Some(p), Some(yw)) = (&pm, yw.as_mut()) {
+                p.evaluate_rest(m, seed, d, wk, yw, &mut |w| {
+                    for a in &w.allocs {
+                        values.extend_from_slice(&a.x);
+                    }
+                })?;
             }
         }
         for (m, wk) in amodels.iter().zip(aws.iter_mut()) {

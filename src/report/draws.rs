@@ -1,11 +1,20 @@
 //! `draws.csv`: every draw of every output in long form, `draw, kind, group, id, period,
-//! value`, where kind is `region` (group = formula), `party` or `section` (group =
-//! agreement).
+//! value`, where kind is `region` (group = formula; period = the year on a multi-year
+//! path, else blank), `party` or `section` (group = agreement).
 
 use crate::error::{Error, Result};
 use crate::model::Scenario;
 use crate::montecarlo::saved::SavedDraws;
 use crate::numfmt::num;
+
+/// The `period` of the region rows: each year of a path in turn (year-major, as the draws
+/// hold them), or one blank period without a path.
+pub fn path_periods(scn: &Scenario) -> Vec<String> {
+    match &scn.policy_path {
+        Some(p) => p.years.iter().map(i64::to_string).collect(),
+        None => vec![String::new()],
+    }
+}
 
 /// The CSV of `saved`, whose values follow the order of
 /// [`crate::montecarlo::saved::SavedDraws`].
@@ -15,6 +24,7 @@ pub fn draws_csv(scn: &Scenario, saved: &SavedDraws, first: u64) -> Result<Vec<u
     let err = |e: csv::Error| Error::Runtime(format!("CSV serialisation failed: {e}"));
     w.write_record(["draw", "kind", "group", "id", "period", "value"])
         .map_err(err)?;
+    let years = path_periods(scn);
     for d in 0..saved.draws() {
         let ds = (first + d as u64).to_string();
         let mut values = saved.draw(d).iter();
@@ -23,9 +33,11 @@ pub fn draws_csv(scn: &Scenario, saved: &SavedDraws, first: u64) -> Result<Vec<u
             w.write_record([ds.as_str(), kind, group, id, period, &num(v)])
         };
         if let Some(v) = &scn.vertical {
-            for formula in &v.formulas {
-                for id in &v.regions.meta.id {
-                    row("region", &formula.name, id, "").map_err(err)?;
+            for year in &years {
+                for formula in &v.formulas {
+                    for id in &v.regions.meta.id {
+                        row("region", &formula.name, id, year).map_err(err)?;
+                    }
                 }
             }
         }

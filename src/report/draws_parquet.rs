@@ -147,9 +147,12 @@ impl Layout {
             period.push(p.map(|p| d[3].key(p)));
         };
         if let Some(v) = &scn.vertical {
-            for formula in &v.formulas {
-                for rid in &v.regions.meta.id {
-                    row("region", &formula.name, rid, None);
+            for year in super::draws::path_periods(scn) {
+                let year = Some(year.as_str()).filter(|y| !y.is_empty());
+                for formula in &v.formulas {
+                    for rid in &v.regions.meta.id {
+                        row("region", &formula.name, rid, year);
+                    }
                 }
             }
         }

@@ -310,10 +310,17 @@ pub fn path_exporters(plots: Option<PlotFormat>) -> Exporters {
                         .transpose()
                 },
             }),
+            file("draws.csv", |o| {
+                mc(o)?
+                    .saved
+                    .as_ref()
+                    .map(|s| draws::draws_csv(&o.scenario, s, 0))
+                    .transpose()
+            }),
             Box::new(PathSummary),
             Box::new(PathPage(figures)),
         ],
-        stream: Vec::new(),
+        stream: vec![Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(None))],
     }
 }

@@ -161,11 +161,6 @@ pub fn supported(scn: &Scenario, p: &crate::model::path::Path, job: &Job) -> Res
     };
     match job {
         Job::Validate => Ok(()),
-        Job::Run(r) if r.save_draws => refuse(
-            "--save-draws",
-            format!("{} years", p.len()),
-            "saved draws of a multi-year path are not written yet; paths.csv gives each region's quantiles per year",
-        ),
         Job::Run(_) => Ok(()),
         _ => refuse(
             "path",
