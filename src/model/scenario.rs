@@ -102,6 +102,7 @@ pub struct SourceFile {
     pub name: std::path::PathBuf,
     /// Where it was read, as shown in messages.
     pub shown: std::path::PathBuf,
+    #[serde(with = "as_bytes")]
     pub bytes: Vec<u8>,
 }
 
@@ -206,5 +207,43 @@ impl Scenario {
             )
         };
         Error::invalid(vec![problem])
+    }
+}
+
+/// A byte vector serialised as one byte string rather than a sequence of numbers: a shard
+/// state carries the scenario's data files, and byte by byte they cost a call per byte to
+/// write and to read.
+mod as_bytes {
+    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
+    use serde::ser::Serializer;
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    struct Bytes;
+
+    impl<'de> Visitor<'de> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a byte string")
+        }
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut v = Vec::new();
+            while let Some(b) = seq.next_element()? {
+                v.push(b);
+            }
+            Ok(v)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        d.deserialize_byte_buf(Bytes)
     }
 }

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"ECOSTATE";
 /// Bumped whenever the layout or any serialised type changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Bytes of the checksum that ends the file.
 const CHECKSUM: u64 = 4;
 /// The folder of an output directory that holds its shard state.
