@@ -184,6 +184,14 @@ fn quality_response_moves_only_later_years_of_the_quality_formula() {
     );
     let summary = std::fs::read_to_string(tmp.path().join("on/summary.json")).unwrap();
     assert!(summary.contains("\"quality_response\": 200.0"), "{summary}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("on/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["path"]["quality_response"], 200.0);
+    let off: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("off/manifest.json")).unwrap())
+            .unwrap();
+    assert!(off["path"]["quality_response"].is_null());
 }
 
 /// Basin agreements on a path settle in their own periods, and the tables keep the

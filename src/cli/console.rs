@@ -99,6 +99,11 @@ pub fn run_tables(out: &Outcome, top: Option<usize>) -> String {
     }
     s.push_str(&basin_table(out));
     s.push_str(&path_totals(path, &unit(&out.scenario.meta.currency)));
+    if let Some(k) = out.scenario.policy_path.as_ref().and_then(|p| p.kappa) {
+        s.push_str(&format!(
+            "quality response ON (κ = {k}): each formula's ΔQ follows its own money of the year before\n"
+        ));
+    }
     s
 }
 

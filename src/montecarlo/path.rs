@@ -178,7 +178,10 @@ impl<'a> PathModel<'a> {
                 state.total * (1.0 + v[(t - 1).min(v.len() - 1)].sample(&mut rng))
             }
         };
-        w.budget.total = Some(state.total);
+        // An open budget has no total to move.
+        if w.budget.total.is_some() {
+            w.budget.total = Some(state.total);
+        }
         for (k, trend) in self.path.trends.iter().enumerate() {
             let r = match &trend.rate {
                 Steps::Same(_) => state.rates[k],

@@ -130,6 +130,12 @@ pub fn manifest_json(scn: &Scenario, info: &RunInfo, plot_seconds: f64) -> Resul
         "compute_seconds": info.compute_seconds,
         "plot_seconds": plot_seconds,
         "shard": info.shard.as_ref().map(|(s, r)| json!({ "k": s.k, "n": s.n, "first": r.start, "end": r.end })),
+        // A multi-year path, and whether its quality response was on: every output of a
+        // run with the response says so.
+        "path": scn.policy_path.as_ref().map(|p| json!({
+            "years": p.years,
+            "quality_response": p.kappa,
+        })),
         "merged_from": info.merged.iter().map(|r| json!({
             "k": r.k,
             "state_file": r.file.display().to_string(),
