@@ -21,6 +21,28 @@ pub enum BudgetPath {
     Growth(Steps),
 }
 
+impl BudgetPath {
+    /// The parameter of year t's budget (t ≥ 1, 0-based): its total, or the growth into
+    /// it; `None` for a constant budget.
+    pub fn param(&self, t: usize) -> Option<&Uncertain> {
+        match self {
+            BudgetPath::Constant => None,
+            BudgetPath::Totals(v) => v.get(t),
+            BudgetPath::Growth(g) => Some(g.at(t - 1)),
+        }
+    }
+
+    /// Year t's total from the year before's, `prev`, and the value drawn (or the central
+    /// value) of [`param`](Self::param)`(t)`.
+    pub fn next(&self, prev: f64, value: f64) -> f64 {
+        match self {
+            BudgetPath::Constant => prev,
+            BudgetPath::Totals(_) => value,
+            BudgetPath::Growth(_) => prev * (1.0 + value),
+        }
+    }
+}
+
 /// A rate applied at each step from one year to the next: one parameter for every step,
 /// or one per step (years − 1 of them). A single uncertain rate is drawn once per path, so
 /// a draw's path keeps its rate; per-step rates are drawn step by step.
@@ -49,6 +71,24 @@ pub struct Trend {
     /// `value_t = value_{t−1}·(1 + rate)` when true, else `value_{t−1} + rate`.
     pub multiplicative: bool,
     pub rate: Steps,
+}
+
+impl Trend {
+    /// Move a year's column on to the next year at rate `r`.
+    pub fn step(&self, col: &mut [f64], r: f64) {
+        if self.multiplicative {
+            col.iter_mut().for_each(|v| *v *= 1.0 + r);
+        } else {
+            col.iter_mut().for_each(|v| *v += r);
+        }
+    }
+}
+
+/// The quality response: what a region's ΔQ of year t+1 gains from `x`, the money a
+/// formula paid it in year t, against its standard expenditure `e` of year t.
+#[inline]
+pub fn quality_response(kappa: f64, x: f64, e: f64) -> f64 {
+    kappa * x / e
 }
 
 /// A formula parameter that takes one value per year (a reform phased in).

@@ -589,7 +589,7 @@ impl<'a> VerticalModel<'a> {
                 // draw's formulas share are then this formula's own.
                 let own = w.data.col_mut(Column::EqiChange);
                 for (i, q) in own.iter_mut().enumerate() {
-                    *q = dq[i] + kappa * prior[i] / exp[i];
+                    *q = dq[i] + crate::model::path::quality_response(kappa, prior[i], exp[i]);
                 }
                 w.shared.begin_draw();
             }

@@ -77,11 +77,8 @@ impl<'a> PathModel<'a> {
     fn prepare_year(&self, t: usize, w: &mut Worker) {
         let mut total = self.v.budget.total;
         for s in 1..=t {
-            total = match &self.path.budget {
-                BudgetPath::Constant => total,
-                BudgetPath::Totals(v) => Some(v[s].central()),
-                BudgetPath::Growth(g) => total.map(|x| x * (1.0 + g.at(s - 1).central())),
-            };
+            let step = self.path.budget.param(s).map_or(0.0, |u| u.central());
+            total = total.map(|x| self.path.budget.next(x, step));
         }
         w.budget.total = total;
         for s in &self.path.schedule {
@@ -128,14 +125,7 @@ impl<'a> PathModel<'a> {
             });
         }
         state.total = first.budget.total.unwrap_or(0.0);
-        state.prior.clear();
-        state.prior.extend_from_slice(x);
-        if self.path.kappa.is_some() {
-            state.expenditure.clear();
-            state
-                .expenditure
-                .extend_from_slice(first.data.col(Column::StdExpenditure));
-        }
+        self.carry(state, first, x);
     }
 
     /// What links year t (sampled into `w`) to the year before.
@@ -170,14 +160,13 @@ impl<'a> PathModel<'a> {
     /// columns and the scheduled parameters. The priors are set per formula by the draw.
     pub fn sample_year(&self, seed: u64, d: u64, t: usize, state: &mut PathState, w: &mut Worker) {
         let mut rng: Rng = stream(seed, d, SUB_PATH_BASE + t as u64);
-        state.total = match &self.path.budget {
-            BudgetPath::Constant => state.total,
-            BudgetPath::Totals(v) => v[t].sample(&mut rng),
-            BudgetPath::Growth(Steps::Same(_)) => state.total * (1.0 + state.growth),
-            BudgetPath::Growth(Steps::Each(v)) => {
-                state.total * (1.0 + v[(t - 1).min(v.len() - 1)].sample(&mut rng))
-            }
+        // A single growth rate is the path's own, drawn in `start`.
+        let step = match (&self.path.budget, self.path.budget.param(t)) {
+            (BudgetPath::Growth(Steps::Same(_)), _) => state.growth,
+            (_, Some(u)) => u.sample(&mut rng),
+            (_, None) => 0.0,
         };
+        state.total = self.path.budget.next(state.total, step);
         // An open budget has no total to move.
         if w.budget.total.is_some() {
             w.budget.total = Some(state.total);
@@ -187,13 +176,10 @@ impl<'a> PathModel<'a> {
                 Steps::Same(_) => state.rates[k],
                 Steps::Each(_) => trend.rate.at(t - 1).sample(&mut rng),
             };
-            let col = &mut state.trended[k];
-            if trend.multiplicative {
-                col.iter_mut().for_each(|v| *v *= 1.0 + r);
-            } else {
-                col.iter_mut().for_each(|v| *v += r);
-            }
-            w.data.col_mut(trend.column).copy_from_slice(col);
+            trend.step(&mut state.trended[k], r);
+            w.data
+                .col_mut(trend.column)
+                .copy_from_slice(&state.trended[k]);
         }
         let meta = &self.v.regions.meta;
         for (k, m) in self.noise.iter().enumerate() {

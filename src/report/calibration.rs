@@ -192,23 +192,13 @@ pub fn page(
     c: &CalibrationRun,
     figure: Option<&super::figures::Figure>,
 ) -> super::html::Report {
-    use super::html::{Figure as PageFigure, Report};
+    use super::html::Report;
     let scn = &out.scenario;
     let r = &c.result;
     let coefficients = coefficients_table(c);
     let fit = fit_table(scn, c);
     let figures = figure
-        .and_then(|f| {
-            Some(PageFigure {
-                title: f.title.clone(),
-                note: f.note.clone(),
-                image: super::page::page_image(&f.rendered)?,
-                files: vec![
-                    format!("plots/{}.png", f.stem),
-                    format!("plots/{}.svg", f.stem),
-                ],
-            })
-        })
+        .and_then(super::page::page_figure)
         .into_iter()
         .collect();
     let mut notices = Vec::new();

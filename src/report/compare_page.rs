@@ -4,7 +4,7 @@
 
 use super::change_figures as cf;
 use super::figures::Figure;
-use super::html::{Figure as PageFigure, Report, Table};
+use super::html::{Report, Table};
 use super::page::{metric_label, readable_title, uncertain};
 use crate::metrics::allocation::Metric;
 use crate::numfmt::display;
@@ -192,17 +192,7 @@ pub fn build(out: &Outcome, c: &Comparison, figures: &[Figure], warnings: &[Stri
     }
     let figures = figures
         .iter()
-        .filter_map(|f| {
-            Some(PageFigure {
-                title: f.title.clone(),
-                note: f.note.clone(),
-                image: super::page::page_image(&f.rendered)?,
-                files: vec![
-                    format!("plots/{}.png", f.stem),
-                    format!("plots/{}.svg", f.stem),
-                ],
-            })
-        })
+        .filter_map(super::page::page_figure)
         .collect();
     Report {
         title: format!("{} — formulas compared", readable_title(scn)),

@@ -216,29 +216,36 @@ pub fn run_exporters(plots: Option<PlotFormat>) -> Exporters {
             }),
             file("regions.csv", regions),
             file("groups.csv", groups),
-            file("basins.csv", |o| {
-                (!o.scenario.agreements.is_empty())
-                    .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))
-                    .transpose()
-            }),
-            file("sections.csv", |o| {
-                (!o.scenario.agreements.is_empty())
-                    .then(|| csv::sections_csv(&o.scenario, &o.point, mc(o)?))
-                    .transpose()
-            }),
-            file("draws.csv", |o| {
-                mc(o)?
-                    .saved
-                    .as_ref()
-                    .map(|s| draws::draws_csv(&o.scenario, s, 0))
-                    .transpose()
-            }),
+            file("basins.csv", basins_table),
+            file("sections.csv", sections_table),
+            file("draws.csv", saved_draws),
             Box::new(Summary),
             Box::new(Page(figures.clone())),
         ],
         stream: vec![Box::new(draws_parquet::DrawsParquet)],
         last: vec![Box::new(Manifest(Some(figures)))],
     }
+}
+
+fn basins_table(o: &Outcome) -> Result<Option<Vec<u8>>> {
+    (!o.scenario.agreements.is_empty())
+        .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))
+        .transpose()
+}
+
+fn sections_table(o: &Outcome) -> Result<Option<Vec<u8>>> {
+    (!o.scenario.agreements.is_empty())
+        .then(|| csv::sections_csv(&o.scenario, &o.point, mc(o)?))
+        .transpose()
+}
+
+/// `draws.csv` of a whole run's saved draws.
+fn saved_draws(o: &Outcome) -> Result<Option<Vec<u8>>> {
+    mc(o)?
+        .saved
+        .as_ref()
+        .map(|s| draws::draws_csv(&o.scenario, s, 0))
+        .transpose()
 }
 
 fn breakdown(o: &Outcome) -> Result<Option<Vec<u8>>> {
@@ -296,27 +303,13 @@ pub fn path_exporters(plots: Option<PlotFormat>) -> Exporters {
             file("paths.csv", path::paths_csv),
             Box::new(path::AgreementYears {
                 name: "basins.csv",
-                bytes: |o| {
-                    (!o.scenario.agreements.is_empty())
-                        .then(|| csv::basins_csv(&o.scenario, &o.point, mc(o)?))
-                        .transpose()
-                },
+                bytes: basins_table,
             }),
             Box::new(path::AgreementYears {
                 name: "sections.csv",
-                bytes: |o| {
-                    (!o.scenario.agreements.is_empty())
-                        .then(|| csv::sections_csv(&o.scenario, &o.point, mc(o)?))
-                        .transpose()
-                },
+                bytes: sections_table,
             }),
-            file("draws.csv", |o| {
-                mc(o)?
-                    .saved
-                    .as_ref()
-                    .map(|s| draws::draws_csv(&o.scenario, s, 0))
-                    .transpose()
-            }),
+            file("draws.csv", saved_draws),
             Box::new(PathSummary),
             Box::new(PathPage(figures)),
         ],

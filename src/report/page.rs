@@ -350,6 +350,24 @@ fn sections_table(scn: &Scenario, res: &PointResults, mc: &McResults) -> Option<
 /// Above this size an SVG figure (thousands of marks) goes into the page as its PNG.
 const MAX_INLINE_SVG: usize = 300_000;
 
+/// A drawn figure as the page shows it, with links to the files that were written; `None`
+/// when it was drawn in no format the page can show.
+pub fn page_figure(f: &super::figures::Figure) -> Option<ReportFigure> {
+    let mut files = Vec::new();
+    if f.rendered.png.is_some() {
+        files.push(format!("plots/{}.png", f.stem));
+    }
+    if f.rendered.svg.is_some() {
+        files.push(format!("plots/{}.svg", f.stem));
+    }
+    Some(ReportFigure {
+        title: f.title.clone(),
+        note: f.note.clone(),
+        image: page_image(&f.rendered)?,
+        files,
+    })
+}
+
 /// How a figure goes into the page: SVG where there is one, so its text stays text
 /// (searchable, sharp at any width); its PNG where the SVG would make the page heavy or
 /// the run drew no SVG.
@@ -420,25 +438,7 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
     .into_iter()
     .flatten()
     .collect();
-    let figures = figures
-        .iter()
-        .filter_map(|f| {
-            let mut files = Vec::new();
-            if f.rendered.png.is_some() {
-                files.push(format!("plots/{}.png", f.stem));
-            }
-            if f.rendered.svg.is_some() {
-                files.push(format!("plots/{}.svg", f.stem));
-            }
-            let image = page_image(&f.rendered)?;
-            Some(ReportFigure {
-                title: f.title.clone(),
-                note: f.note.clone(),
-                image,
-                files,
-            })
-        })
-        .collect();
+    let figures = figures.iter().filter_map(page_figure).collect();
     Report {
         title: readable_title(scn),
         // The description is the title; the lead names the file's scenario.

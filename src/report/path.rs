@@ -350,7 +350,6 @@ fn draw(out: &Outcome, run: &PathRun, canvas: &mut Canvas) {
             })
             .collect(),
     };
-    let fan_note = FAN_NOTE;
     for &i in out.keep.iter().take(4) {
         let chart = FanChart {
             title: format!(
@@ -367,7 +366,7 @@ fn draw(out: &Outcome, run: &PathRun, canvas: &mut Canvas) {
         };
         canvas.draw(
             &format!("fan_{}", slug(&meta.id[i])),
-            fan_note,
+            FAN_NOTE,
             Chart::Fan(chart),
         );
     }
@@ -378,7 +377,7 @@ fn draw(out: &Outcome, run: &PathRun, canvas: &mut Canvas) {
         let columns = (n as f64).sqrt().ceil().max(1.0) as usize;
         canvas.draw(
             "fan_regions",
-            &format!("{fan_note} One panel per region, each on its own scale."),
+            &format!("{FAN_NOTE} One panel per region, each on its own scale."),
             Chart::Fan(FanChart {
                 title: format!("Every region's allocation ({unit})"),
                 y_label: unit.clone(),
@@ -388,7 +387,7 @@ fn draw(out: &Outcome, run: &PathRun, canvas: &mut Canvas) {
             }),
         );
     }
-    group_fans(v, run, &ys, &unit, fan_note, canvas);
+    group_fans(v, run, &ys, &unit, canvas);
     binding_chart(v, run, ys, canvas);
 }
 
@@ -475,17 +474,7 @@ pub(super) fn page(out: &Outcome, figures: &[Figure]) -> Result<Report> {
         tables,
         figures: figures
             .iter()
-            .filter_map(|f| {
-                Some(super::html::Figure {
-                    title: f.title.clone(),
-                    note: f.note.clone(),
-                    image: super::page::page_image(&f.rendered)?,
-                    files: vec![
-                        format!("plots/{}.png", f.stem),
-                        format!("plots/{}.svg", f.stem),
-                    ],
-                })
-            })
+            .filter_map(super::page::page_figure)
             .collect(),
         embed_font: true,
     })
@@ -497,12 +486,9 @@ fn group_fans(
     run: &PathRun,
     ys: &[i64],
     unit: &str,
-    fan_note: &str,
     canvas: &mut Canvas,
 ) {
     let (n, meta) = (v.regions.data.n, &v.regions.meta);
-    let ys = ys.to_vec();
-    let unit = unit.to_string();
     let groups = meta.groups.len();
     if groups > 1 {
         let panels = (0..groups)
@@ -532,11 +518,11 @@ fn group_fans(
         let columns = (panels.len() as f64).sqrt().ceil() as usize;
         canvas.draw(
             "fan_groups",
-            &format!("{fan_note} One panel per group: the group's total."),
+            &format!("{FAN_NOTE} One panel per group: the group's total."),
             Chart::Fan(FanChart {
                 title: format!("Allocation by group ({unit})"),
-                y_label: unit.clone(),
-                years: ys.clone(),
+                y_label: unit.to_string(),
+                years: ys.to_vec(),
                 panels,
                 columns,
             }),

@@ -6,7 +6,7 @@ use super::point::{PointResults, point, point_metrics};
 use crate::error::Problem;
 use crate::error::{Error, Result};
 use crate::model::Scenario;
-use crate::model::path::{BudgetPath, Path, Steps};
+use crate::model::path::{Path, quality_response};
 use crate::model::region::Column;
 
 /// The year-by-year outcomes of a path run, year 1 first: each with its year's scenario
@@ -41,14 +41,9 @@ pub fn point_path(scn: &Scenario, baseline: usize) -> Result<Vec<(Scenario, Poin
             if let (Some(k), Some(v)) = (path.kappa, own.vertical.as_mut()) {
                 // The quality response to the formula's own money of the year before.
                 let x = &prev.formulas[f].alloc.x;
-                for (i, q) in v
-                    .regions
-                    .data
-                    .col_mut(Column::EqiChange)
-                    .iter_mut()
-                    .enumerate()
-                {
-                    *q += k * x[i] / expenditure[i];
+                let dq = v.regions.data.col_mut(Column::EqiChange);
+                for (i, q) in dq.iter_mut().enumerate() {
+                    *q += quality_response(k, x[i], expenditure[i]);
                 }
             }
             let mut p = point(&own)?;
@@ -76,24 +71,13 @@ fn advance(path: &Path, t: usize, scn: &mut Scenario) -> Result<()> {
     let Some(v) = scn.vertical.as_mut() else {
         return Ok(());
     };
-    let total = v.budget.total.unwrap_or(0.0);
-    v.budget.total = match &path.budget {
-        BudgetPath::Constant => v.budget.total,
-        BudgetPath::Totals(list) => Some(list[t].central()),
-        BudgetPath::Growth(g) => Some(total * (1.0 + g.at(t - 1).central())),
-    };
+    let step = path.budget.param(t).map_or(0.0, |u| u.central());
+    v.budget.total = v.budget.total.map(|x| path.budget.next(x, step));
     for tr in &path.trends {
-        let r = match &tr.rate {
-            Steps::Same(u) => u.central(),
-            Steps::Each(_) => tr.rate.at(t - 1).central(),
-        };
-        for x in v.regions.data.col_mut(tr.column) {
-            *x = if tr.multiplicative {
-                *x * (1.0 + r)
-            } else {
-                *x + r
-            };
-        }
+        tr.step(
+            v.regions.data.col_mut(tr.column),
+            tr.rate.at(t - 1).central(),
+        );
     }
     for s in &path.schedule {
         s.target

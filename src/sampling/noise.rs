@@ -174,13 +174,7 @@ impl NoiseModel {
         z_group: &mut Vec<f64>,
         out: &mut [f64],
     ) -> usize {
-        z_group.clear();
-        z_group.resize(n_groups, 0.0);
-        if self.rho > 0.0 {
-            for z in z_group.iter_mut() {
-                *z = std_normal(rng);
-            }
-        }
+        self.group_factors(n_groups, rng, z_group);
         let rho = self.rho;
         let s = (1.0 - rho * rho).max(0.0).sqrt();
         let n = out.len().min(base.len());
@@ -249,13 +243,7 @@ impl NoiseModel {
         prev: &mut [f64],
         out: &mut [f64],
     ) -> usize {
-        z_group.clear();
-        z_group.resize(n_groups, 0.0);
-        if self.rho > 0.0 {
-            for z in z_group.iter_mut() {
-                *z = std_normal(rng);
-            }
-        }
+        self.group_factors(n_groups, rng, z_group);
         let c = (1.0 - phi * phi).max(0.0).sqrt();
         let rho = self.rho;
         let s = c * (1.0 - rho * rho).max(0.0).sqrt();
@@ -297,6 +285,18 @@ impl NoiseModel {
                 NoiseKind::Multiplicative => 0.0,
             };
             *u = if sigma > 0.0 { e / sigma } else { 0.0 };
+        }
+    }
+
+    /// The year's group factors Z_g into `z_group` (zeros, and no draws, when ρ = 0).
+    #[inline(always)]
+    fn group_factors(&self, n_groups: usize, rng: &mut Rng, z_group: &mut Vec<f64>) {
+        z_group.clear();
+        z_group.resize(n_groups, 0.0);
+        if self.rho > 0.0 {
+            for z in z_group.iter_mut() {
+                *z = std_normal(rng);
+            }
         }
     }
 

@@ -230,18 +230,7 @@ fn trend(
             return None;
         }
     };
-    let multiplicative = match raw.kind.as_str() {
-        "additive" => false,
-        "multiplicative" => true,
-        other => {
-            ctx.problem(
-                &at("kind"),
-                other,
-                "must be \"additive\" or \"multiplicative\"",
-            );
-            return None;
-        }
-    };
+    let multiplicative = super::validate::kind(&raw.kind, &at("kind"), ctx)?;
     let rate = steps(ctx, &at("rate"), &raw.rate, |v| {
         (multiplicative && v <= -1.0)
             .then(|| "a multiplicative rate must be above −1 (−100%)".to_string())

@@ -139,6 +139,19 @@ pub fn montecarlo(raw: Option<&RawMonteCarlo>, ctx: &mut Ctx) -> MonteCarloSetti
     s
 }
 
+/// Whether `kind` at `at` (a noise model's or a trend's) is multiplicative: `None`, after
+/// recording a problem, when it is neither "additive" nor "multiplicative".
+pub fn kind(kind: &str, at: &str, ctx: &mut Ctx) -> Option<bool> {
+    match kind {
+        "additive" => Some(false),
+        "multiplicative" => Some(true),
+        other => {
+            ctx.problem(at, other, "must be \"additive\" or \"multiplicative\"");
+            None
+        }
+    }
+}
+
 /// A noise model's AR(1) coefficient (0 when absent), strictly inside (−1, 1).
 fn ar1(raw: Option<f64>, at: &str, ctx: &mut Ctx) -> f64 {
     let ar1 = raw.unwrap_or(0.0);
@@ -185,18 +198,7 @@ pub fn noise(
                 "a column may have only one noise model",
             );
         }
-        let multiplicative = match r.kind.as_str() {
-            "additive" => false,
-            "multiplicative" => true,
-            other => {
-                ctx.problem(
-                    &at("kind"),
-                    other,
-                    "must be \"additive\" or \"multiplicative\"",
-                );
-                false
-            }
-        };
+        let multiplicative = kind(&r.kind, &at("kind"), ctx).unwrap_or(false);
         let sigma = match (&r.sigma, &r.sigma_column) {
             (Some(s), None) if s.is_finite() && *s >= 0.0 => Some(*s),
             (Some(s), None) => {
