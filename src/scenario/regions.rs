@@ -120,11 +120,12 @@ pub fn load_csv(
             return None;
         }
     };
+    // Cells are trimmed as they are read (`csv_row`), once.
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
-        .trim(csv::Trim::All)
         .from_reader(&bytes[..]);
     let names = csv_columns(path, &mut reader, declared, ctx)?;
+    let kinds: Vec<Cell> = names.iter().map(|n| Cell::of(n)).collect();
     let mut rows = Vec::new();
     let mut sink = Sink { file: path, ctx };
     for (k, rec) in reader.byte_records().enumerate() {
@@ -137,7 +138,7 @@ pub fn load_csv(
                 continue;
             }
         };
-        rows.push(csv_row(loc, &rec, &names, &mut sink));
+        rows.push(csv_row(loc, &rec, &names, &kinds, &mut sink));
     }
     let file = path.to_path_buf();
     build(
@@ -227,9 +228,44 @@ fn csv_columns(
     (!bad).then_some(names)
 }
 
-/// The cells of CSV record `rec` (at `loc`, under the columns `names`) read into a row;
-/// a cell that cannot be read is reported and left out.
-fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -> Row {
+/// What a CSV column holds, decided once from its header rather than for every cell.
+#[derive(Clone, Copy)]
+enum Cell {
+    Id,
+    Name,
+    Group,
+    Ignored,
+    HoldHarmless,
+    Tags,
+    Number(Column),
+    Reference,
+    Extra,
+}
+
+impl Cell {
+    fn of(name: &str) -> Cell {
+        match name {
+            "id" => Cell::Id,
+            "name" => Cell::Name,
+            "group" => Cell::Group,
+            "source" | "note" => Cell::Ignored,
+            "hold_harmless" => Cell::HoldHarmless,
+            "tags" => Cell::Tags,
+            REFERENCE_COLUMN => Cell::Reference,
+            _ => Column::from_name(name).map_or(Cell::Extra, Cell::Number),
+        }
+    }
+}
+
+/// The cells of CSV record `rec` (at `loc`, under the columns `names` of kinds `kinds`)
+/// read into a row; a cell that cannot be read is reported and left out.
+fn csv_row(
+    loc: Loc,
+    rec: &csv::ByteRecord,
+    names: &[String],
+    kinds: &[Cell],
+    sink: &mut Sink,
+) -> Row {
     let mut row = Row {
         loc: loc.clone(),
         id: String::new(),
@@ -254,12 +290,12 @@ fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -
             continue;
         };
         let text = text.trim();
-        match col {
-            "id" => row.id = text.to_string(),
-            "name" => row.name = (!text.is_empty()).then(|| text.to_string()),
-            "group" => row.group = (!text.is_empty()).then(|| text.to_string()),
-            "source" | "note" => {}
-            "hold_harmless" => match text.to_ascii_lowercase().as_str() {
+        match kinds[j] {
+            Cell::Id => row.id = text.to_string(),
+            Cell::Name => row.name = (!text.is_empty()).then(|| text.to_string()),
+            Cell::Group => row.group = (!text.is_empty()).then(|| text.to_string()),
+            Cell::Ignored => {}
+            Cell::HoldHarmless => match text.to_ascii_lowercase().as_str() {
                 "" | "false" | "0" | "no" => row.hold_harmless = false,
                 "true" | "1" | "yes" => row.hold_harmless = true,
                 _ => sink.at(
@@ -269,7 +305,7 @@ fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -
                     "must be true or false (also 1/0 or yes/no, in any case; empty is false)",
                 ),
             },
-            "tags" => {
+            Cell::Tags => {
                 row.tags = text
                     .split(';')
                     .map(str::trim)
@@ -277,7 +313,7 @@ fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -
                     .map(String::from)
                     .collect()
             }
-            _ => {
+            kind @ (Cell::Number(_) | Cell::Reference | Cell::Extra) => {
                 let v = if text.is_empty() {
                     None
                 } else {
@@ -285,17 +321,21 @@ fn csv_row(loc: Loc, rec: &csv::ByteRecord, names: &[String], sink: &mut Sink) -
                         Ok(v) => Some(v),
                         Err(_) => {
                             sink.at(&loc, col, text, "is not a number");
-                            row.unreadable.extend(Column::from_name(col));
+                            if let Cell::Number(c) = kind {
+                                row.unreadable.push(c);
+                            }
                             continue;
                         }
                     }
                 };
-                if let Some(c) = Column::from_name(col) {
-                    row.nums.push((c, v));
-                } else if col == REFERENCE_COLUMN {
-                    row.reference = v;
-                } else if let Some(v) = v {
-                    row.extra.push((col.to_string(), v));
+                match kind {
+                    Cell::Number(c) => row.nums.push((c, v)),
+                    Cell::Reference => row.reference = v,
+                    _ => {
+                        if let Some(v) = v {
+                            row.extra.push((col.to_string(), v));
+                        }
+                    }
                 }
             }
         }
