@@ -373,8 +373,14 @@ fn compute(
     cancel: &Cancel,
 ) -> Result<Outcome> {
     let res = point(&scenario)?;
+    // A shard writes only its state: the point metrics are computed by the merge.
+    let metrics = if matches!(shards, Shards::Write(_)) {
+        PointMetrics::default()
+    } else {
+        point_metrics(&scenario, &res)
+    };
     let mut outcome = Outcome {
-        metrics: point_metrics(&scenario, &res),
+        metrics,
         warnings: scenario.warnings.clone(),
         point: res,
         baseline,
