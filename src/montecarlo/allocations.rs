@@ -19,56 +19,46 @@ use crate::vertical::kernel::{DrawOut, Kernel, KernelScratch, SharedTerms, self_
 use crate::vertical::tiers::{GroupFlow, TierScratch, pass_down};
 use crate::vertical::{Allocation, Workspace, allocate};
 
-/// Moments and quantiles of one output.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Acc {
-    pub m: Moments,
-    pub q: Quantiles,
-}
-
-impl Acc {
-    pub fn new(exact_limit: usize) -> Self {
-        Acc {
-            m: Moments::new(),
-            q: Quantiles::new(exact_limit, crate::stats::sketch::DEFAULT_ALPHA),
-        }
-    }
-    #[inline]
-    pub fn push(&mut self, x: f64) {
-        self.m.push(x);
-        self.q.push(x);
-    }
-    pub fn merge(&mut self, o: &Acc) {
-        self.m.merge(&o.m);
-        self.q.merge(&o.q);
-    }
-}
+pub use super::acc::Acc;
 
 /// Accumulators of the vertical model, for one block of draws or for the whole run.
 /// Region-level vectors are indexed `formula * n + region`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VerticalAcc {
     pub n: usize,
+    #[serde(with = "super::acc::accs")]
     pub x: Vec<Acc>,
     /// Paired difference against the baseline formula (moments only: the report gives its
     /// mean and standard error).
+    #[serde(with = "crate::stats::columns::vec")]
     pub diff: Vec<Moments>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub gain: Vec<Probability>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub deduction: Vec<Probability>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub floor: Vec<Probability>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub cap: Vec<Probability>,
     /// Per formula: money removed by quality deductions (at the budget scale).
+    #[serde(with = "super::acc::accs")]
     pub deducted: Vec<Acc>,
     /// Per formula: money added by quality rewards (at the budget scale).
+    #[serde(with = "super::acc::accs")]
     pub rewarded: Vec<Acc>,
     /// Per formula: money paid to lift regions to their floors.
+    #[serde(with = "super::acc::accs")]
     pub floor_paid: Vec<Acc>,
+    #[serde(with = "super::acc::accs")]
     pub unallocated: Vec<Acc>,
+    #[serde(with = "super::acc::accs")]
     pub gini: Vec<Acc>,
     /// Allocation summed over each group, indexed `formula * groups + group`.
+    #[serde(with = "super::acc::accs")]
     pub group_total: Vec<Acc>,
     /// The central entitlement of every region, indexed like `x`, for formulas with
     /// provincial methods (two tiers); empty when no formula has them.
+    #[serde(with = "super::acc::accs")]
     pub entitlement: Vec<Acc>,
     /// Kept draws of the allocation of the model's `keep` regions, indexed
     /// `formula * keep.len() + k`.
@@ -80,6 +70,7 @@ pub struct VerticalAcc {
     /// `formula * Metric::COUNT + metric` ([`crate::metrics::allocation::Metric`]). Empty
     /// unless enabled with [`VerticalAcc::with_metrics`]; a metric that is undefined in a
     /// draw (for example a rank correlation of a constant) is not pushed for that draw.
+    #[serde(with = "super::acc::accs")]
     pub metrics: Vec<Acc>,
 }
 

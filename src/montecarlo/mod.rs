@@ -11,6 +11,7 @@
 //! exact up to a limit chosen from [`EXACT_VALUES_BUDGET`] and a fixed-size sketch above it,
 //! and at most [`WAVE_BLOCKS`] block accumulators exist at a time.
 
+pub mod acc;
 pub mod allocations;
 pub mod path;
 pub mod saved;
@@ -59,6 +60,7 @@ pub const KEEP_DRAWS: usize = 2000;
 /// order, so the kept values are draws 0, 1, 2, … whatever the thread count.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Kept {
+    #[serde(with = "crate::stats::columns::vec")]
     pub values: Vec<f64>,
 }
 

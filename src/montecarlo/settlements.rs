@@ -21,15 +21,23 @@ use crate::stats::Probability;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgreementAcc {
     /// Net receipt (horizontal + central) per party × period.
+    #[serde(with = "super::acc::accs")]
     pub net: Vec<Acc>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub receives: Vec<Probability>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub pays: Vec<Probability>,
     /// Net over the round per party.
+    #[serde(with = "super::acc::accs")]
     pub round: Vec<Acc>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub round_receives: Vec<Probability>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub round_pays: Vec<Probability>,
     /// Assessment value per section × period (P index, class number or compliance rate).
+    #[serde(with = "super::acc::accs")]
     pub value: Vec<Acc>,
+    #[serde(with = "crate::stats::columns::vec")]
     pub met: Vec<Probability>,
     /// Kept draws of each section's assessment value (all periods, in draw order).
     pub kept_value: Vec<Kept>,

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"ECOSTATE";
 /// Bumped whenever the layout or any serialised type changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Bytes of the checksum that ends the file.
 const CHECKSUM: u64 = 4;
 /// The folder of an output directory that holds its shard state.
@@ -176,6 +176,70 @@ fn le_u64(bytes: &[u8], at: usize, width: usize) -> u64 {
     })
 }
 
+/// Check the magic, version and length of a state file of `size` bytes whose first bytes
+/// are `start` (at least its 20-byte frame header, or the whole file); returns the body
+/// length.
+fn check_frame(path: &Path, start: &[u8], size: u64) -> Result<usize> {
+    if size < 20 || start.len() < 20 || &start[..8] != MAGIC {
+        return Err(bad(path, "is not an ecocomp shard state file"));
+    }
+    let version = le_u64(start, 8, 4);
+    if version != u64::from(FORMAT_VERSION) {
+        return Err(bad(
+            path,
+            format!(
+                "has state format version {version}; this ecocomp reads version {FORMAT_VERSION}: merge with the ecocomp that wrote the shards"
+            ),
+        ));
+    }
+    let len = le_u64(start, 12, 8);
+    let expected = 20u64.saturating_add(len).saturating_add(CHECKSUM);
+    if size != expected {
+        return Err(bad(
+            path,
+            format!(
+                "is {size} bytes long but its header says {expected}: the file is truncated or has extra bytes"
+            ),
+        ));
+    }
+    usize::try_from(len).map_err(|_| bad(path, "is too large for this machine"))
+}
+
+/// The header at the start of a body (or of its first bytes), and its length.
+fn decode_header(path: &Path, inner: &[u8]) -> Result<(Header, usize)> {
+    let hlen = Some(le_u64(inner, 0, 8) as usize)
+        .filter(|&h| inner.len() >= 8 && h <= inner.len() - 8)
+        .ok_or_else(|| bad(path, "has an unreadable header length"))?;
+    let header = postcard::from_bytes(&inner[8..8 + hlen])
+        .map_err(|e| bad(path, format!("has an unreadable header: {e}")))?;
+    Ok((header, hlen))
+}
+
+/// A state file's header, read without its body: what `merge` checks before it reads any
+/// file whole. The frame (magic, version, length) is checked against the file's size; the
+/// checksum is checked when the file is read whole.
+fn peek_header(path: &Path) -> Result<Header> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| bad(path, format!("cannot be read: {e}"));
+    let mut f = std::fs::File::open(path).map_err(cannot)?;
+    let size = f.metadata().map_err(cannot)?.len();
+    let mut frame = [0u8; 28];
+    let got = f.read(&mut frame).map_err(cannot)?;
+    let mut start = frame[..got].to_vec();
+    if got < frame.len() {
+        f.read_to_end(&mut start).map_err(cannot)?;
+    }
+    let len = check_frame(path, &start, size)?;
+    let hlen = usize::try_from(le_u64(&start, 20, 8))
+        .ok()
+        .filter(|&h| start.len() >= 28 && h <= len.saturating_sub(8))
+        .ok_or_else(|| bad(path, "has an unreadable header length"))?;
+    let mut head = vec![0u8; hlen];
+    f.read_exact(&mut head).map_err(cannot)?;
+    start.extend_from_slice(&head);
+    decode_header(path, &start[20..]).map(|(h, _)| h)
+}
+
 /// A state file read and checked: its header, and its body still serialised.
 pub struct StateFile {
     pub path: PathBuf,
@@ -202,51 +266,22 @@ impl StateFile {
             .and_then(|mut f| f.read_to_end(&mut buf))
             .map_err(|e| bad(path, format!("cannot be read: {e}")))?;
         let bytes = buf;
-        if bytes.len() < 20 || &bytes[..8] != MAGIC {
-            return Err(bad(path, "is not an ecocomp shard state file"));
-        }
-        let version = le_u64(&bytes, 8, 4);
-        if version != u64::from(FORMAT_VERSION) {
-            return Err(bad(
-                path,
-                format!(
-                    "has state format version {version}; this ecocomp reads version {FORMAT_VERSION}: merge with the ecocomp that wrote the shards"
-                ),
-            ));
-        }
-        let len = le_u64(&bytes, 12, 8);
-        let expected = 20u64.saturating_add(len).saturating_add(CHECKSUM);
-        if bytes.len() as u64 != expected {
-            return Err(bad(
-                path,
-                format!(
-                    "is {} bytes long but its header says {expected}: the file is truncated or has extra bytes",
-                    bytes.len()
-                ),
-            ));
-        }
-        let inner = &bytes[20..20 + len as usize];
+        let len = check_frame(path, &bytes, bytes.len() as u64)?;
+        let inner = &bytes[20..20 + len];
         let crc = crc32fast::hash(inner);
-        if crc.to_le_bytes()[..] != bytes[20 + len as usize..] {
+        if crc.to_le_bytes()[..] != bytes[20 + len..] {
             return Err(bad(
                 path,
                 "fails its CRC-32 checksum: the file is corrupted",
             ));
         }
-        let decode =
-            |what: &str, e: postcard::Error| bad(path, format!("has an unreadable {what}: {e}"));
-        let hlen = Some(le_u64(inner, 0, 8) as usize)
-            .filter(|&h| inner.len() >= 8 && h <= inner.len() - 8)
-            .ok_or_else(|| bad(path, "has an unreadable header length"))?;
-        let header: Header =
-            postcard::from_bytes(&inner[8..8 + hlen]).map_err(|e| decode("header", e))?;
-        let checksum = format!("{crc:08x}");
+        let (header, hlen) = decode_header(path, inner)?;
         Ok(StateFile {
             path: path.to_path_buf(),
             header,
-            body: 20 + 8 + hlen..20 + len as usize,
+            body: 20 + 8 + hlen..20 + len,
             bytes,
-            checksum,
+            checksum: format!("{crc:08x}"),
         })
     }
 
@@ -322,15 +357,14 @@ pub fn state_files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// in shard order. Every check runs before any state is combined, and a failure names the
 /// file at fault.
 pub fn merge(files: &[PathBuf]) -> Result<Merged> {
-    // Every file is read and checked here, and read again in `combine`, one at a time
-    // into one buffer: a merge's memory does not grow with the number of shards.
-    let mut buf = Vec::new();
+    // The headers are checked first; `combine` then reads each file whole, once, one at a
+    // time into one buffer: a merge's memory does not grow with the number of shards.
     let mut states = Vec::with_capacity(files.len());
     for f in files {
-        let s = StateFile::read_into(f, buf)?;
-        let (s, bytes) = s.take_bytes();
-        buf = bytes;
-        states.push(s);
+        states.push(Peeked {
+            path: f.clone(),
+            header: peek_header(f)?,
+        });
     }
     let Some(first) = states.first() else {
         return Err(Error::invalid(vec![Problem::new(
@@ -375,8 +409,14 @@ pub fn merge(files: &[PathBuf]) -> Result<Merged> {
     combine(reference, states)
 }
 
+/// A state file's path and header, before its body is read.
+struct Peeked {
+    path: PathBuf,
+    header: Header,
+}
+
 /// Refuse a shard of another run than `reference`'s (read from `ref_path`).
-fn check_same(reference: &Header, ref_path: &Path, s: &StateFile) -> Result<()> {
+fn check_same(reference: &Header, ref_path: &Path, s: &Peeked) -> Result<()> {
     let h = &s.header;
     let differs = |what: &str, theirs: String, ours: String| {
         Err(bad(
@@ -433,25 +473,27 @@ fn check_same(reference: &Header, ref_path: &Path, s: &StateFile) -> Result<()> 
     Ok(())
 }
 
-/// Append the bodies of `states` (sorted by K, all checked) one after another.
-fn combine(reference: Header, states: Vec<StateFile>) -> Result<Merged> {
+/// Append the bodies of `states` (sorted by K, their headers checked) one after another.
+/// A file that fails its checksum stops the merge here, before anything is written.
+fn combine(reference: Header, states: Vec<Peeked>) -> Result<Merged> {
     let mut merged: Option<(Vec<SourceFile>, Payload)> = None;
     let mut shards = Vec::with_capacity(states.len());
     let mut buf = Vec::new();
     for s in &states {
-        let again = StateFile::read_into(&s.path, buf)?;
-        if again.checksum != s.checksum {
+        let whole = StateFile::read_into(&s.path, buf)?;
+        if whole.header != s.header {
             return Err(bad(
                 &s.path,
                 "changed while the merge was reading it: merge again once the shards are finished",
             ));
         }
-        let body = again.body()?;
-        buf = again.take_bytes().1;
+        let body = whole.body()?;
+        let (whole, bytes) = whole.take_bytes();
+        buf = bytes;
         shards.push(ShardRecord {
             k: s.header.shard.k,
             file: s.path.clone(),
-            checksum: s.checksum.clone(),
+            checksum: whole.checksum,
             draw_files: body.draw_files.clone(),
         });
         merged = Some(match merged {

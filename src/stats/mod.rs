@@ -6,6 +6,7 @@
 //! the blocks in block order; the results are then bit-identical for any number of threads.
 //! Quantiles are additionally independent of blocking altogether (see [`quantiles`]).
 
+pub mod columns;
 pub mod moments;
 pub mod quantiles;
 pub mod sketch;

@@ -115,11 +115,47 @@ impl Moments {
     }
 }
 
+impl crate::stats::columns::Packed for Moments {
+    const MAX: usize = 42;
+    fn put(&self, out: &mut Vec<u8>) {
+        use crate::stats::columns::{put_f64, put_varint};
+        put_varint(out, self.n);
+        for x in [self.mean, self.m2, self.min, self.max] {
+            put_f64(out, x);
+        }
+    }
+    fn get(b: &mut &[u8]) -> Option<Self> {
+        use crate::stats::columns::{get_f64, get_varint};
+        Some(Moments {
+            n: get_varint(b)?,
+            mean: get_f64(b)?,
+            m2: get_f64(b)?,
+            min: get_f64(b)?,
+            max: get_f64(b)?,
+        })
+    }
+}
+
 /// A probability estimated by counting events (deduction, binding floor, section met, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Probability {
     pub n: u64,
     pub hits: u64,
+}
+
+impl crate::stats::columns::Packed for Probability {
+    const MAX: usize = 20;
+    fn put(&self, out: &mut Vec<u8>) {
+        crate::stats::columns::put_varint(out, self.n);
+        crate::stats::columns::put_varint(out, self.hits);
+    }
+    fn get(b: &mut &[u8]) -> Option<Self> {
+        use crate::stats::columns::get_varint;
+        Some(Probability {
+            n: get_varint(b)?,
+            hits: get_varint(b)?,
+        })
+    }
 }
 
 impl Probability {

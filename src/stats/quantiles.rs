@@ -18,7 +18,7 @@ pub const DEFAULT_EXACT_LIMIT: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Mode {
-    Exact(Vec<f64>),
+    Exact(#[serde(with = "crate::stats::columns::vec")] Vec<f64>),
     Sketch(Sketch),
 }
 
@@ -65,6 +65,11 @@ impl Quantiles {
             max: f64::NEG_INFINITY,
             nonfinite: 0,
         }
+    }
+
+    /// A fresh estimator with this one's exact limit and accuracy.
+    pub fn empty_like(&self) -> Self {
+        Quantiles::new(self.exact_limit, self.alpha)
     }
 
     /// Number of finite values added.
@@ -125,16 +130,23 @@ impl Quantiles {
     /// [`push`](Self::push) every value of `xs`, in sketch mode as one
     /// [`Sketch::add_slice`].
     pub fn push_slice(&mut self, xs: &[f64]) {
-        if let Mode::Sketch(s) = &mut self.mode {
-            // One branch-free pass: extremes by plain compares (the NaN-aware min/max's
-            // values when every value is finite) and whether every value is.
-            let (mut lo, mut hi, mut finite) = (self.min, self.max, true);
-            for &x in xs {
-                finite &= x.is_finite();
-                lo = if x < lo { x } else { lo };
-                hi = if x > hi { x } else { hi };
+        // One branch-free pass: extremes by plain compares (the NaN-aware min/max's values
+        // when every value is finite) and whether every value is.
+        let (mut lo, mut hi, mut finite) = (self.min, self.max, true);
+        for &x in xs {
+            finite &= x.is_finite();
+            lo = if x < lo { x } else { lo };
+            hi = if x > hi { x } else { hi };
+        }
+        if finite {
+            // Values that would pass the exact limit one by one switch to the sketch now,
+            // so that they go in as one batch: the sketch holds the same counts either way.
+            if let Mode::Exact(v) = &self.mode
+                && v.len() + xs.len() > self.exact_limit
+            {
+                self.make_sketch();
             }
-            if finite {
+            if let Mode::Sketch(s) = &mut self.mode {
                 (self.min, self.max) = (lo, hi);
                 s.add_slice(xs);
                 return;
@@ -143,12 +155,22 @@ impl Quantiles {
         xs.iter().for_each(|&x| self.push(x));
     }
 
-    /// In sketch mode, a [`SketchLane`] for adding `count` finite values whose smallest
-    /// and largest are `lo` and `hi` (see [`Sketch::positive_lane`]); the extremes are
-    /// recorded now. None in exact mode and wherever the sketch needs its general path
-    /// (zeros, negative values): then use [`push_slice`](Self::push_slice). The result is
-    /// the state `push_slice` of the same values gives.
+    /// In sketch mode, or once `count` more values pass the exact limit, a [`SketchLane`]
+    /// for adding `count` finite values whose smallest and largest are `lo` and `hi` (see
+    /// [`Sketch::positive_lane`]); the extremes are recorded now. None in exact mode and
+    /// wherever the sketch needs its general path (zeros, negative values): then use
+    /// [`push_slice`](Self::push_slice). The result is the state `push_slice` of the same
+    /// values gives.
     pub fn sketch_lane(&mut self, lo: f64, hi: f64, count: u64) -> Option<SketchLane<'_>> {
+        // Finite values that pass the exact limit switch to the sketch now, as in
+        // `push_slice`: a worker's first batch then takes the lane too.
+        if lo.is_finite()
+            && hi.is_finite()
+            && let Mode::Exact(v) = &self.mode
+            && v.len() as u64 + count > self.exact_limit as u64
+        {
+            self.make_sketch();
+        }
         let Mode::Sketch(s) = &mut self.mode else {
             return None;
         };
@@ -328,6 +350,31 @@ mod tests {
                 xs.chunks(32).for_each(|c| slices.push_slice(c));
                 assert_eq!(each, slices, "limit {limit}");
             }
+        }
+    }
+
+    /// Batches through lanes, where the lane is given, leave the state that `push_slice`
+    /// leaves, also for the batch that passes the exact limit and switches to the sketch.
+    #[test]
+    fn lanes_match_push_slice_across_the_exact_limit() {
+        let mut r = stream(10, 0, 0);
+        let x: Vec<f64> = (0..1_000).map(|_| 5.0 + std_normal(&mut r)).collect();
+        for limit in [0, 100, 10_000] {
+            let (mut lanes, mut slices) = (
+                Quantiles::new(limit, DEFAULT_ALPHA),
+                Quantiles::new(limit, DEFAULT_ALPHA),
+            );
+            for c in x.chunks(64) {
+                slices.push_slice(c);
+                let lo = c.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                match lanes.sketch_lane(lo, hi, c.len() as u64) {
+                    Some(mut lane) => c.iter().for_each(|&v| lane.add(v)),
+                    None => lanes.push_slice(c),
+                }
+                assert_eq!(lanes, slices, "limit {limit}");
+            }
+            assert_eq!(lanes.is_sketch(), limit < x.len());
         }
     }
 

@@ -49,6 +49,7 @@ const ONE_BITS: i64 = 0x3FF0_0000_0000_0000;
 struct Store {
     /// Bucket index of `counts[0]`.
     offset: i32,
+    #[serde(with = "crate::stats::columns::vec")]
     counts: Vec<u32>,
     total: u64,
 }
@@ -166,6 +167,8 @@ impl Store {
         if self.counts.is_empty() {
             self.offset = new_lo;
         }
+        // One reservation for both ends: a tile's range often widens on both sides.
+        self.grow((new_hi - new_lo + 1) as usize - self.counts.len());
         self.extend_up(new_hi);
         self.extend_down(new_lo);
         true
