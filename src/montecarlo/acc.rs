@@ -42,7 +42,7 @@ pub mod accs {
         Column<Moments>,
         Option<Quantiles>,
         Column<u32>,
-        Vec<Quantiles>,
+        Column<Quantiles>,
     );
 
     pub fn serialize<S: Serializer>(v: &[Acc], s: S) -> Result<S::Ok, S::Error> {
@@ -58,14 +58,14 @@ pub mod accs {
             Packing::of(v.iter().map(|a| &a.m)),
             empty,
             ColumnRef(&held),
-            quantiles,
+            Packing::of(quantiles.into_iter()),
         )
             .serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Acc>, D::Error> {
         use serde::de::Error;
-        let (Column(moments), empty, Column(held), quantiles) = Encoded::deserialize(d)?;
+        let (Column(moments), empty, Column(held), Column(quantiles)) = Encoded::deserialize(d)?;
         let mut out: Vec<Acc> = match empty {
             Some(q) => moments
                 .into_iter()

@@ -224,6 +224,7 @@ pub struct McState {
     pub exact_limit: usize,
     pub tree: BlockTree<RunAcc>,
     /// Per worker, its sketches of the region amounts (sketch mode only).
+    #[serde(with = "crate::stats::columns::vecs")]
     pub sketches: Vec<Vec<crate::stats::Quantiles>>,
 }
 

@@ -230,3 +230,21 @@ mod tests {
         B(b)
     }
 }
+
+/// `#[serde(with = "crate::stats::columns::vecs")]` for a `Vec<Vec<T: Packed>>` field:
+/// one byte string per inner vector.
+pub mod vecs {
+    use super::{Column, ColumnRef, Packed};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, T: Packed>(v: &[Vec<T>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| ColumnRef(x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Packed>(
+        d: D,
+    ) -> Result<Vec<Vec<T>>, D::Error> {
+        let columns: Vec<Column<T>> = Deserialize::deserialize(d)?;
+        Ok(columns.into_iter().map(|c| c.0).collect())
+    }
+}

@@ -10,20 +10,22 @@
 //! The mode depends only on the number of values, and both modes depend only on the
 //! multiset of values, so any blocking and merge order gives bit-identical quantiles.
 
+use crate::stats::columns::{Packed, get_f64, get_varint, put_f64, put_varint};
 use crate::stats::sketch::{DEFAULT_ALPHA, Sketch, SketchLane};
 
 /// Default exact limit: 10,000 values (80 KB) per output. The engine should lower it when
 /// outputs × limit would not fit its memory budget (e.g. 2,800 regions × 3 formulas).
 pub const DEFAULT_EXACT_LIMIT: usize = 10_000;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 enum Mode {
-    Exact(#[serde(with = "crate::stats::columns::vec")] Vec<f64>),
+    Exact(Vec<f64>),
     Sketch(Sketch),
 }
 
 /// Streaming quantile estimator. Non-finite values are counted apart and excluded.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Serialised packed ([`crate::stats::columns`]), as one byte string.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Quantiles {
     exact_limit: usize,
     alpha: f64,
@@ -31,6 +33,75 @@ pub struct Quantiles {
     min: f64,
     max: f64,
     nonfinite: u64,
+}
+
+impl Packed for Quantiles {
+    const MAX: usize = 200;
+
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.exact_limit as u64);
+        for x in [self.alpha, self.min, self.max] {
+            put_f64(out, x);
+        }
+        put_varint(out, self.nonfinite);
+        match &self.mode {
+            Mode::Exact(v) => {
+                out.push(0);
+                put_varint(out, v.len() as u64);
+                v.iter().for_each(|x| put_f64(out, *x));
+            }
+            Mode::Sketch(s) => {
+                out.push(1);
+                s.put(out);
+            }
+        }
+    }
+
+    fn get(b: &mut &[u8]) -> Option<Self> {
+        let exact_limit = usize::try_from(get_varint(b)?).ok()?;
+        let (alpha, min, max) = (get_f64(b)?, get_f64(b)?, get_f64(b)?);
+        let nonfinite = get_varint(b)?;
+        let (&tag, rest) = b.split_first()?;
+        *b = rest;
+        let mode = match tag {
+            0 => {
+                let n = usize::try_from(get_varint(b)?)
+                    .ok()
+                    .filter(|&n| n <= b.len() / 8)?;
+                Mode::Exact((0..n).map(|_| get_f64(b)).collect::<Option<_>>()?)
+            }
+            1 => Mode::Sketch(Sketch::get(b)?),
+            _ => return None,
+        };
+        Some(Quantiles {
+            exact_limit,
+            alpha,
+            mode,
+            min,
+            max,
+            nonfinite,
+        })
+    }
+}
+
+impl serde::Serialize for Quantiles {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(
+            &crate::stats::columns::Packing::of(std::iter::once(self)),
+            s,
+        )
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Quantiles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let crate::stats::columns::Column(mut one) = serde::Deserialize::deserialize(d)?;
+        match (one.pop(), one.is_empty()) {
+            (Some(q), true) => Ok(q),
+            _ => Err(D::Error::custom("expected one packed quantile estimator")),
+        }
+    }
 }
 
 impl Default for Quantiles {

@@ -1,0 +1,123 @@
+//! The packed encoding of a sketch in a shard's state ([`crate::stats::columns`]): its
+//! accuracy, then each sign's store (first bucket index, count of values, bucket counts),
+//! then the zeros. Reading checks what the sketch's code relies on: a store within
+//! [`MAX_BUCKETS`] whose counts add up to its total, and the bucket width of its accuracy.
+
+use super::{MAX_BUCKETS, Sketch, Store};
+use crate::stats::columns::{Packed, get_f64, get_varint, put_f64, put_varint};
+
+/// A signed integer as a zigzag varint (small magnitudes of either sign take one byte).
+fn put_signed(out: &mut Vec<u8>, x: i32) {
+    put_varint(out, u64::from(((x << 1) ^ (x >> 31)) as u32));
+}
+
+fn get_signed(b: &mut &[u8]) -> Option<i32> {
+    let z = u32::try_from(get_varint(b)?).ok()?;
+    Some(((z >> 1) as i32) ^ -((z & 1) as i32))
+}
+
+impl Packed for Store {
+    const MAX: usize = 64;
+
+    fn put(&self, out: &mut Vec<u8>) {
+        put_signed(out, self.offset);
+        put_varint(out, self.counts.len() as u64);
+        for &c in &self.counts {
+            put_varint(out, u64::from(c));
+        }
+    }
+
+    fn get(b: &mut &[u8]) -> Option<Self> {
+        let offset = get_signed(b)?;
+        let len = usize::try_from(get_varint(b)?)
+            .ok()
+            .filter(|&n| n <= MAX_BUCKETS && n <= b.len())?;
+        offset.checked_add(len as i32)?;
+        let mut counts = Vec::with_capacity(len);
+        let mut total = 0u64;
+        for _ in 0..len {
+            // Most counts are below 128: one byte, read without the general loop.
+            let c = match b.split_first() {
+                Some((&c, rest)) if c < 0x80 => {
+                    *b = rest;
+                    u32::from(c)
+                }
+                _ => u32::get(b)?,
+            };
+            total += u64::from(c);
+            counts.push(c);
+        }
+        Some(Store {
+            offset,
+            counts,
+            total,
+        })
+    }
+}
+
+impl Packed for Sketch {
+    const MAX: usize = 160;
+
+    fn put(&self, out: &mut Vec<u8>) {
+        put_f64(out, self.alpha);
+        self.pos.put(out);
+        self.neg.put(out);
+        put_varint(out, self.zeros);
+    }
+
+    fn get(b: &mut &[u8]) -> Option<Self> {
+        let alpha = get_f64(b)?;
+        let fresh = Sketch::new(alpha);
+        // `new` falls back to the default for an accuracy out of range; a state that
+        // holds one is damaged.
+        if fresh.alpha.to_bits() != alpha.to_bits() {
+            return None;
+        }
+        Some(Sketch {
+            pos: Store::get(b)?,
+            neg: Store::get(b)?,
+            zeros: get_varint(b)?,
+            ..fresh
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Signed and empty stores, zeros and a non-default accuracy come back as they went;
+    /// damaged encodings are refused.
+    #[test]
+    fn sketches_round_trip_and_damage_is_refused() {
+        let mut s = Sketch::new(0.01);
+        for x in [-3.0, -0.5, 0.0, 0.0, 1e-3, 2.0, 2.0, 7e5] {
+            s.add(x);
+        }
+        for sk in [s, Sketch::default()] {
+            let mut out = Vec::new();
+            sk.put(&mut out);
+            let mut b = &out[..];
+            assert_eq!(Sketch::get(&mut b), Some(sk));
+            assert!(b.is_empty());
+            // Cut short anywhere: refused.
+            for cut in 0..out.len() {
+                assert_eq!(Sketch::get(&mut &out[..cut]), None, "cut at {cut}");
+            }
+        }
+        // An accuracy out of range, and a store longer than MAX_BUCKETS.
+        let mut out = Vec::new();
+        put_f64(&mut out, 2.0);
+        assert_eq!(Sketch::get(&mut &out[..]), None);
+        let mut out = Vec::new();
+        put_signed(&mut out, 0);
+        put_varint(&mut out, MAX_BUCKETS as u64 + 1);
+        out.resize(out.len() + MAX_BUCKETS + 1, 1);
+        assert_eq!(Store::get(&mut &out[..]), None);
+        for x in [0, 1, -1, i32::MAX, i32::MIN] {
+            let mut out = Vec::new();
+            put_signed(&mut out, x);
+            assert_eq!(get_signed(&mut &out[..]), Some(x));
+        }
+    }
+}
