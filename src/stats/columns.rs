@@ -36,6 +36,13 @@ pub fn put_varint(out: &mut Vec<u8>, mut x: u64) {
 /// Read a LEB128 varint of at most 64 bits from the front of `b`.
 #[inline]
 pub fn get_varint(b: &mut &[u8]) -> Option<u64> {
+    // Most varints in a state are one byte.
+    if let Some((&byte, rest)) = b.split_first()
+        && byte < 0x80
+    {
+        *b = rest;
+        return Some(u64::from(byte));
+    }
     let mut x = 0u64;
     for shift in (0..64).step_by(7) {
         let (&byte, rest) = b.split_first()?;

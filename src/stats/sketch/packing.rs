@@ -1,6 +1,6 @@
 //! The packed encoding of a sketch in a shard's state ([`crate::stats::columns`]): its
-//! accuracy, then each sign's store (first bucket index, count of values, bucket counts),
-//! then the zeros. Reading checks what the sketch's code relies on: a store within
+//! accuracy, then each sign's store (first bucket index, number of buckets, bytes per
+//! count, the counts), then the zeros. Reading checks what the sketch's code relies on: a store within
 //! [`MAX_BUCKETS`] whose counts add up to its total, and the bucket width of its accuracy.
 
 use super::{MAX_BUCKETS, Sketch, Store};
@@ -16,14 +16,35 @@ fn get_signed(b: &mut &[u8]) -> Option<i32> {
     Some(((z >> 1) as i32) ^ -((z & 1) as i32))
 }
 
+/// Bytes per bucket count in a store whose largest count is `max`.
+fn width(max: u32) -> u8 {
+    match max {
+        0..=0xff => 1,
+        0x100..=0xffff => 2,
+        _ => 4,
+    }
+}
+
 impl Packed for Store {
     const MAX: usize = 64;
 
+    /// The counts at the one width (1, 2 or 4 bytes) that holds the store's largest: one
+    /// pass each way, with no per-count branches.
     fn put(&self, out: &mut Vec<u8>) {
         put_signed(out, self.offset);
         put_varint(out, self.counts.len() as u64);
-        for &c in &self.counts {
-            put_varint(out, u64::from(c));
+        let w = width(self.counts.iter().copied().max().unwrap_or(0));
+        out.push(w);
+        match w {
+            1 => out.extend(self.counts.iter().map(|&c| c as u8)),
+            2 => self
+                .counts
+                .iter()
+                .for_each(|&c| out.extend_from_slice(&(c as u16).to_le_bytes())),
+            _ => self
+                .counts
+                .iter()
+                .for_each(|&c| out.extend_from_slice(&c.to_le_bytes())),
         }
     }
 
@@ -31,22 +52,24 @@ impl Packed for Store {
         let offset = get_signed(b)?;
         let len = usize::try_from(get_varint(b)?)
             .ok()
-            .filter(|&n| n <= MAX_BUCKETS && n <= b.len())?;
+            .filter(|&n| n <= MAX_BUCKETS)?;
         offset.checked_add(len as i32)?;
-        let mut counts = Vec::with_capacity(len);
-        let mut total = 0u64;
-        for _ in 0..len {
-            // Most counts are below 128: one byte, read without the general loop.
-            let c = match b.split_first() {
-                Some((&c, rest)) if c < 0x80 => {
-                    *b = rest;
-                    u32::from(c)
-                }
-                _ => u32::get(b)?,
-            };
-            total += u64::from(c);
-            counts.push(c);
-        }
+        let (&w, rest) = b.split_first()?;
+        let bytes = rest.get(..len * usize::from(w))?;
+        let counts: Vec<u32> = match w {
+            1 => bytes.iter().map(|&c| u32::from(c)).collect(),
+            2 => bytes
+                .chunks_exact(2)
+                .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            4 => bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            _ => return None,
+        };
+        *b = &rest[bytes.len()..];
+        let total = counts.iter().map(|&c| u64::from(c)).sum();
         Some(Store {
             offset,
             counts,
@@ -86,7 +109,8 @@ impl Packed for Sketch {
 mod tests {
     use super::*;
 
-    /// Signed and empty stores, zeros and a non-default accuracy come back as they went;
+    /// Signed and empty stores, zeros, large counts and a non-default accuracy come back
+    /// as they went;
     /// damaged encodings are refused.
     #[test]
     fn sketches_round_trip_and_damage_is_refused() {
@@ -94,7 +118,11 @@ mod tests {
         for x in [-3.0, -0.5, 0.0, 0.0, 1e-3, 2.0, 2.0, 7e5] {
             s.add(x);
         }
-        for sk in [s, Sketch::default()] {
+        // Buckets past 255 and 65,535 values take two- and four-byte counts.
+        let (mut busy, mut busier) = (s.clone(), s.clone());
+        busy.add_n(2.0, 300);
+        busier.add_n(-3.0, 70_000);
+        for sk in [s, busy, busier, Sketch::default()] {
             let mut out = Vec::new();
             sk.put(&mut out);
             let mut b = &out[..];
@@ -112,7 +140,14 @@ mod tests {
         let mut out = Vec::new();
         put_signed(&mut out, 0);
         put_varint(&mut out, MAX_BUCKETS as u64 + 1);
+        out.push(1);
         out.resize(out.len() + MAX_BUCKETS + 1, 1);
+        assert_eq!(Store::get(&mut &out[..]), None);
+        // A count width other than 1, 2 or 4 bytes.
+        let mut out = Vec::new();
+        put_signed(&mut out, 0);
+        put_varint(&mut out, 2);
+        out.extend_from_slice(&[3, 1, 1, 1, 1, 1, 1]);
         assert_eq!(Store::get(&mut &out[..]), None);
         for x in [0, 1, -1, i32::MAX, i32::MIN] {
             let mut out = Vec::new();
