@@ -474,9 +474,13 @@ impl<'a> VerticalModel<'a> {
         if k > 0 && w.block.filled / k >= MAX_BUFFERED {
             self.finish_block(w, acc);
         }
-        // The row is overwritten by the kernels: the buffer grows on the first block only.
+        // The row is overwritten by the kernels: the buffer grows on the first block only,
+        // at once to a summary's rows rather than by doubling and copying.
         let row0 = w.block.filled;
         if w.block.rows.len() < row0 + k {
+            if row0 == 0 {
+                w.block.rows.reserve_exact(k * super::SUMMARY_DRAWS as usize);
+            }
             w.block.rows.resize(row0 + k, 0.0);
         }
         w.block.filled = row0 + k;
