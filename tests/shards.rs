@@ -287,8 +287,9 @@ fn state_file(shard_dir: &Path) -> PathBuf {
         .path()
 }
 
-/// `merge` fails with exit code 2, names `file` in its message, and leaves `out` as it was.
-fn refused(shards: &[PathBuf], file: &Path, what: &str) {
+/// `merge` fails with exit code 2, names `file` in its message, and leaves `out` as it was;
+/// returns the message.
+fn refused(shards: &[PathBuf], file: &Path, what: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
@@ -307,6 +308,7 @@ fn refused(shards: &[PathBuf], file: &Path, what: &str) {
         "{what}: earlier output lost"
     );
     assert!(!out.join("regions.csv").exists(), "{what}: wrote a result");
+    err
 }
 
 #[test]
@@ -369,6 +371,20 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     bytes[mid] ^= 0x10;
     std::fs::write(&f, &bytes).unwrap();
     refused(&[a0.clone(), flip.clone(), a2.clone()], &f, "flipped byte");
+    // A flipped byte in the header (after the 20-byte frame and the 8-byte header length),
+    // which `merge` reads before any body: refused as corrupted, not taken for another run.
+    let head = t.join("head");
+    copy_dir(&a1, &head);
+    let f = state_file(&head);
+    let mut bytes = std::fs::read(&f).unwrap();
+    bytes[40] ^= 0x01;
+    std::fs::write(&f, &bytes).unwrap();
+    let err = refused(
+        &[a0.clone(), head.clone(), a2.clone()],
+        &f,
+        "flipped header byte",
+    );
+    assert!(err.contains("corrupted"), "{err}");
     // Another ecocomp version: the same state re-encoded with a different version.
     let ver = t.join("ver");
     copy_dir(&a1, &ver);

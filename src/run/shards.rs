@@ -12,7 +12,7 @@
 //! | 8 | magic `ECOSTATE` |
 //! | 4 | format version ([`FORMAT_VERSION`]) |
 //! | 8 | body length L |
-//! | L | body: an 8-byte header length H, the [`Header`] (H bytes), then the [`Body`] |
+//! | L | body: an 8-byte header length H, the [`Header`] (H bytes), the CRC-32 of the header (4 bytes), then the [`Body`] |
 //! | 4 | CRC-32 of the body |
 //!
 //! The header and body are serialised with postcard (serde). A file cut short, with bytes
@@ -135,6 +135,9 @@ pub fn encode_into<W: Write + Seek>(out: W, header: &Header, body: &Body) -> Res
     w.write_all(&(head.len() as u64).to_le_bytes())
         .map_err(io)?;
     w.write_all(&head).map_err(io)?;
+    // The header's own checksum lets `merge` trust a header it reads without the body.
+    w.write_all(&crc32fast::hash(&head).to_le_bytes())
+        .map_err(io)?;
     postcard::to_io(body, &mut w).map_err(encode_err)?;
     let Tally {
         inner: mut out,
@@ -205,19 +208,28 @@ fn check_frame(path: &Path, start: &[u8], size: u64) -> Result<usize> {
     usize::try_from(len).map_err(|_| bad(path, "is too large for this machine"))
 }
 
-/// The header at the start of a body (or of its first bytes), and its length.
+/// The header at the start of a body (or of its first bytes), and the bytes it takes with
+/// its length and checksum.
 fn decode_header(path: &Path, inner: &[u8]) -> Result<(Header, usize)> {
     let hlen = Some(le_u64(inner, 0, 8) as usize)
-        .filter(|&h| inner.len() >= 8 && h <= inner.len() - 8)
+        .filter(|&h| inner.len() >= 12 && h <= inner.len() - 12)
         .ok_or_else(|| bad(path, "has an unreadable header length"))?;
-    let header = postcard::from_bytes(&inner[8..8 + hlen])
+    let head = &inner[8..8 + hlen];
+    if crc32fast::hash(head).to_le_bytes()[..] != inner[8 + hlen..12 + hlen] {
+        return Err(bad(
+            path,
+            "fails its header's CRC-32 checksum: the file is corrupted",
+        ));
+    }
+    let header = postcard::from_bytes(head)
         .map_err(|e| bad(path, format!("has an unreadable header: {e}")))?;
-    Ok((header, hlen))
+    Ok((header, 12 + hlen))
 }
 
 /// A state file's header, read without its body: what `merge` checks before it reads any
-/// file whole. The frame (magic, version, length) is checked against the file's size; the
-/// checksum is checked when the file is read whole.
+/// file whole. The frame (magic, version, length) is checked against the file's size and
+/// the header against its own checksum; the body's checksum is checked when the file is
+/// read whole.
 fn peek_header(path: &Path) -> Result<Header> {
     use std::io::Read;
     let cannot = |e: std::io::Error| bad(path, format!("cannot be read: {e}"));
@@ -232,9 +244,9 @@ fn peek_header(path: &Path) -> Result<Header> {
     let len = check_frame(path, &start, size)?;
     let hlen = usize::try_from(le_u64(&start, 20, 8))
         .ok()
-        .filter(|&h| start.len() >= 28 && h <= len.saturating_sub(8))
+        .filter(|&h| start.len() >= 28 && h <= len.saturating_sub(12))
         .ok_or_else(|| bad(path, "has an unreadable header length"))?;
-    let mut head = vec![0u8; hlen];
+    let mut head = vec![0u8; hlen + 4];
     f.read_exact(&mut head).map_err(cannot)?;
     start.extend_from_slice(&head);
     decode_header(path, &start[20..]).map(|(h, _)| h)
@@ -275,11 +287,11 @@ impl StateFile {
                 "fails its CRC-32 checksum: the file is corrupted",
             ));
         }
-        let (header, hlen) = decode_header(path, inner)?;
+        let (header, head_span) = decode_header(path, inner)?;
         Ok(StateFile {
             path: path.to_path_buf(),
             header,
-            body: 20 + 8 + hlen..20 + len,
+            body: 20 + head_span..20 + len,
             bytes,
             checksum: format!("{crc:08x}"),
         })
