@@ -479,7 +479,9 @@ impl<'a> VerticalModel<'a> {
         let row0 = w.block.filled;
         if w.block.rows.len() < row0 + k {
             if row0 == 0 {
-                w.block.rows.reserve_exact(k * super::SUMMARY_DRAWS as usize);
+                w.block
+                    .rows
+                    .reserve_exact(k * super::SUMMARY_DRAWS as usize);
             }
             w.block.rows.resize(row0 + k, 0.0);
         }

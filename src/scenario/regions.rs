@@ -271,7 +271,7 @@ fn csv_row(
         id: String::new(),
         name: None,
         group: None,
-        nums: Vec::new(),
+        nums: Vec::with_capacity(kinds.len()),
         reference: None,
         extra: Vec::new(),
         hold_harmless: false,
@@ -509,14 +509,18 @@ fn build(
         }
         data.hold_harmless[i] = row.hold_harmless;
         data.tags[i] = tag_mask(row, &mut meta, sink);
-        let group = row.group.clone().unwrap_or_else(|| "all".to_string());
-        let next = group_pos.len() as u32;
-        let g = *group_pos.entry(group.clone()).or_insert_with(|| {
-            meta.groups.push(group.clone());
-            next
-        });
+        let group = row.group.as_deref().unwrap_or("all");
+        let g = match group_pos.get(group) {
+            Some(&g) => g,
+            None => {
+                let g = group_pos.len() as u32;
+                group_pos.insert(group.to_string(), g);
+                meta.groups.push(group.to_string());
+                g
+            }
+        };
         meta.group_idx.push(g);
-        meta.group.push(group);
+        meta.group.push(group.to_string());
         meta.id.push(row.id.clone());
         meta.name
             .push(row.name.clone().unwrap_or_else(|| row.id.clone()));
