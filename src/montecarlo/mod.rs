@@ -17,6 +17,7 @@ pub mod path;
 pub mod saved;
 mod schedule;
 pub mod settlements;
+pub mod sketch_sets;
 mod summary;
 pub mod tree;
 
@@ -224,24 +225,7 @@ pub struct McState {
     pub exact_limit: usize,
     pub tree: BlockTree<RunAcc>,
     /// Per worker, its sketches of the region amounts (sketch mode only).
-    #[serde(with = "crate::stats::columns::vecs")]
-    pub sketches: Vec<Vec<crate::stats::Quantiles>>,
-}
-
-/// `a`'s and `b`'s worker sketches folded into one set (none when neither has any).
-/// Sketch merges are exact integer sums, so where the folding happens changes no result.
-fn fold_sketches(
-    a: Vec<Vec<crate::stats::Quantiles>>,
-    b: Vec<Vec<crate::stats::Quantiles>>,
-) -> Vec<Vec<crate::stats::Quantiles>> {
-    let mut sets = a.into_iter().chain(b).filter(|s| !s.is_empty());
-    let Some(mut first) = sets.next() else {
-        return Vec::new();
-    };
-    for set in sets {
-        first.iter_mut().zip(&set).for_each(|(x, y)| x.merge(y));
-    }
-    vec![first]
+    pub sketches: sketch_sets::SketchSets,
 }
 
 impl McState {
@@ -259,7 +243,7 @@ impl McState {
             ));
         }
         self.tree.append(later.tree)?;
-        self.sketches = fold_sketches(std::mem::take(&mut self.sketches), later.sketches);
+        self.sketches = std::mem::take(&mut self.sketches).fold(later.sketches)?;
         self.blocks.end = later.blocks.end;
         Ok(())
     }
@@ -425,16 +409,17 @@ impl<'a> Run<'a> {
             // One set of sketches, whatever the thread count: a shard's state is then the
             // same size on any number of threads, and a merge decodes and keeps one set per
             // shard at most.
-            sketches: done
-                .into_iter()
-                .map(|(w, yw)| {
-                    let mut all = w.sketches;
-                    for y in yw.iter().flat_map(|yw| &yw.years) {
-                        all.extend_from_slice(&y.sketches);
-                    }
-                    vec![all]
-                })
-                .fold(Vec::new(), fold_sketches),
+            sketches: sketch_sets::SketchSets::folded(
+                done.into_iter()
+                    .map(|(w, yw)| {
+                        let mut all = w.sketches;
+                        for y in yw.iter().flat_map(|yw| &yw.years) {
+                            all.extend_from_slice(&y.sketches);
+                        }
+                        all
+                    })
+                    .collect(),
+            ),
         })
     }
 
@@ -460,10 +445,10 @@ impl<'a> Run<'a> {
         }
         // Each worker's sketches hold year 1's outputs, then year 2's, and so on.
         let k = self.n * self.nf;
+        let sets = state.sketches.decode().map_err(Error::Runtime)?;
         let years = total.vertical.iter_mut().chain(total.path.iter_mut());
         for (t, acc) in years.enumerate() {
-            let sketches: Vec<&[crate::stats::Quantiles]> = state
-                .sketches
+            let sketches: Vec<&[crate::stats::Quantiles]> = sets
                 .iter()
                 .map(|w| w.get(t * k..(t + 1) * k).unwrap_or(&[]))
                 .collect();

@@ -150,23 +150,49 @@ impl<T: Packed> Visitor<'_> for ColumnVisitor<T> {
         write!(f, "a byte string of packed values")
     }
 
-    fn visit_bytes<E: serde::de::Error>(self, mut b: &[u8]) -> Result<Vec<T>, E> {
-        let bad = || E::invalid_length(b.len(), &"a count and that many packed values");
-        let n = get_varint(&mut b).ok_or_else(bad)?;
-        // Every value takes at least one byte: a count beyond that is damage, not a reason
-        // to reserve memory.
-        let n = usize::try_from(n)
-            .ok()
-            .filter(|&n| n <= b.len())
-            .ok_or_else(bad)?;
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            v.push(T::get(&mut b).ok_or_else(bad)?);
+    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Vec<T>, E> {
+        unpack(b).ok_or_else(|| E::invalid_length(b.len(), &"a count and that many packed values"))
+    }
+}
+
+/// The values of a packed byte string (a count, then that many values, and nothing
+/// after); `None` when it is not one.
+pub fn unpack<T: Packed>(mut b: &[u8]) -> Option<Vec<T>> {
+    // Every value takes at least one byte: a count beyond that is damage, not a reason to
+    // reserve memory.
+    let n = usize::try_from(get_varint(&mut b)?)
+        .ok()
+        .filter(|&n| n <= b.len())?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(T::get(&mut b)?);
+    }
+    b.is_empty().then_some(v)
+}
+
+/// A byte string kept as it was read (a packed column whose values are used in place).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raw(pub Vec<u8>);
+
+impl Serialize for Raw {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Raw;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Raw, E> {
+                Ok(Raw(b.to_vec()))
+            }
         }
-        if !b.is_empty() {
-            return Err(bad());
-        }
-        Ok(v)
+        d.deserialize_bytes(V)
     }
 }
 
@@ -235,23 +261,5 @@ mod tests {
             }
         }
         B(b)
-    }
-}
-
-/// `#[serde(with = "crate::stats::columns::vecs")]` for a `Vec<Vec<T: Packed>>` field:
-/// one byte string per inner vector.
-pub mod vecs {
-    use super::{Column, ColumnRef, Packed};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer, T: Packed>(v: &[Vec<T>], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(|x| ColumnRef(x)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Packed>(
-        d: D,
-    ) -> Result<Vec<Vec<T>>, D::Error> {
-        let columns: Vec<Column<T>> = Deserialize::deserialize(d)?;
-        Ok(columns.into_iter().map(|c| c.0).collect())
     }
 }

@@ -84,6 +84,35 @@ impl Packed for Quantiles {
     }
 }
 
+impl Quantiles {
+    /// Merge the packed estimator at the front of `b` (advancing past it): the state
+    /// [`merge`](Self::merge) of the decoded estimator gives, without building a sketch in
+    /// sketch mode. `None` when the bytes are not a packed estimator.
+    pub fn merge_packed(&mut self, b: &mut &[u8]) -> Option<()> {
+        let start = *b;
+        let _exact_limit = get_varint(b)?;
+        let (_alpha, min, max) = (get_f64(b)?, get_f64(b)?, get_f64(b)?);
+        let nonfinite = get_varint(b)?;
+        let (&tag, rest) = b.split_first()?;
+        if tag != 1 {
+            *b = start;
+            let other = Quantiles::get(b)?;
+            self.merge(&other);
+            return Some(());
+        }
+        *b = rest;
+        // `merge`'s steps for an estimator in sketch mode.
+        self.nonfinite += nonfinite;
+        self.min = self.min.min(min);
+        self.max = self.max.max(max);
+        self.make_sketch();
+        match &mut self.mode {
+            Mode::Sketch(s) => s.merge_packed(b),
+            Mode::Exact(_) => None,
+        }
+    }
+}
+
 impl serde::Serialize for Quantiles {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(

@@ -205,23 +205,34 @@ impl Store {
     }
 
     fn merge(&mut self, other: &Store) {
-        let n = other.counts.len();
-        if n > 0 && self.cover(other.offset, other.offset + n as i32 - 1) {
+        self.merge_counts(other.offset, other.counts.iter().copied(), other.total);
+    }
+
+    /// Add the counts of buckets `offset, offset + 1, …` (`total` in all): a store's, or
+    /// a packed store's read straight from a shard's bytes.
+    fn merge_counts<I: ExactSizeIterator<Item = u32>>(
+        &mut self,
+        offset: i32,
+        counts: I,
+        total: u64,
+    ) {
+        let n = counts.len();
+        if n > 0 && self.cover(offset, offset + n as i32 - 1) {
             // Nothing collapses: the counts add bucket to bucket.
-            let at = (other.offset - self.offset) as usize;
-            let slots = self.counts[at..at + n].iter_mut().zip(&other.counts);
-            if self.total + other.total <= u64::from(u32::MAX) {
+            let at = (offset - self.offset) as usize;
+            let slots = self.counts[at..at + n].iter_mut().zip(counts);
+            if self.total + total <= u64::from(u32::MAX) {
                 // No bucket can pass u32::MAX: plain adds, which the compiler vectorises.
-                slots.for_each(|(s, &c)| *s += c);
-                self.total += other.total;
+                slots.for_each(|(s, c)| *s += c);
+                self.total += total;
             } else {
-                self.total += slots.map(|(s, &c)| bump(s, u64::from(c))).sum::<u64>();
+                self.total += slots.map(|(s, c)| bump(s, u64::from(c))).sum::<u64>();
             }
             return;
         }
         // The range collapses (rare): add bucket by bucket, which gives the same state.
-        for (k, &c) in other.counts.iter().enumerate() {
-            self.add(other.offset + k as i32, u64::from(c));
+        for (k, c) in counts.enumerate() {
+            self.add(offset + k as i32, u64::from(c));
         }
     }
 

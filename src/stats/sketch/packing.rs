@@ -49,32 +49,62 @@ impl Packed for Store {
     }
 
     fn get(b: &mut &[u8]) -> Option<Self> {
+        let view = StoreView::read(b)?;
+        let mut store = Store::default();
+        view.add_into(&mut store);
+        Some(store)
+    }
+}
+
+/// A packed store, read in place: its first bucket index, and its counts at `width` bytes
+/// each. Decoding and merging both go through it, so the layout is read in one place.
+struct StoreView<'a> {
+    offset: i32,
+    width: u8,
+    counts: &'a [u8],
+}
+
+impl<'a> StoreView<'a> {
+    /// Read a packed store from the front of `b` and advance past it.
+    fn read(b: &mut &'a [u8]) -> Option<Self> {
         let offset = get_signed(b)?;
         let len = usize::try_from(get_varint(b)?)
             .ok()
             .filter(|&n| n <= MAX_BUCKETS)?;
         offset.checked_add(len as i32)?;
-        let (&w, rest) = b.split_first()?;
-        let bytes = rest.get(..len * usize::from(w))?;
-        let counts: Vec<u32> = match w {
-            1 => bytes.iter().map(|&c| u32::from(c)).collect(),
-            2 => bytes
-                .chunks_exact(2)
-                .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
-                .collect(),
-            4 => bytes
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            _ => return None,
-        };
-        *b = &rest[bytes.len()..];
-        let total = counts.iter().map(|&c| u64::from(c)).sum();
-        Some(Store {
+        let (&width, rest) = b.split_first()?;
+        if !matches!(width, 1 | 2 | 4) {
+            return None;
+        }
+        let counts = rest.get(..len * usize::from(width))?;
+        *b = &rest[counts.len()..];
+        Some(StoreView {
             offset,
+            width,
             counts,
-            total,
         })
+    }
+
+    /// Add the counts into `store` (a store's own merge: the same state as merging the
+    /// decoded store).
+    fn add_into(&self, store: &mut Store) {
+        let b = self.counts;
+        match self.width {
+            1 => {
+                let total = b.iter().map(|&c| u64::from(c)).sum();
+                store.merge_counts(self.offset, b.iter().map(|&c| u32::from(c)), total);
+            }
+            2 => {
+                let c16 = |c: &[u8]| u32::from(u16::from_le_bytes([c[0], c[1]]));
+                let total = b.chunks_exact(2).map(|c| u64::from(c16(c))).sum();
+                store.merge_counts(self.offset, b.chunks_exact(2).map(c16), total);
+            }
+            _ => {
+                let c32 = |c: &[u8]| u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                let total = b.chunks_exact(4).map(|c| u64::from(c32(c))).sum();
+                store.merge_counts(self.offset, b.chunks_exact(4).map(c32), total);
+            }
+        }
     }
 }
 
@@ -102,6 +132,29 @@ impl Packed for Sketch {
             zeros: get_varint(b)?,
             ..fresh
         })
+    }
+}
+
+impl Sketch {
+    /// Merge the packed sketch at the front of `b` (advancing past it) without building
+    /// it: the state [`merge`](Sketch::merge) of the decoded sketch gives. `None` when the
+    /// bytes are not a packed sketch.
+    pub fn merge_packed(&mut self, b: &mut &[u8]) -> Option<()> {
+        let start = *b;
+        let alpha = get_f64(b)?;
+        if alpha.to_bits() != self.alpha.to_bits() {
+            // Another accuracy: decode it and merge through its representative values.
+            *b = start;
+            let other = Sketch::get(b)?;
+            self.merge(&other);
+            return Some(());
+        }
+        let (pos, neg) = (StoreView::read(b)?, StoreView::read(b)?);
+        let zeros = get_varint(b)?;
+        pos.add_into(&mut self.pos);
+        neg.add_into(&mut self.neg);
+        self.zeros += zeros;
+        Some(())
     }
 }
 
