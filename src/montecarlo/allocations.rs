@@ -478,12 +478,9 @@ impl<'a> VerticalModel<'a> {
         // at once to a summary's rows rather than by doubling and copying.
         let row0 = w.block.filled;
         if w.block.rows.len() < row0 + k {
-            if row0 == 0 {
-                w.block
-                    .rows
-                    .reserve_exact(k * super::SUMMARY_DRAWS as usize);
-            }
-            w.block.rows.resize(row0 + k, 0.0);
+            w.block
+                .rows
+                .grow_to(row0 + k, k * super::SUMMARY_DRAWS as usize);
         }
         w.block.filled = row0 + k;
         self_sufficiency_into(&w.data, &mut w.ratio);

@@ -14,6 +14,7 @@
 pub mod acc;
 pub mod allocations;
 pub mod path;
+mod rows;
 pub mod saved;
 mod schedule;
 pub mod settlements;

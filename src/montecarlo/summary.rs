@@ -12,7 +12,7 @@ use crate::stats::{Moments, Probability, Quantiles};
 /// Welford update per value per draw.
 #[derive(Debug, Clone, Default)]
 pub struct BlockBuf {
-    pub(super) rows: Vec<f64>,
+    pub(super) rows: super::rows::Rows,
     /// Values of `rows` holding draws of the current block (the rest is old scratch).
     pub(super) filled: usize,
     /// Per output: buffered draws with a deduction, a binding floor, a binding cap. At
