@@ -218,15 +218,14 @@ pub fn page(
         ),
         sources: scn.meta.sources.clone(),
         assumptions: scn.meta.assumptions.clone(),
-        settings: vec![
-            (
-                "scenario".into(),
-                format!("{} ({})", scn.meta.name, scn.path.display()),
-            ),
-            ("scenario SHA-256".into(), scn.sha256.clone()),
-            ("starts".into(), r.starts.len().to_string()),
-            ("cross-validation folds".into(), r.folds.to_string()),
-        ],
+        settings: [
+            super::page::scenario_settings(scn),
+            vec![
+                ("starts".into(), r.starts.len().to_string()),
+                ("cross-validation folds".into(), r.folds.to_string()),
+            ],
+        ]
+        .concat(),
         warnings: out.warnings.clone(),
         notices,
         tables: vec![coefficients, fit],

@@ -163,12 +163,8 @@ fn winners_table(c: &Comparison) -> Table {
 pub fn build(out: &Outcome, c: &Comparison, figures: &[Figure], warnings: &[String]) -> Report {
     let scn = &out.scenario;
     let drawn = c.draws > 0 && uncertain(scn);
-    let mut settings = vec![
-        (
-            "scenario".to_string(),
-            format!("{} ({})", scn.meta.name, scn.path.display()),
-        ),
-        ("scenario SHA-256".to_string(), scn.sha256.clone()),
+    let mut settings = super::page::scenario_settings(scn);
+    settings.extend([
         (
             "baseline formula".to_string(),
             c.formulas[c.baseline].name.clone(),
@@ -184,7 +180,7 @@ pub fn build(out: &Outcome, c: &Comparison, figures: &[Figure], warnings: &[Stri
         ("seed".to_string(), c.seed.to_string()),
         ("draws".to_string(), c.draws.to_string()),
         ("currency".to_string(), scn.meta.currency.clone()),
-    ];
+    ]);
     settings.retain(|(_, v)| !v.is_empty());
     let mut notices = Vec::new();
     if !drawn {

@@ -380,6 +380,17 @@ pub fn page_image(r: &crate::plots::Rendered) -> Option<Image> {
     }
 }
 
+/// The first rows of every page's settings: the scenario's name, file and SHA-256.
+pub fn scenario_settings(scn: &Scenario) -> Vec<(String, String)> {
+    vec![
+        (
+            "scenario".to_string(),
+            format!("{} ({})", scn.meta.name, scn.path.display()),
+        ),
+        ("scenario SHA-256".to_string(), scn.sha256.clone()),
+    ]
+}
+
 /// The page's title: the scenario's description where it has one (what a reader
 /// recognises), its name otherwise.
 pub fn readable_title(scn: &Scenario) -> String {
@@ -395,12 +406,8 @@ pub fn readable_title(scn: &Scenario) -> String {
 /// no SVG.
 pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[String]) -> Report {
     let (scn, res, info, baseline) = (&out.scenario, &out.point, &out.info, out.baseline);
-    let mut settings = vec![
-        (
-            "scenario".to_string(),
-            format!("{} ({})", scn.meta.name, scn.path.display()),
-        ),
-        ("scenario SHA-256".to_string(), scn.sha256.clone()),
+    let mut settings = scenario_settings(scn);
+    settings.extend([
         (
             "year".to_string(),
             scn.meta.year.map(|y| y.to_string()).unwrap_or_default(),
@@ -417,7 +424,7 @@ pub fn build(out: &Outcome, mc: &McResults, figures: &[Figure], warnings: &[Stri
                 .map(|f| f.name.clone())
                 .unwrap_or_default(),
         ),
-    ];
+    ]);
     // A setting the scenario does not have (a basin scenario's baseline formula, a
     // missing year) is left out rather than shown empty.
     settings.retain(|(_, v)| !v.is_empty());

@@ -459,16 +459,15 @@ pub(super) fn page(out: &Outcome, figures: &[Figure]) -> Result<Report> {
         description: scn.meta.description.clone(),
         sources: scn.meta.sources.clone(),
         assumptions: scn.meta.assumptions.clone(),
-        settings: vec![
-            (
-                "scenario".into(),
-                format!("{} ({})", scn.meta.name, scn.path.display()),
-            ),
-            ("scenario SHA-256".into(), scn.sha256.clone()),
-            ("seed".into(), out.info.seed.to_string()),
-            ("draws".into(), out.info.draws.to_string()),
-            ("threads".into(), out.info.threads.to_string()),
-        ],
+        settings: [
+            super::page::scenario_settings(scn),
+            vec![
+                ("seed".into(), out.info.seed.to_string()),
+                ("draws".into(), out.info.draws.to_string()),
+                ("threads".into(), out.info.threads.to_string()),
+            ],
+        ]
+        .concat(),
         warnings: out.warnings.clone(),
         notices,
         tables,
