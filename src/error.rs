@@ -150,6 +150,21 @@ impl Error {
     pub fn invalid(problems: Vec<Problem>) -> Self {
         Error::Invalid(Problems(problems))
     }
+
+    /// `self`, raised while computing `year` of a multi-year path, with the year said:
+    /// the same scenario key can fail in one year and hold in the others.
+    pub fn in_year(self, year: i64) -> Self {
+        match self {
+            Error::Runtime(m) => Error::Runtime(format!("{year}: {m}")),
+            Error::Invalid(Problems(mut problems)) => {
+                for p in &mut problems {
+                    p.location = format!("{}, year {year}", p.location);
+                }
+                Error::Invalid(Problems(problems))
+            }
+            other => other,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -289,3 +289,52 @@ fn saved_draws_of_a_path_hold_every_year() {
         );
     }
 }
+
+/// A budget that covers the first year's floors and pools but not a later year's is
+/// refused with that year named, both at the point estimate and in a draw, and the
+/// earlier output stays as it was.
+#[test]
+fn a_later_year_the_budget_cannot_cover_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenarios().join("path_2021_2025.toml")).unwrap();
+    let shrinking: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("growth = ") {
+                "growth = -0.95".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(
+        shrinking, text,
+        "the scenario has no growth line to replace"
+    );
+    let scn = scenario(tmp.path(), "shrinking.toml", &shrinking);
+    let out = tmp.path().join("out");
+    run(
+        &scenarios().join("path_2021_2025.toml"),
+        &out,
+        &["--draws", "20"],
+    );
+    let earlier = std::fs::read(out.join("regions.csv")).unwrap();
+    for (draws, code, said) in [
+        ("0", 2, "formula[0] ('baseline_2017'), year 2022: "),
+        ("50", 1, "2022: Monte Carlo draw "),
+    ] {
+        let o = ecocomp()
+            .args(["run", "--quiet", "--force", "--no-plots", "--draws", draws])
+            .arg(&scn)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(err.contains("shortfall"), "{err}");
+        assert_eq!(std::fs::read(out.join("regions.csv")).unwrap(), earlier);
+    }
+}

@@ -212,14 +212,6 @@ impl<'a> PathModel<'a> {
     }
 }
 
-/// `e` of a draw's year `year`, said so in its message.
-fn in_year(e: crate::error::Error, year: i64) -> crate::error::Error {
-    match e {
-        crate::error::Error::Runtime(m) => crate::error::Error::Runtime(format!("{year}: {m}")),
-        other => other,
-    }
-}
-
 /// A pool thread's workers for the later years of a path (year 1 has the run's usual
 /// worker), and the path state of its current draw.
 pub struct YearWorkers {
@@ -269,7 +261,7 @@ impl PathModel<'_> {
             self.sample_year(seed, d, t + 1, state, w);
             let link = self.link(state, w);
             m.evaluate_sampled(seed, d, w, Some(&link))
-                .map_err(|e| in_year(e, self.path.years[t + 1]))?;
+                .map_err(|e| e.in_year(self.path.years[t + 1]))?;
             each(w);
             let x = amounts(w);
             self.carry(state, w, &x);
@@ -294,7 +286,7 @@ impl PathModel<'_> {
             self.sample_year(seed, d, t + 1, state, w);
             let link = self.link(state, w);
             m.draw_sampled(seed, d, w, acc, Some(&link))
-                .map_err(|e| in_year(e, self.path.years[t + 1]))?;
+                .map_err(|e| e.in_year(self.path.years[t + 1]))?;
             self.carry(state, w, w.last_draw());
         }
         Ok(())

@@ -46,7 +46,7 @@ pub fn point_path(scn: &Scenario, baseline: usize) -> Result<Vec<(Scenario, Poin
                     *q += quality_response(k, x[i], expenditure[i]);
                 }
             }
-            let mut p = point(&own)?;
+            let mut p = point(&own).map_err(|e| e.in_year(path.years[t]))?;
             res.formulas.push(p.formulas.swap_remove(f));
         }
         if let Some(b) = prev.formulas.get(baseline) {

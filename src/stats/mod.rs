@@ -15,8 +15,8 @@ pub use moments::{Moments, Probability};
 pub use quantiles::{DEFAULT_EXACT_LIMIT, Quantiles};
 pub use sketch::Sketch;
 
-/// Hint the CPU to fetch the cache line holding `x` (the only `unsafe` in the crate: a
-/// prefetch instruction, which cannot fault and changes no value). A no-op off x86-64.
+/// Hint the CPU to fetch the cache line holding `x` (a prefetch instruction, which cannot
+/// fault and changes no value). A no-op off x86-64.
 #[inline(always)]
 pub fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
