@@ -1,5 +1,6 @@
 //! docs/figures.md shows one PNG of each figure type: every image it names is committed in
-//! docs/img/ as a PNG, every PNG there is shown, and together they stay under 3 MB.
+//! docs/img/ as a PNG, every PNG there is shown, together they stay under 3 MB, and
+//! scripts/gallery.sh, which deletes and remakes them, makes every one.
 
 use std::path::Path;
 
@@ -28,4 +29,12 @@ fn gallery_images_exist_are_shown_and_stay_under_3_mb() {
         );
     }
     assert!(total < 3_000_000, "the gallery is {total} bytes");
+
+    let script = std::fs::read_to_string(docs.join("../scripts/gallery.sh")).unwrap();
+    for name in &shown {
+        assert!(
+            script.contains(&format!("\"$img/{name}\"")),
+            "scripts/gallery.sh does not make docs/img/{name}"
+        );
+    }
 }
