@@ -91,14 +91,8 @@ pub fn run_tables(out: &Outcome, top: Option<usize>) -> String {
         s.push_str(&basin_table(out));
         return s;
     };
-    // A path: each year's largest regions, then the totals year by year.
-    let mut s = String::new();
-    for (year, o) in &path.years {
-        s.push_str(&format!("── {year} ──\n"));
-        s.push_str(&formula_tables(o, top));
-    }
+    let mut s = path_tables(out, path, top);
     s.push_str(&basin_table(out));
-    s.push_str(&path_totals(path, &unit(&out.scenario.meta.currency)));
     if let Some(k) = out.scenario.policy_path.as_ref().and_then(|p| p.kappa) {
         s.push_str(&format!(
             "quality response ON (κ = {k}): each formula's ΔQ follows its own money of the year before\n"
@@ -107,30 +101,74 @@ pub fn run_tables(out: &Outcome, top: Option<usize>) -> String {
     s
 }
 
-/// Per formula, its total of each year of a path (point estimate) and over the path.
-fn path_totals(path: &ecocomp::run::path::PathRun, unit: &str) -> String {
-    let Some((_, first)) = path.years.first() else {
+/// A path, per formula: its totals, then its `top` regions by the last year's point
+/// estimate with one column per year, so that a region's path reads along one line, and
+/// the last year's 90% interval where there were draws.
+fn path_tables(out: &Outcome, path: &ecocomp::run::path::PathRun, top: Option<usize>) -> String {
+    let (Some((y0, first)), Some((yn, last))) = (path.years.first(), path.years.last()) else {
         return String::new();
     };
-    let mut s = String::from("totals by year (point estimate)\n");
+    let Some(v) = &first.scenario.vertical else {
+        return String::new();
+    };
+    let unit = unit(&out.scenario.meta.currency);
+    let n = v.regions.data.n;
+    let shown = top.map_or(n, |k| k.min(n));
+    let acc = last
+        .mc
+        .as_ref()
+        .filter(|m| m.draws > 0)
+        .and_then(|m| m.vertical.as_ref());
+    let mut s = String::new();
     for (f, fp) in first.point.formulas.iter().enumerate() {
-        let totals: Vec<f64> = path
+        let years: Vec<&[f64]> = path
             .years
             .iter()
-            .map(|(_, o)| o.point.formulas.get(f).map_or(f64::NAN, |p| p.alloc.total))
+            .map(|(_, o)| o.point.formulas.get(f).map_or(&[][..], |p| &p.alloc.x[..]))
             .collect();
-        let cells: Vec<String> = path
-            .years
-            .iter()
-            .zip(&totals)
-            .map(|((y, _), t)| format!("{y} {}", ecocomp::numfmt::display(*t)))
-            .collect();
+        let totals: Vec<f64> = years.iter().map(|x| x.iter().sum()).collect();
         s.push_str(&format!(
-            "  {}: {}; over the path {}{unit}\n",
+            "formula {}: total {}{unit} in {y0}, {}{unit} in {yn}; {}{unit} over the path\n",
             fp.name,
-            cells.join(", "),
-            ecocomp::numfmt::display(totals.iter().sum())
+            display(totals[0]),
+            display(totals[totals.len() - 1]),
+            display(totals.iter().sum()),
         ));
+        let final_x = years[years.len() - 1];
+        let mut order: Vec<usize> = (0..final_x.len()).collect();
+        order.sort_by(|&i, &j| final_x[j].total_cmp(&final_x[i]));
+        let mut align = vec![Align::Left];
+        align.extend(std::iter::repeat_n(Align::Right, years.len()));
+        align.push(Align::Left);
+        let mut t = Table::new(&align).indent("  ");
+        let mut header = vec!["region".to_string()];
+        header.extend(path.years.iter().map(|(y, _)| y.to_string()));
+        if acc.is_some() {
+            header.push(format!("{yn} 90% interval"));
+        }
+        t.row(header);
+        for &i in order.iter().take(shown) {
+            let mut row = vec![v.regions.meta.name[i].clone()];
+            row.extend(
+                years
+                    .iter()
+                    .map(|x| x.get(i).map_or(String::new(), |v| display(*v))),
+            );
+            if let Some(m) = acc {
+                let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
+                row.push(format!("[{}, {}]", display(q[0]), display(q[1])));
+            }
+            t.row(row);
+        }
+        let mut total = vec!["total".to_string()];
+        total.extend(totals.iter().map(|t| display(*t)));
+        t.row(total);
+        s.push_str(&t.render());
+        if shown < n {
+            s.push_str(&format!(
+                "  ({shown} of {n} regions, largest in {yn} first; --top N or --all for more)\n"
+            ));
+        }
     }
     s
 }
@@ -263,6 +301,7 @@ fn unit_suffix(currency: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::run_tables;
+    use ecocomp::numfmt::display;
     use ecocomp::numfmt::table::width;
     use ecocomp::run::pipeline::{Exporters, Job, McOptions, Outcome, Quiet, Request, RunJob};
     use std::path::Path;
@@ -331,6 +370,46 @@ mod tests {
         );
         assert!(rows.iter().any(|l| l.contains("内蒙古")));
         assert!(rows.iter().any(|l| l.contains("四川")));
+    }
+
+    /// A path prints one table per formula: a column per year, regions in the order of the
+    /// last year, a total row that is each year's total, and the last year's interval.
+    #[test]
+    fn a_path_reads_along_one_line_per_region() {
+        let out = outcome("path_2021_2025.toml", 20);
+        let path = out.path.as_ref().unwrap();
+        let text = run_tables(&out, Some(4));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("formula baseline_2017: total 902 亿元 in 2021, "));
+        let header: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            header,
+            [
+                "region", "2021", "2022", "2023", "2024", "2025", "2025", "90%", "interval"
+            ]
+        );
+        let rows = first_rows(&text);
+        assert_eq!(rows.len(), 5, "four regions and the total: {text}");
+        let cells = |l: &str| -> Vec<f64> {
+            l.split_whitespace()
+                .skip(1)
+                .take(5)
+                .map(|c| c.parse().unwrap())
+                .collect()
+        };
+        let last: Vec<f64> = rows[..4].iter().map(|l| cells(l)[4]).collect();
+        assert!(last.windows(2).all(|w| w[0] >= w[1]), "{text}");
+        assert!(rows[0].contains(" ["), "{text}");
+        assert!(rows[4].starts_with("  total "), "{text}");
+        for (t, (_, o)) in path.years.iter().enumerate() {
+            let total = o.point.formulas[0].alloc.total;
+            assert_eq!(cells(rows[4])[t], display(total).parse::<f64>().unwrap());
+        }
+        assert!(
+            text.contains("(4 of 31 regions, largest in 2025 first"),
+            "{text}"
+        );
+        assert_eq!(text.matches("formula ").count(), 2, "{text}");
     }
 
     #[test]
