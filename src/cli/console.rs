@@ -46,9 +46,13 @@ impl Console {
         let bar = if show_progress && std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(0);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} [{bar:40}] {pos}/{len} draws · {per_sec} · ETA {eta}",
+                "{spinner} {msg}[{bar:40}] {pos}/{len} draws · {rate} · ETA {eta}",
             ) {
-                bar.set_style(style.progress_chars("=> "));
+                // indicatif's own `per_sec` prints four decimals of a rate in the thousands.
+                let rate = |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                };
+                bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
             }
             bar
         } else {
@@ -72,6 +76,12 @@ impl Hooks for Console {
             self.bar.set_length(total);
         }
         self.bar.set_position(done);
+    }
+
+    fn stage(&self, what: &str) {
+        // A fresh start, so that the rate and the ETA are the stage's own.
+        self.bar.reset();
+        self.bar.set_message(format!("{what} "));
     }
 }
 

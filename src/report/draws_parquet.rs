@@ -11,7 +11,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::model::Scenario;
 use crate::montecarlo::saved::{DrawSink, DrawsFormat, stream_scenario_draws};
-use crate::run::pipeline::{Outcome, StreamExporter, Streamed, draw_range};
+use crate::run::pipeline::{Hooks, Outcome, StreamExporter, Streamed, draw_range};
 use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array,
@@ -40,14 +40,22 @@ const BATCH_ROWS: usize = 1 << 16;
 pub struct DrawsParquet;
 
 impl StreamExporter for DrawsParquet {
-    fn write(&self, out: &Outcome, dir: &Path, cancel: &Cancel) -> Result<Streamed> {
+    fn write(
+        &self,
+        out: &Outcome,
+        dir: &Path,
+        cancel: &Cancel,
+        hooks: &dyn Hooks,
+    ) -> Result<Streamed> {
         if out.info.save_draws != Some(DrawsFormat::Parquet)
             || (out.mc.is_none() && out.state.is_none())
         {
             return Ok(Streamed::default());
         }
         let path = dir.join(NAME);
-        write_draws(&out.scenario, out.info.seed, draw_range(out), &path, cancel)?;
+        hooks.stage(&format!("writing {NAME}"));
+        let draws = draw_range(out);
+        write_draws(&out.scenario, out.info.seed, draws, &path, cancel, hooks)?;
         Ok(Streamed {
             names: vec![NAME.into()],
             warnings: Vec::new(),
@@ -55,13 +63,16 @@ impl StreamExporter for DrawsParquet {
     }
 }
 
-/// Evaluate the draws of `draws` of `scn` with `seed` and write them to `path`.
+/// Evaluate the draws of `draws` of `scn` with `seed` and write them to `path`, telling
+/// `hooks` how many are written: this second pass over the draws takes most of the time
+/// of a run that saves them.
 pub fn write_draws(
     scn: &Scenario,
     seed: u64,
     draws: std::ops::Range<u64>,
     path: &Path,
     cancel: &Cancel,
+    hooks: &dyn Hooks,
 ) -> Result<()> {
     let err =
         |e: &dyn std::fmt::Display| Error::Runtime(format!("cannot write {}: {e}", path.display()));
@@ -95,6 +106,11 @@ pub fn write_draws(
         writer,
         draws: Vec::new(),
         values: Vec::new(),
+        progress: Progress {
+            hooks,
+            first: draws.start,
+            total: draws.end.saturating_sub(draws.start),
+        },
     };
     stream_scenario_draws(scn, seed, draws, cancel, &mut sink)?;
     sink.flush()?;
@@ -188,17 +204,25 @@ impl Layout {
     }
 }
 
+/// Where the draws written are counted: draw `d` done is `d − first + 1` of `total`.
+struct Progress<'a> {
+    hooks: &'a dyn Hooks,
+    first: u64,
+    total: u64,
+}
+
 /// Buffers whole draws and hands them to the writer [`BATCH_ROWS`] rows at a time.
-struct Sink {
+struct Sink<'a> {
     layout: Layout,
     writer: ArrowWriter<BufWriter<File>>,
     batch_draws: usize,
     /// The draw index of every buffered row, and its value.
     draws: Vec<u64>,
     values: Vec<f64>,
+    progress: Progress<'a>,
 }
 
-impl DrawSink for Sink {
+impl DrawSink for Sink<'_> {
     fn draw(&mut self, d: u64, values: &[f64]) -> Result<()> {
         self.draws.extend(std::iter::repeat_n(d, values.len()));
         self.values.extend_from_slice(values);
@@ -209,13 +233,13 @@ impl DrawSink for Sink {
     }
 }
 
-impl Sink {
+impl Sink<'_> {
     /// Write the buffered draws as one record batch.
     fn flush(&mut self) -> Result<()> {
         let rows = self.draws.len();
-        if rows == 0 {
+        let Some(&last) = self.draws.last() else {
             return Ok(());
-        }
+        };
         let l = &self.layout;
         let per = l.kind.len();
         let tile =
@@ -239,6 +263,71 @@ impl Sink {
             .map_err(|e| Error::Runtime(format!("cannot build the draws' columns: {e}")))?;
         self.writer
             .write(&batch)
-            .map_err(|e| Error::Runtime(format!("cannot write {NAME}: {e}")))
+            .map_err(|e| Error::Runtime(format!("cannot write {NAME}: {e}")))?;
+        let p = &self.progress;
+        p.hooks.progress(last + 1 - p.first, p.total);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::run::pipeline::{
+        Exporters, Hooks, Job, McOptions, Request, RunJob, StreamExporter, execute,
+    };
+    use std::sync::Mutex;
+
+    /// Every hook call, in order.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, u64, u64)>>);
+
+    impl Hooks for Recorder {
+        fn progress(&self, done: u64, total: u64) {
+            self.0.lock().unwrap().push((String::new(), done, total));
+        }
+        fn stage(&self, what: &str) {
+            self.0.lock().unwrap().push((what.into(), 0, 0));
+        }
+    }
+
+    /// Writing the draws is a stage of its own, whose progress climbs to every draw.
+    #[test]
+    fn writing_the_draws_reports_its_stage_and_progress() {
+        let tmp = tempfile::tempdir().unwrap();
+        let scn =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/national.toml");
+        let req = Request {
+            scenario: crate::scenario::load(&scn).unwrap(),
+            shards: Default::default(),
+            job: Job::Run(RunJob {
+                mc: McOptions {
+                    draws: Some(3000),
+                    seed: Some(1),
+                    threads: 1,
+                },
+                save_draws: true,
+                draws_format: super::DrawsFormat::Parquet,
+                ..RunJob::default()
+            }),
+            out: Some(tmp.path().join("out")),
+            command_line: Vec::new(),
+        };
+        let exporters = Exporters {
+            stream: vec![Box::new(super::DrawsParquet) as Box<dyn StreamExporter>],
+            ..Exporters::default()
+        };
+        let hooks = Recorder::default();
+        execute(req, &exporters, &hooks, &crate::Cancel::new()).unwrap();
+        let calls = hooks.0.into_inner().unwrap();
+        let at = calls
+            .iter()
+            .position(|c| c.0 == "writing draws.parquet")
+            .expect("a stage for the draws");
+        let after = &calls[at + 1..];
+        assert!(after.len() >= 2, "progress within the stage: {after:?}");
+        assert!(after.iter().all(|c| c.0.is_empty() && c.2 == 3000));
+        assert!(after.windows(2).all(|w| w[0].1 < w[1].1), "{after:?}");
+        assert_eq!(after.last().unwrap().1, 3000);
+        assert!(tmp.path().join("out").join(super::NAME).exists());
     }
 }

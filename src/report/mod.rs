@@ -33,7 +33,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::plots::PlotFormat;
 use crate::run::pipeline::{
-    Exported, Exporter, Exporters, Outcome, OutputFile, StreamExporter, Streamed,
+    Exported, Exporter, Exporters, Hooks, Outcome, OutputFile, StreamExporter, Streamed,
 };
 use figures::Figure;
 use std::path::Path;
@@ -178,7 +178,13 @@ pub fn shard_exporters() -> Exporters {
 struct ShardState;
 
 impl StreamExporter for ShardState {
-    fn write(&self, out: &Outcome, dir: &Path, _cancel: &Cancel) -> Result<Streamed> {
+    fn write(
+        &self,
+        out: &Outcome,
+        dir: &Path,
+        _cancel: &Cancel,
+        _hooks: &dyn Hooks,
+    ) -> Result<Streamed> {
         let Some((header, body)) = &out.state else {
             return Err(Error::Runtime(
                 "the shard computed no state to write".into(),

@@ -237,9 +237,16 @@ pub struct Streamed {
 
 /// A writer of files too large to hold in memory (every draw in Parquet): unlike an
 /// [`Exporter`] it writes into `dir`, the staging folder, as it goes, so that the run
-/// stays all or nothing. It stops with [`Error::Interrupted`] once `cancel` is cancelled.
+/// stays all or nothing. It stops with [`Error::Interrupted`] once `cancel` is cancelled,
+/// and tells `hooks` its stage and progress, being as slow as the run itself.
 pub trait StreamExporter: Sync {
-    fn write(&self, out: &Outcome, dir: &Path, cancel: &Cancel) -> Result<Streamed>;
+    fn write(
+        &self,
+        out: &Outcome,
+        dir: &Path,
+        cancel: &Cancel,
+        hooks: &dyn Hooks,
+    ) -> Result<Streamed>;
 }
 
 /// The draws the saved-draws writers save: the shard's, or every draw of the run.
@@ -265,8 +272,10 @@ pub trait Hooks: Sync {
     /// The staging folder the run writes into; `None` once it is committed or removed.
     /// (A second Ctrl-C removes it before the process exits.)
     fn staging(&self, _dir: Option<&Path>) {}
-    /// `done` of `total` draws are merged.
+    /// `done` of `total` draws are merged (or written, in a later stage).
     fn progress(&self, _done: u64, _total: u64) {}
+    /// A stage after the run's own draws starts (`what` it does), with its own progress.
+    fn stage(&self, _what: &str) {}
 }
 
 /// [`Hooks`] that ignore everything.
@@ -340,7 +349,7 @@ pub fn execute(
     }
     for e in &exporters.stream {
         cancel.check()?;
-        let done = e.write(&outcome, staging.path(), cancel)?;
+        let done = e.write(&outcome, staging.path(), cancel, hooks)?;
         outcome.warnings.extend(done.warnings);
     }
     outcome.info.wall_seconds = clock.elapsed().as_secs_f64();
