@@ -217,7 +217,7 @@ pub fn sensitivity(args: SensitivityArgs, argv: &[String]) -> anyhow::Result<()>
     }
     let exporters = report::sensitivity_exporters();
     let job = Job::Sensitivity(settings);
-    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, false, Shards::Whole)?;
+    let (outcome, dir) = execute_job(scn, job, out, &exporters, argv, true, Shards::Whole)?;
     if let Some(r) = &outcome.sensitivity {
         print_out(&report::sensitivity::table(r));
     }

@@ -46,7 +46,7 @@ impl Console {
         let bar = if show_progress && std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(0);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {msg}[{bar:40}] {pos}/{len} draws · {rate} · ETA {eta}",
+                "{spinner} {msg}[{bar:40}] {pos}/{len} {prefix} · {rate} · ETA {eta}",
             ) {
                 // indicatif's own `per_sec` prints four decimals of a rate in the thousands.
                 let rate = |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
@@ -54,6 +54,7 @@ impl Console {
                 };
                 bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
             }
+            bar.set_prefix("draws");
             bar
         } else {
             indicatif::ProgressBar::hidden()
@@ -78,10 +79,15 @@ impl Hooks for Console {
         self.bar.set_position(done);
     }
 
-    fn stage(&self, what: &str) {
+    fn stage(&self, what: &str, unit: &str) {
         // A fresh start, so that the rate and the ETA are the stage's own.
         self.bar.reset();
-        self.bar.set_message(format!("{what} "));
+        self.bar.set_message(if what.is_empty() {
+            String::new()
+        } else {
+            format!("{what} ")
+        });
+        self.bar.set_prefix(unit.to_string());
     }
 }
 

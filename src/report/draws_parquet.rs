@@ -53,7 +53,7 @@ impl StreamExporter for DrawsParquet {
             return Ok(Streamed::default());
         }
         let path = dir.join(NAME);
-        hooks.stage(&format!("writing {NAME}"));
+        hooks.stage(&format!("writing {NAME}"), "draws");
         let draws = draw_range(out);
         write_draws(&out.scenario, out.info.seed, draws, &path, cancel, hooks)?;
         Ok(Streamed {
@@ -285,7 +285,7 @@ mod tests {
         fn progress(&self, done: u64, total: u64) {
             self.0.lock().unwrap().push((String::new(), done, total));
         }
-        fn stage(&self, what: &str) {
+        fn stage(&self, what: &str, _unit: &str) {
             self.0.lock().unwrap().push((what.into(), 0, 0));
         }
     }

@@ -26,7 +26,7 @@ use crate::error::{Error, Problem, Result};
 use crate::model::Scenario;
 use crate::montecarlo::saved::{DrawsFormat, SavedDraws};
 use crate::montecarlo::{McResults, RunOptions, Settings, Shard};
-use crate::sensitivity::analysis::{SensitivityRun, SensitivitySettings};
+use crate::sensitivity::analysis::{SensitivityRun, SensitivitySettings, Watch};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
@@ -274,8 +274,9 @@ pub trait Hooks: Sync {
     fn staging(&self, _dir: Option<&Path>) {}
     /// `done` of `total` draws are merged (or written, in a later stage).
     fn progress(&self, _done: u64, _total: u64) {}
-    /// A stage after the run's own draws starts (`what` it does), with its own progress.
-    fn stage(&self, _what: &str) {}
+    /// A stage starts: `what` it does (empty for the job's own computation) and the
+    /// `unit` its progress counts (draws, points of a design, calibration fits).
+    fn stage(&self, _what: &str, _unit: &str) {}
 }
 
 /// [`Hooks`] that ignore everything.
@@ -422,10 +423,16 @@ fn compute(
             outcome.comparison = Some(cmp);
         }
         Job::Sensitivity(s) => {
-            cancel.check()?;
-            sensitivity(&mut outcome, s, shards)?;
+            hooks.stage("", "points");
+            let progress = |done, total| hooks.progress(done, total);
+            let watch = Watch {
+                progress: &progress,
+                cancel,
+            };
+            sensitivity(&mut outcome, s, shards, &watch)?;
         }
         Job::Calibrate(c) => {
+            hooks.stage("", "fits");
             let r = super::calibration::run(&outcome.scenario, c, cancel, &mut |done, total| {
                 hooks.progress(done as u64, total as u64)
             })?;
@@ -555,16 +562,21 @@ fn run_shard(
 }
 
 /// `sensitivity`'s analysis, a shard's evaluations, or the merge of every shard's.
-fn sensitivity(out: &mut Outcome, s: &SensitivitySettings, shards: Shards) -> Result<()> {
+fn sensitivity(
+    out: &mut Outcome,
+    s: &SensitivitySettings,
+    shards: Shards,
+    watch: &Watch,
+) -> Result<()> {
     use crate::sensitivity::analysis::{evaluate_shard, finish_shards, run};
     out.info.seed = s.seed;
     out.info.draws = s.samples as u64;
     out.info.threads = s.threads;
     let scn = &out.scenario;
     match shards {
-        Shards::Whole => out.sensitivity = Some(run(scn, s)?),
+        Shards::Whole => out.sensitivity = Some(run(scn, s, watch)?),
         Shards::Write(shard) => {
-            let ev = evaluate_shard(scn, s, shard.k, shard.n)?;
+            let ev = evaluate_shard(scn, s, shard.k, shard.n, watch)?;
             let spec = JobSpec::Sensitivity {
                 formula: s.formula.clone(),
                 method: s.method,

@@ -13,6 +13,7 @@
 //! quality. Evaluations run in parallel on a pool of the requested size and are
 //! bit-identical for any thread count (see [`crate::sensitivity`]).
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::metrics::InequalityScratch;
 use crate::model::formula_param::Target;
@@ -26,6 +27,7 @@ use crate::sensitivity::{
 };
 use crate::vertical::{Allocation, Workspace, allocate};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Regions reported by default: the largest by point allocation.
 pub const TOP_REGIONS: usize = 5;
@@ -157,15 +159,53 @@ fn invalid(flag: &str, value: &str, msg: impl Into<String>) -> Error {
     Error::invalid(vec![crate::Problem::new(flag, "command line", value, msg)])
 }
 
+/// Who watches an analysis: `progress(done, total)` hears how many of the design's points
+/// are evaluated, and once `cancel` is cancelled the points left are skipped and the
+/// analysis stops with [`Error::Interrupted`]. A county-scale Sobol design takes minutes.
+pub struct Watch<'a> {
+    pub progress: &'a (dyn Fn(u64, u64) + Sync),
+    pub cancel: &'a Cancel,
+}
+
+impl Watch<'_> {
+    /// Evaluate `model` at every row of `points` (`dims` columns) on `setup`'s pool.
+    fn evaluate(
+        &self,
+        setup: &Setup,
+        s: &SensitivitySettings,
+        model: &(dyn Fn(&[f64]) -> Vec<f64> + Sync),
+        points: &[f64],
+        dims: usize,
+    ) -> Result<(Vec<f64>, usize)> {
+        let total = (points.len() / dims.max(1)) as u64;
+        // Often enough for a smooth bar, rarely enough that threads do not queue on it.
+        let step = (total / 1000).max(1);
+        let done = AtomicU64::new(0);
+        let watched = |x: &[f64]| -> Vec<f64> {
+            if self.cancel.is_cancelled() {
+                return Vec::new();
+            }
+            let out = model(x);
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if d.is_multiple_of(step) || d == total {
+                (self.progress)(d, total);
+            }
+            out
+        };
+        let result = setup
+            .pool
+            .install(|| evaluate(&watched, points, dims, Execution::Parallel));
+        // Skipped points return no outputs; that is the interruption, not a model error.
+        self.cancel.check()?;
+        result.map_err(|e| sens_err(s, e))
+    }
+}
+
 /// Run a Morris or Sobol analysis of one formula of `scn`.
-pub fn run(scn: &Scenario, s: &SensitivitySettings) -> Result<SensitivityRun> {
+pub fn run(scn: &Scenario, s: &SensitivitySettings, watch: &Watch) -> Result<SensitivityRun> {
     with_model(scn, s, |setup, model| {
         let points = design(&setup.inputs, s)?;
-        let k = setup.inputs.len();
-        let (f, m) = setup
-            .pool
-            .install(|| evaluate(model, &points, k, Execution::Parallel))
-            .map_err(|e| sens_err(s, e))?;
+        let (f, m) = watch.evaluate(setup, s, model, &points, setup.inputs.len())?;
         setup.finish(s, model, f, m)
     })
 }
@@ -213,6 +253,7 @@ pub fn evaluate_shard(
     s: &SensitivitySettings,
     k: u64,
     n: u64,
+    watch: &Watch,
 ) -> Result<Evaluations> {
     with_model(scn, s, |setup, model| {
         let points = design(&setup.inputs, s)?;
@@ -229,10 +270,7 @@ pub fn evaluate_shard(
             });
         }
         let mine = &points[rows.start * dims..rows.end * dims];
-        let (f, m) = setup
-            .pool
-            .install(|| evaluate(model, mine, dims, Execution::Parallel))
-            .map_err(|e| sens_err(s, e))?;
+        let (f, m) = watch.evaluate(setup, s, model, mine, dims)?;
         Ok(Evaluations {
             points: total,
             rows,
@@ -518,120 +556,4 @@ fn constant_outputs(indices: &Indices, at_central: &[f64], m: usize) -> Vec<bool
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sampling::special::norm_inv_cdf;
-    use approx::assert_relative_eq;
-
-    fn un(dist: Dist) -> Uncertain {
-        Uncertain {
-            dist,
-            min: f64::NEG_INFINITY,
-            max: f64::INFINITY,
-        }
-    }
-
-    #[test]
-    fn quantiles_match_closed_forms() {
-        let u = un(Dist::Uniform {
-            low: 2.0,
-            high: 4.0,
-        });
-        assert_relative_eq!(quantile(&u, 0.25), 2.5);
-        let n = un(Dist::Normal { mean: 1.0, sd: 2.0 });
-        for p in [0.01, 0.3, 0.5, 0.9] {
-            assert_relative_eq!(quantile(&n, p), 1.0 + 2.0 * norm_inv_cdf(p), epsilon = 1e-9);
-        }
-        let ln = un(Dist::LogNormal {
-            mu: 0.5,
-            sigma: 0.3,
-        });
-        assert_relative_eq!(quantile(&ln, 0.5), 0.5f64.exp(), epsilon = 1e-9);
-        // Triangular(0, 1, 2) is symmetric: median 1, and F(0.5) = 0.125.
-        let t = un(Dist::Triangular {
-            low: 0.0,
-            mode: 1.0,
-            high: 2.0,
-        });
-        assert_relative_eq!(quantile(&t, 0.5), 1.0, epsilon = 1e-12);
-        assert_relative_eq!(quantile(&t, 0.125), 0.5, epsilon = 1e-12);
-        // Symmetric PERT: median at the mode.
-        let p = un(Dist::Pert {
-            low: 0.0,
-            mode: 5.0,
-            high: 10.0,
-        });
-        assert_relative_eq!(quantile(&p, 0.5), 5.0, epsilon = 1e-9);
-    }
-
-    #[test]
-    fn quantiles_respect_truncation_and_are_monotone() {
-        let u = Uncertain {
-            dist: Dist::Normal { mean: 0.0, sd: 1.0 },
-            min: 0.0,
-            max: 1.0,
-        };
-        let mut last = f64::NEG_INFINITY;
-        for k in 1..100 {
-            let x = quantile(&u, k as f64 / 100.0);
-            assert!((0.0..=1.0).contains(&x) && x >= last);
-            last = x;
-        }
-        // Half-normal on [0, ∞): median Φ⁻¹(0.75).
-        let h = Uncertain {
-            dist: Dist::Normal { mean: 0.0, sd: 1.0 },
-            min: 0.0,
-            max: f64::INFINITY,
-        };
-        assert_relative_eq!(quantile(&h, 0.5), norm_inv_cdf(0.75), epsilon = 1e-9);
-    }
-
-    fn settings(method: Method, samples: usize, threads: usize) -> SensitivitySettings {
-        SensitivitySettings {
-            formula: "reform".into(),
-            method,
-            samples,
-            seed: 3,
-            threads,
-            regions: vec![],
-        }
-    }
-
-    #[test]
-    fn both_methods_run_on_the_example_and_are_thread_independent() {
-        let scn = crate::scenario::shipped_with("example.toml", "");
-        let m = run(&scn, &settings(Method::Morris, 10, 1)).unwrap();
-        assert_eq!(m.inputs, ["reform.key.redline_uplift"]);
-        assert!(m.outputs.contains(&"gini".to_string()));
-        let s1 = run(&scn, &settings(Method::Sobol, 128, 1)).unwrap();
-        let s3 = run(&scn, &settings(Method::Sobol, 128, 3)).unwrap();
-        assert_eq!(s1, s3);
-        // One input explains all the variance of the Gini it moves.
-        let Indices::Sobol(r) = &s1.indices else {
-            panic!("sobol")
-        };
-        let g = s1.outputs.iter().position(|o| o == "gini").unwrap();
-        let ix = r.index(0, g).unwrap();
-        assert!(r.variance[g] > 0.0);
-        assert!(ix.st > 0.8 && ix.st < 1.2, "{ix:?}");
-        let csv =
-            String::from_utf8(crate::report::sensitivity::sensitivity_csv(&s1).unwrap()).unwrap();
-        assert_eq!(csv.lines().count(), 1 + s1.outputs.len());
-        // Region a does not move with c0 (see the Sobol run): no chart for it.
-        let a = m.outputs.iter().position(|o| o == "alloc:a").unwrap();
-        assert!(m.constant[a] && s1.constant[a]);
-        assert!(!s1.constant[g]);
-        let charts = crate::report::sensitivity::tornado_charts(&scn, &m);
-        assert_eq!(charts.len(), m.constant.iter().filter(|c| !**c).count());
-        assert!(charts.iter().all(|(stem, _)| stem != "tornado_alloc_a"));
-    }
-
-    #[test]
-    fn no_uncertain_parameters_is_a_clear_error() {
-        let scn = crate::scenario::shipped_with("example.toml", "");
-        let mut s = settings(Method::Morris, 10, 1);
-        s.formula = "baseline".into();
-        let msg = run(&scn, &s).unwrap_err().to_string();
-        assert!(msg.contains("example") && msg.contains("dist"), "{msg}");
-    }
-}
+mod tests;
