@@ -89,6 +89,29 @@ fn code_only(text: &str) -> String {
     lines.join("\n")
 }
 
+/// The files that are the body of a `#[cfg(test)] mod tests;` of their parent module
+/// (`a/b.rs` or `a/b/mod.rs` declaring it makes `a/b/tests.rs` one): unit tests in a file
+/// of their own, as free to reach across layers as those written inline.
+fn test_bodies(files: &[Source]) -> BTreeSet<PathBuf> {
+    files
+        .iter()
+        .filter(|f| {
+            let lines: Vec<&str> = f.text.lines().map(str::trim).collect();
+            lines.windows(2).any(|w| {
+                w[0] == "#[cfg(test)]" && w[1].trim_start_matches("pub(crate) ") == "mod tests;"
+            })
+        })
+        .map(|f| {
+            let dir = if f.rel.file_name().is_some_and(|n| n == "mod.rs") {
+                f.rel.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                f.rel.with_extension("")
+            };
+            dir.join("tests.rs")
+        })
+        .collect()
+}
+
 /// The top-level modules `code` refers to through `prefix` (`crate::` in the library,
 /// `ecocomp::` in the binary), besides `own`.
 fn references(code: &str, prefix: &str, own: &str) -> BTreeSet<String> {
@@ -161,9 +184,10 @@ fn read_tree(dir: &Path, root: &Path, out: &mut Vec<Source>) {
 fn layering_problems(files: &[Source]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let tests = test_bodies(files);
     for f in files {
         let module = module_of(&f.rel);
-        if module == "lib" {
+        if module == "lib" || tests.contains(&f.rel) {
             continue;
         }
         let Some(layer) = layer_of(&module) else {
@@ -401,10 +425,24 @@ fn a_planted_upward_import_is_caught() {
             .any(|p| p.contains("vertical/budget.rs") && p.contains("imports `report`")),
         "{problems:?}"
     );
-    // In a comment or a unit test it is not an import.
+    // In a comment or a unit test it is not an import, nor in the file of a module's unit
+    // tests; but a `tests.rs` no module declares as its tests is code like any other.
     let text =
         "//! See [`crate::report`].\n#[cfg(test)]\nmod tests {\n    use crate::report::csv;\n}\n";
     assert!(layering_problems(&planted("vertical/budget.rs", text)).is_empty());
+    let up = "use crate::report::csv;\n";
+    assert!(layering_problems(&planted("vertical/budget/tests.rs", up)).is_empty());
+    let mut files = planted("vertical/budget/tests.rs", up);
+    let parent = files
+        .iter_mut()
+        .find(|f| f.rel == Path::new("vertical/budget.rs"))
+        .unwrap();
+    parent.text = parent.text.replace("mod tests;", "mod checks;");
+    assert!(
+        layering_problems(&files)
+            .iter()
+            .any(|p| p.contains("vertical/budget/tests.rs") && p.contains("imports `report`"))
+    );
 }
 
 #[test]
