@@ -130,11 +130,7 @@ fn path_tables(out: &Outcome, path: &ecocomp::run::path::PathRun, top: Option<us
     let unit = unit(&out.scenario.meta.currency);
     let n = v.regions.data.n;
     let shown = top.map_or(n, |k| k.min(n));
-    let acc = last
-        .mc
-        .as_ref()
-        .filter(|m| m.draws > 0)
-        .and_then(|m| m.vertical.as_ref());
+    let acc = drawn(last);
     let mut s = String::new();
     for (f, fp) in first.point.formulas.iter().enumerate() {
         let years: Vec<&[f64]> = path
@@ -150,9 +146,7 @@ fn path_tables(out: &Outcome, path: &ecocomp::run::path::PathRun, top: Option<us
             display(totals[totals.len() - 1]),
             display(totals.iter().sum()),
         ));
-        let final_x = years[years.len() - 1];
-        let mut order: Vec<usize> = (0..final_x.len()).collect();
-        order.sort_by(|&i, &j| final_x[j].total_cmp(&final_x[i]));
+        let order = largest_first(years[years.len() - 1]);
         let mut align = vec![Align::Left];
         align.extend(std::iter::repeat_n(Align::Right, years.len()));
         align.push(Align::Left);
@@ -171,8 +165,7 @@ fn path_tables(out: &Outcome, path: &ecocomp::run::path::PathRun, top: Option<us
                     .map(|x| x.get(i).map_or(String::new(), |v| display(*v))),
             );
             if let Some(m) = acc {
-                let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
-                row.push(format!("[{}, {}]", display(q[0]), display(q[1])));
+                row.push(interval(m, f * n + i));
             }
             t.row(row);
         }
@@ -199,11 +192,7 @@ fn formula_tables(out: &Outcome, top: Option<usize>) -> String {
     let unit = unit(&scn.meta.currency);
     let n = v.regions.data.n;
     let shown = top.map_or(n, |k| k.min(n));
-    let acc = out
-        .mc
-        .as_ref()
-        .filter(|m| m.draws > 0)
-        .and_then(|m| m.vertical.as_ref());
+    let acc = drawn(out);
     let mut s = String::new();
     for (f, fp) in out.point.formulas.iter().enumerate() {
         let a = &fp.alloc;
@@ -216,8 +205,7 @@ fn formula_tables(out: &Outcome, top: Option<usize>) -> String {
             display(snap_zero(a.unallocated(), tol)),
             display(a.scale)
         ));
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&i, &j| a.x[j].total_cmp(&a.x[i]));
+        let order = largest_first(&a.x);
         let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]).indent("  ");
         t.row(if acc.is_some() {
             vec!["region", "point", "90% interval"]
@@ -227,8 +215,7 @@ fn formula_tables(out: &Outcome, top: Option<usize>) -> String {
         for &i in order.iter().take(shown) {
             let mut row = vec![v.regions.meta.name[i].clone(), display(a.x[i])];
             if let Some(m) = acc {
-                let q = m.x[f * n + i].q.quantiles(&[0.05, 0.95]);
-                row.push(format!("[{}, {}]", display(q[0]), display(q[1])));
+                row.push(interval(m, f * n + i));
             }
             t.row(row);
         }
@@ -240,6 +227,27 @@ fn formula_tables(out: &Outcome, top: Option<usize>) -> String {
         }
     }
     s
+}
+
+/// The vertical Monte Carlo results of `out`, when it drew.
+fn drawn(out: &Outcome) -> Option<&ecocomp::montecarlo::allocations::VerticalAcc> {
+    out.mc
+        .as_ref()
+        .filter(|m| m.draws > 0)
+        .and_then(|m| m.vertical.as_ref())
+}
+
+/// Output `k`'s 90% interval over the draws, as `[p5, p95]`.
+fn interval(m: &ecocomp::montecarlo::allocations::VerticalAcc, k: usize) -> String {
+    let q = m.x[k].q.quantiles(&[0.05, 0.95]);
+    format!("[{}, {}]", display(q[0]), display(q[1]))
+}
+
+/// The indices of `x`, largest value first.
+fn largest_first(x: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&i, &j| x[j].total_cmp(&x[i]));
+    order
 }
 
 /// One line per basin agreement × party: the net receipt over the round (horizontal
